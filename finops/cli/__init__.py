@@ -1,0 +1,32 @@
+"""The ``finops`` command line. ``main`` is the console script."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from finops.cli import allocate, billing, core, serve, usage  # noqa: F401  (register commands)
+from finops.cli.common import app, console, state
+from finops.errors import FinOpsError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: ``Error: …`` and exit 1 on failure, traceback only with ``--debug``."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.exceptions.Abort:
+        console.print("Aborted.")
+        raise SystemExit(130) from None
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except Exception as exc:  # noqa: BLE001 — the one place every error is rendered
+        if state.debug or "--debug" in args:
+            raise
+        message = str(exc) if isinstance(exc, FinOpsError) else f"{type(exc).__name__}: {exc}"
+        console.print(f"Error: {message}", markup=False, highlight=False)
+        raise SystemExit(1) from None

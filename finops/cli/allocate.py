@@ -1,0 +1,3 @@
+"""CLI commands of this area (being built; see the issue)."""
+
+from __future__ import annotations

@@ -1,0 +1,104 @@
+"""What every CLI command shares: global options, the error handler, progress, the warehouse.
+
+Commands live in small modules (``billing.py``, ``usage.py``, ``allocate.py``, ``serve.py``,
+``main.py``) that register on the Typer apps defined here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from finops.settings import Settings, get_settings
+from finops.warehouse import Warehouse
+from models.config import FinOpsConfig, load_config
+
+app = typer.Typer(
+    name="finops",
+    help="Cost attribution and FinOps analytics: every dollar to a team, or to unowned spend.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="Load bills and cluster usage into the warehouse.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports over the published warehouse.", no_args_is_help=True)
+budgets_app = typer.Typer(help="Budgets and alerts.", no_args_is_help=True)
+pricing_app = typer.Typer(help="Pricing catalogs (fallback node prices).", no_args_is_help=True)
+export_app = typer.Typer(help="Export the unified data.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(report_app, name="report")
+app.add_typer(budgets_app, name="budgets")
+app.add_typer(pricing_app, name="pricing")
+app.add_typer(export_app, name="export")
+
+console = Console(stderr=True, soft_wrap=True)  # progress and notes on stderr; results on stdout
+out = Console(soft_wrap=True)
+
+
+@dataclass
+class State:
+    """Global options, resolved once in the callback and read by every command."""
+
+    db: Path | None = None
+    config: Path | None = None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = get_settings(db=self.db, config=self.config)
+        return self._settings
+
+    def finops_config(self) -> FinOpsConfig:
+        return load_config(self.settings.config)
+
+
+state = State()
+
+
+@app.callback()
+def _global_options(
+    db: Path | None = typer.Option(None, "--db", help="Warehouse file (env FINOPS_DB)."),
+    config: Path | None = typer.Option(
+        None, "--config", help="finops.yaml path (env FINOPS_CONFIG)."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+) -> None:
+    state.db, state.config, state.debug = db, config, debug
+    state._settings = None
+
+
+@contextmanager
+def open_warehouse(*, publish: bool = True) -> Iterator[Warehouse]:
+    """The writer; publishes a fresh read-only snapshot when the block succeeds."""
+    settings = state.settings
+    with Warehouse(settings.db, memory_limit=settings.memory_limit,
+                   snapshot=settings.snapshot_path) as warehouse:
+        yield warehouse
+        if publish:
+            warehouse.publish()
+
+
+def progress() -> Progress:
+    """A rich progress bar on a terminal; plain (no animation) when not a terminal."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not sys.stderr.isatty(),
+    )
+
+
+def note(message: str) -> None:
+    console.print(message, highlight=False)

@@ -1,0 +1,67 @@
+"""Read-only commands over the published warehouse: ``sql`` and ``report unowned``."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+
+import typer
+
+from finops.cli.common import app, note, report_app, state
+from finops.cli.output import render
+from finops.sandbox import Sandbox
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def sandbox() -> Sandbox:
+    settings = state.settings
+    return Sandbox(settings.snapshot_path, max_rows=settings.sql.max_rows,
+                   time_limit_ms=settings.sql.time_limit_ms,
+                   memory_limit=settings.sql.memory_limit, threads=settings.sql.threads)
+
+
+@app.command("sql")
+def sql_command(
+    query: str = typer.Argument(..., help="One SELECT over the published warehouse."),
+    fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+) -> None:
+    """Run one read-only SELECT on the published warehouse (the platform team's interface)."""
+    result = sandbox().run(query)
+    render(result.columns, result.rows, fmt.value)
+    if result.truncated:
+        note(f"(truncated at {len(result.rows)} rows; FINOPS_SQL__MAX_ROWS raises the cap)")
+
+
+UNOWNED_SQL = """
+SELECT reason, provider, sub_account_id, cluster, namespace, service_name, resource_id,
+       round(sum(effective_cost), 2) AS effective_cost
+FROM unowned_spend
+WHERE day BETWEEN $start AND $end
+GROUP BY ALL
+ORDER BY effective_cost DESC
+"""
+
+
+@report_app.command("unowned")
+def report_unowned(
+    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+) -> None:
+    """Spend no team owns, by reason and place, largest first."""
+    result = sandbox().run(UNOWNED_SQL, {"start": parse_day(start), "end": parse_day(end)})
+    render(result.columns, result.rows, fmt.value)
+    total = sum(float(r[-1] or 0) for r in result.rows)
+    note(f"{len(result.rows)} unowned items, ${total:,.2f} in {start}..{end}")
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None

@@ -1,0 +1,39 @@
+"""Render query results as a table, CSV or JSON (one function for every command)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rich.table import Table
+
+from finops.cli.common import out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def render(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+    if fmt == "json":
+        records = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
+        out.print_json(json.dumps(records, default=str))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_jsonable(v) for v in row] for row in rows])
+        out.print(buffer.getvalue(), end="", markup=False, highlight=False)
+    else:
+        table = Table(*columns, show_lines=False)
+        for row in rows:
+            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
+        out.print(table)

@@ -1,0 +1,75 @@
+"""One error hierarchy for the whole service.
+
+The CLI prints ``Error: <message>`` and exits 1 for any ``FinOpsError`` (traceback only with
+``--debug``); the API renders every one as the same JSON body with ``status``. ``retryable``
+tells a scheduler whether trying again later can help (dlt's transient/terminal split).
+"""
+
+from __future__ import annotations
+
+
+class FinOpsError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status: int = 400
+    retryable: bool = False
+
+
+class ConfigError(FinOpsError):
+    """Settings or finops.yaml are invalid; the message names the key path."""
+
+
+class SchemaMismatch(FinOpsError):
+    """A frame does not match the declared schema of its table."""
+
+
+class InputError(FinOpsError):
+    """Bad input data: the message names the file, and the row or column when known."""
+
+
+class CollectorError(FinOpsError):
+    """A collector could not read its source (unreachable, auth, bad query, bad answer)."""
+
+    retryable = True
+
+    def __init__(self, source: str, message: str, *, query: str | None = None) -> None:
+        self.source = source
+        self.query = query
+        where = f"{source} (query: {query})" if query else source
+        super().__init__(f"{where}: {message}")
+
+
+class WarehouseError(FinOpsError):
+    """The warehouse could not be opened, migrated, loaded or published."""
+
+    status = 503
+
+
+class ReconciliationError(FinOpsError):
+    """An allocation run does not add up to the bill; the message lists the rows."""
+
+
+class QueryRejected(FinOpsError):
+    """The SQL sandbox refused a statement (not a single read-only SELECT)."""
+
+
+class QueryTimeout(FinOpsError):
+    """A sandboxed query ran past its time limit."""
+
+
+class NotFound(FinOpsError):
+    status = 404
+
+
+class AuthError(FinOpsError):
+    status = 401
+
+
+class Forbidden(FinOpsError):
+    status = 403
+
+
+class AlertDeliveryError(FinOpsError):
+    """A notification could not be delivered; it stays in the outbox for a retry."""
+
+    retryable = True

@@ -1,0 +1,258 @@
+"""The DuckDB warehouse: migrations, transactional idempotent loads, published snapshots.
+
+One writer process (the CLI) opens ``Warehouse``; readers (API, dashboards, SQL sandbox)
+open the *published* snapshot read-only (``open_snapshot``), so a reader never sees a load
+half done and never holds the writer's lock.
+
+A load replaces a partition: inside one transaction it deletes the rows of the window
+being loaded (a billing period, a collection window) and inserts the new ones, then records
+the run in ``ingest_runs``. If anything fails, the transaction rolls back, so the previous
+good data stays in place, and a ``failed`` run row records the error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from finops.errors import FinOpsError, WarehouseError
+from models.schemas import MAP, Table, conform
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+Rows = pl.DataFrame | Iterable[pl.DataFrame] | str
+
+
+@dataclass
+class Replace:
+    """Rows for one table, replacing whatever matches ``where`` (bound with ``params``).
+
+    ``rows`` is a frame, an iterator of frames (streamed batch by batch), or a SQL SELECT
+    that DuckDB runs itself (for loads that are faster as a scan, e.g. Parquet bills).
+    """
+
+    table: Table
+    rows: Rows
+    where: str = "false"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IngestRun:
+    run_id: str
+    source: str
+    window_start: datetime | None
+    window_end: datetime | None
+    files: list[str]
+    rows: int = 0
+    checksum: str | None = None
+    status: str = "running"
+    error: str | None = None
+    duration_s: float = 0.0
+
+
+def new_run_id(source: str) -> str:
+    return f"{source}-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def file_checksum(paths: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _migrations() -> list[tuple[int, Path]]:
+    found = []
+    for path in sorted((SQL_DIR / "migrations").glob("*.sql")):
+        match = re.match(r"(\d+)_", path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return found
+
+
+def _select_list(table: Table, relation: str) -> str:
+    """Columns of ``relation`` cast to the table's types; label lists become MAPs."""
+    parts = []
+    for name, dtype in table.schema.items():
+        expr = f'map_from_entries("{name}")' if dtype == MAP else f'"{name}"'
+        parts.append(expr)
+    return f"SELECT {', '.join(parts)} FROM {relation}"
+
+
+class Warehouse:
+    """The read-write warehouse. Use as a context manager; call ``publish`` after writes."""
+
+    def __init__(self, path: Path, *, memory_limit: str = "4GB", snapshot: Path | None = None):
+        self.path = path
+        self.snapshot = snapshot or path.with_name(f"{path.stem}.published.duckdb")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
+        self.migrate()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- schema -----------------------------------------------------------------------
+    def schema_version(self) -> int:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+        )
+        row = self.con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> None:
+        """Apply pending migrations in order, then (re)create every view."""
+        current = self.schema_version()
+        for version, path in _migrations():
+            if version > current:
+                with self.transaction():
+                    self.con.execute(path.read_text())
+                    self.con.execute(
+                        "INSERT INTO schema_version VALUES (?, ?, now())", [version, path.name]
+                    )
+        self.create_views()
+
+    def create_views(self) -> None:
+        for path in sorted((SQL_DIR / "views").glob("*.sql")):
+            try:
+                self.con.execute(path.read_text())
+            except duckdb.Error as exc:
+                raise WarehouseError(f"{path.name}: {exc}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- loads ------------------------------------------------------------------------
+    def _insert(self, table: Table, rows: Rows) -> int:
+        if isinstance(rows, str):
+            before = self._count(table.name)
+            self.con.execute(f"INSERT INTO {table.name} {_select_list(table, f'({rows})')}")
+            return self._count(table.name) - before
+        batches = [rows] if isinstance(rows, pl.DataFrame) else rows
+        total = 0
+        for batch in batches:
+            arrow: pa.Table = conform(batch, table).to_arrow()
+            self.con.register("_incoming", arrow)
+            try:
+                self.con.execute(f"INSERT INTO {table.name} {_select_list(table, '_incoming')}")
+            finally:
+                self.con.unregister("_incoming")
+            total += arrow.num_rows
+        return total
+
+    def _count(self, table: str) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def load(self, run: IngestRun, replaces: list[Replace]) -> IngestRun:
+        """Replace each partition and record the run, all or nothing."""
+        started = time.monotonic()
+        try:
+            with self.transaction():
+                for item in replaces:
+                    self.con.execute(f"DELETE FROM {item.table.name} WHERE {item.where}", item.params)
+                    run.rows += self._insert(item.table, item.rows)
+                run.status, run.duration_s = "ok", time.monotonic() - started
+                self._record(run)
+        except Exception as exc:
+            run.status, run.error = "failed", str(exc)
+            run.duration_s = time.monotonic() - started
+            self._record(run)
+            if isinstance(exc, FinOpsError):
+                raise
+            raise WarehouseError(f"load of {run.source} failed, nothing changed: {exc}") from exc
+        return run
+
+    def _record(self, run: IngestRun) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            [run.run_id, run.source, run.window_start, run.window_end, run.files, run.rows,
+             run.checksum, run.status, run.error, run.duration_s],
+        )
+
+    def record_failure(self, run: IngestRun, error: str) -> None:
+        """Record a run that failed before it reached ``load`` (e.g. unreadable input)."""
+        run.status, run.error = "failed", error
+        self._record(run)
+
+    # -- reads ------------------------------------------------------------------------
+    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
+        return self.con.sql(sql, params=params).pl()
+
+    # -- publish ----------------------------------------------------------------------
+    def publish(self) -> Path:
+        """Write a consistent copy for readers and swap it in atomically (``os.replace``)."""
+        self.con.execute("CHECKPOINT")
+        tmp = self.snapshot.with_name(f".{self.snapshot.name}.{os.getpid()}.tmp")
+        self.con.close()
+        try:
+            shutil.copyfile(self.path, tmp)
+            os.replace(tmp, self.snapshot)
+        finally:
+            tmp.unlink(missing_ok=True)
+            self.con = duckdb.connect(str(self.path))
+        return self.snapshot
+
+
+def read_only_config(*, memory_limit: str = "1GB", threads: int = 2,
+                     time_limit_ms: int | None = None) -> dict[str, Any]:
+    """DuckDB config for every reader: no files, no extensions, no secrets, locked."""
+    config: dict[str, Any] = {
+        "enable_external_access": False,
+        "autoload_known_extensions": False,
+        "autoinstall_known_extensions": False,
+        "allow_community_extensions": False,
+        "allow_persistent_secrets": False,
+        "memory_limit": memory_limit,
+        "threads": threads,
+        "max_temp_directory_size": "0GB",
+    }
+    if time_limit_ms:
+        config["max_execution_time"] = time_limit_ms
+    config["lock_configuration"] = True
+    return config
+
+
+def open_snapshot(path: Path, **limits: Any) -> duckdb.DuckDBPyConnection:
+    """Open the published snapshot read-only with the reader config."""
+    if not path.exists():
+        raise WarehouseError(
+            f"no published warehouse at {path}: run `finops demo --no-serve` or an ingest first"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=True, config=read_only_config(**limits))
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open {path} read-only: {exc}") from None

@@ -1,0 +1,198 @@
+"""The ``finops.yaml`` model: teams, ownership rules, allocation policy, budgets, API tokens.
+
+This file is reviewed in Git; its history is the audit trail of who owns what and which
+budgets exist. ``load_config`` turns any validation problem into a ``ConfigError`` that names
+the key path (``budgets[2].thresholds[0].percent``) and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from finops.errors import ConfigError
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Team(Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    slack_channel: str | None = None
+    aliases: list[str] = []  # other spellings seen in labels/tags: "Payments", "team-payments"
+    cost_center: str | None = None
+
+
+class MappingRule(Strict):
+    """A ``finops.yaml`` ownership mapping: any listed selector that matches claims the cost."""
+
+    team: str
+    namespaces: list[str] = []  # fnmatch globs, e.g. "payments-*"
+    clusters: list[str] = []  # restricts `namespaces` to these clusters when set
+    aws_accounts: list[str] = []
+    gcp_projects: list[str] = []
+    azure_subscriptions: list[str] = []
+    tags: dict[str, str] = {}  # tag key -> value (exact)
+
+
+OwnershipStep = Literal[
+    "pod-label",
+    "workload-label",
+    "namespace-label",
+    "namespace-annotation",
+    "mapping",
+    "backstage",
+]
+
+
+class Ownership(Strict):
+    chain: list[OwnershipStep] = [
+        "pod-label",
+        "workload-label",
+        "namespace-label",
+        "namespace-annotation",
+        "mapping",
+        "backstage",
+    ]
+    label_keys: list[str] = ["team"]  # pod/workload/namespace label and annotation keys
+    tag_keys: list[str] = ["team", "user:team", "user_team"]  # cloud resource tags/labels
+    mappings: list[MappingRule] = []
+    backstage_catalog: Path | None = None  # a catalog-info.yaml tree or entity JSON file
+    cluster_owners: dict[str, str] = {}  # cluster -> team that owns its idle (idle=separate)
+
+
+class Prices(Strict):
+    """Reference prices ($/hour) that split a node's cost into CPU/RAM/GPU (OpenCost's)."""
+
+    cpu_hour: float = Field(0.031611, gt=0)
+    ram_gib_hour: float = Field(0.004237, gt=0)
+    gpu_hour: float = Field(0.95, gt=0)
+    storage_gib_hour: float = Field(0.00005479452, ge=0)
+    by_node_label: dict[str, dict[str, float]] = {}  # "label=value" -> {cpu_hour: …}
+    instance_hour: dict[str, float] = {}  # configured fallback node price by instance type
+
+
+class Allocation(Strict):
+    basis: Literal["max", "request", "usage", "quota"] = "max"
+    idle: Literal["separate", "share-by-cost", "share-by-request", "share-by-quota"] = "separate"
+    shared_namespaces: list[str] = []
+    shared_split: Literal["weighted", "even"] = "weighted"
+    tax_and_credits: Literal["unowned", "follow-spend"] = "unowned"
+    prices: Prices = Prices()
+
+
+class Threshold(Strict):
+    percent: float = Field(gt=0, le=1000)
+    kind: Literal["actual", "forecast"] = "actual"
+
+
+class Budget(Strict):
+    name: str
+    team: str | None = None  # scope: a team, or a filter below
+    filter: dict[str, str] = {}  # column -> value on allocation (provider, cluster, …)
+    period: Literal["week", "month", "quarter"] = "month"
+    amount: float = Field(gt=0)
+    currency: str = "USD"
+    thresholds: list[Threshold] = [
+        Threshold(percent=50),
+        Threshold(percent=80),
+        Threshold(percent=100),
+        Threshold(percent=100, kind="forecast"),
+    ]
+    channel: str | None = None  # defaults to the team's Slack channel
+    starts: date | None = None
+
+    @model_validator(mode="after")
+    def _has_scope(self) -> Budget:
+        if not self.team and not self.filter:
+            raise ValueError("a budget needs a scope: `team` or `filter`")
+        return self
+
+
+class ApiToken(Strict):
+    """A bearer token, stored as its SHA-256 hex digest (never the token itself)."""
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    role: str = Field(pattern=r"^(finance|platform|team:[a-z0-9][a-z0-9_-]*)$")
+
+
+class FinOpsConfig(Strict):
+    teams: list[Team] = []
+    ownership: Ownership = Ownership()
+    allocation: Allocation = Allocation()
+    budgets: list[Budget] = []
+    api_tokens: list[ApiToken] = []
+
+    @field_validator("teams")
+    @classmethod
+    def _unique_teams(cls, teams: list[Team]) -> list[Team]:
+        names = [t.name for t in teams]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"team names must be unique, repeated: {duplicates}")
+        return teams
+
+    @model_validator(mode="after")
+    def _known_teams(self) -> FinOpsConfig:
+        if not self.teams:
+            return self  # zero-config: teams are discovered from labels
+        known = {t.name for t in self.teams}
+        named = [("ownership.mappings", m.team) for m in self.ownership.mappings]
+        named += [("budgets", b.team) for b in self.budgets if b.team]
+        named += [("api_tokens", t.role[5:]) for t in self.api_tokens if t.role.startswith("team:")]
+        unknown = [f"{where}: {team!r}" for where, team in named if team not in known]
+        if unknown:
+            raise ValueError(f"names a team that is not declared under `teams`: {unknown}")
+        return self
+
+    @property
+    def declared_teams(self) -> set[str]:
+        return {t.name for t in self.teams}
+
+    def team_aliases(self) -> dict[str, str]:
+        """Every accepted spelling (lower-cased) -> canonical team name."""
+        out: dict[str, str] = {}
+        for team in self.teams:
+            out[team.name.lower()] = team.name
+            out.update({alias.lower(): team.name for alias in team.aliases})
+        return out
+
+    def team(self, name: str) -> Team | None:
+        return next((t for t in self.teams if t.name == name), None)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def parse_config(data: object, source: str = "finops.yaml") -> FinOpsConfig:
+    try:
+        return FinOpsConfig.model_validate(data or {})
+    except ValidationError as exc:
+        problems = [f"{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"{source}: " + "; ".join(problems)) from None
+
+
+def load_config(path: Path | None) -> FinOpsConfig:
+    """Read ``finops.yaml``; a missing path means zero-config defaults."""
+    if path is None or not path.exists():
+        return FinOpsConfig()
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return parse_config(data, str(path))

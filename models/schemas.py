@@ -1,0 +1,335 @@
+"""Polars schemas of every warehouse table, declared once.
+
+The DuckDB DDL in ``sql/migrations`` must agree with these column for column;
+``tests/models/test_schemas.py`` holds the two together. Each table also declares its
+grain (the columns that identify a row) so loaders and tests know what "one copy" means.
+
+Conventions:
+- timestamps are naive UTC (``Datetime("us")``), days are ``Date``;
+- money is ``Float64`` everywhere (DuckDB ``DOUBLE``) and compared to the cent;
+- CPU in cores, memory and storage in bytes, durations in seconds;
+- label and tag maps are ``List(Struct(key, value))`` in Polars, which is how Arrow
+  hands DuckDB's ``MAP(VARCHAR, VARCHAR)`` to Polars and back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+STR = pl.String
+F64 = pl.Float64
+TS = pl.Datetime("us")
+DAY = pl.Date
+BOOL = pl.Boolean
+MAP = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A warehouse table: its name, Polars schema and grain (row identity)."""
+
+    name: str
+    schema: pl.Schema
+    grain: tuple[str, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.names())
+
+    def empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema=self.schema)
+
+
+COST_LINE = Table(
+    "cost_line",
+    pl.Schema(
+        {
+            "billing_account_id": STR,
+            "billing_account_name": STR,
+            "sub_account_id": STR,
+            "sub_account_name": STR,
+            "provider": STR,
+            "invoice_issuer": STR,
+            "billing_currency": STR,
+            "billing_period_start": TS,
+            "billing_period_end": TS,
+            "charge_period_start": TS,
+            "charge_period_end": TS,
+            "charge_category": STR,
+            "charge_class": STR,
+            "charge_frequency": STR,
+            "charge_description": STR,
+            "service_name": STR,
+            "service_category": STR,
+            "region_id": STR,
+            "availability_zone": STR,
+            "resource_id": STR,
+            "resource_name": STR,
+            "resource_type": STR,
+            "sku_id": STR,
+            "pricing_quantity": F64,
+            "pricing_unit": STR,
+            "consumed_quantity": F64,
+            "consumed_unit": STR,
+            "list_cost": F64,
+            "billed_cost": F64,
+            "effective_cost": F64,
+            "contracted_cost": F64,
+            "commitment_discount_id": STR,
+            "commitment_discount_status": STR,
+            "tags": MAP,
+            # What FOCUS lacks. x_cluster/x_namespace/x_pod are set when the bill itself
+            # carries Kubernetes detail (EKS split cost allocation, GKE cost allocation).
+            "x_cluster": STR,
+            "x_namespace": STR,
+            "x_pod": STR,
+            # For bill-side pod splits: the instance the split came from. The parent
+            # instance row then holds only the unsplit remainder, so the sum of
+            # cost_line always equals the invoice (nothing counted twice).
+            "x_split_parent_resource_id": STR,
+            "x_line_item_type": STR,
+            "x_source": STR,
+            "x_source_file": STR,
+            "x_ingest_run": STR,
+        }
+    ),
+    grain=(),  # one row per delivered line; replaced per (x_source, billing_account_id, period)
+)
+
+K8S_NODE_HOUR = Table(
+    "k8s_node_hour",
+    pl.Schema(
+        {
+            "cluster": STR,
+            "node": STR,
+            "hour": TS,
+            "provider_id": STR,
+            "instance_type": STR,
+            "region": STR,
+            "zone": STR,
+            "capacity_cpu": F64,
+            "capacity_memory": F64,
+            "capacity_gpu": F64,
+            "allocatable_cpu": F64,
+            "allocatable_memory": F64,
+            "spot": BOOL,
+            "labels": MAP,
+            "running_seconds": F64,
+            "x_source": STR,
+        }
+    ),
+    grain=("cluster", "node", "hour"),
+)
+
+K8S_POD_HOUR = Table(
+    "k8s_pod_hour",
+    pl.Schema(
+        {
+            "cluster": STR,
+            "namespace": STR,
+            "pod": STR,
+            "pod_uid": STR,
+            "hour": TS,
+            "node": STR,
+            "workload_kind": STR,
+            "workload_name": STR,
+            "running_seconds": F64,
+            "cpu_request": F64,
+            "cpu_usage": F64,
+            "memory_request": F64,
+            "memory_usage": F64,
+            "gpu_request": F64,
+            "network_bytes": F64,
+            "labels": MAP,
+            "workload_labels": MAP,
+            "x_source": STR,
+        }
+    ),
+    grain=("cluster", "namespace", "pod_uid", "hour"),
+)
+
+K8S_NAMESPACE = Table(
+    "k8s_namespace",
+    pl.Schema(
+        {
+            "cluster": STR,
+            "namespace": STR,
+            "valid_from": TS,
+            "valid_to": TS,  # null while current
+            "labels": MAP,
+            "annotations": MAP,
+            "x_source": STR,
+        }
+    ),
+    grain=("cluster", "namespace", "valid_from"),
+)
+
+K8S_QUOTA_HOUR = Table(
+    "k8s_quota_hour",
+    pl.Schema(
+        {
+            "cluster": STR,
+            "namespace": STR,
+            "quota": STR,
+            "resource": STR,  # e.g. requests.cpu (cores), requests.memory (bytes)
+            "hour": TS,
+            "hard": F64,
+            "used": F64,
+            "x_source": STR,
+        }
+    ),
+    grain=("cluster", "namespace", "quota", "resource", "hour"),
+)
+
+K8S_VOLUME_HOUR = Table(
+    "k8s_volume_hour",
+    pl.Schema(
+        {
+            "cluster": STR,
+            "namespace": STR,  # null for a PV with no claim
+            "claim": STR,
+            "hour": TS,
+            "volume_name": STR,  # the PV name
+            "volume_id": STR,  # the cloud disk id (vol-…, gce disk name, azure disk uri)
+            "storage_class": STR,
+            "size_bytes": F64,
+            "mounting_pods": pl.List(pl.String),
+            "running_seconds": F64,
+            "x_source": STR,
+        }
+    ),
+    grain=("cluster", "volume_name", "hour"),
+)
+
+K8S_LB_HOUR = Table(
+    "k8s_lb_hour",
+    pl.Schema(
+        {
+            "cluster": STR,
+            "namespace": STR,
+            "service": STR,
+            "hour": TS,
+            "ingress": STR,  # load balancer hostname or IP as Kubernetes reports it
+            "resource_id": STR,  # the cloud load balancer id when known
+            "labels": MAP,
+            "running_seconds": F64,
+            "x_source": STR,
+        }
+    ),
+    grain=("cluster", "namespace", "service", "hour"),
+)
+
+PRICE_CATALOG = Table(
+    "price_catalog",
+    pl.Schema(
+        {
+            "provider": STR,
+            "region": STR,
+            "instance_type": STR,  # EC2 instance type or GCE machine type; null for per-unit SKUs
+            "sku_id": STR,
+            "resource": STR,  # instance | cpu | ram | gpu | storage
+            "unit": STR,  # hour | vcpu-hour | gib-hour | gib-month
+            "price": F64,
+            "currency": STR,
+            "spot": BOOL,
+            "effective_from": TS,
+            "x_source": STR,
+        }
+    ),
+    grain=("provider", "region", "instance_type", "sku_id", "resource", "spot"),
+)
+
+ALLOCATION = Table(
+    "allocation",
+    pl.Schema(
+        {
+            "day": DAY,
+            "provider": STR,
+            "billing_account_id": STR,
+            "sub_account_id": STR,
+            "cluster": STR,
+            "namespace": STR,
+            "workload_kind": STR,
+            "workload_name": STR,
+            "node": STR,
+            "service_name": STR,
+            "resource_id": STR,
+            "cost_kind": STR,  # cpu ram gpu storage network load_balancer shared idle cloud tax credit commitment
+            "team": STR,  # null when unowned
+            "owner_rule": STR,  # which ownership rule claimed the row, e.g. namespace-label:team
+            "unowned_reason": STR,  # null when owned
+            "shared_from": STR,  # for spread rows: the origin (namespace, fee, resource)
+            "price_source": STR,  # bill | split-bill | catalog | configured
+            "billed_cost": F64,
+            "effective_cost": F64,
+            "list_cost": F64,
+            "run_id": STR,
+        }
+    ),
+    grain=(),
+)
+
+COST_KINDS = (
+    "cpu",
+    "ram",
+    "gpu",
+    "storage",
+    "network",
+    "load_balancer",
+    "shared",
+    "idle",
+    "cloud",
+    "tax",
+    "credit",
+    "commitment",
+)
+
+UNOWNED_REASONS = (
+    "no-team-label",
+    "unknown-team",
+    "untagged-resource",
+    "unmapped-account",
+    "unused-commitment",
+    "unattributed-tax-or-credit",
+    "idle-capacity",
+    "unmounted-volume",
+    "shared-no-tenant",
+)
+
+WAREHOUSE_TABLES = (
+    COST_LINE,
+    K8S_NODE_HOUR,
+    K8S_POD_HOUR,
+    K8S_NAMESPACE,
+    K8S_QUOTA_HOUR,
+    K8S_VOLUME_HOUR,
+    K8S_LB_HOUR,
+    PRICE_CATALOG,
+    ALLOCATION,
+)
+
+TABLES_BY_NAME = {table.name: table for table in WAREHOUSE_TABLES}
+
+
+def conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
+    """Return ``frame`` with exactly the table's columns, order and types.
+
+    Missing nullable columns are added as nulls; extra columns are an error, because a
+    collector that produces a column nobody declared is a collector with a bug.
+    """
+    from finops.errors import SchemaMismatch
+
+    extra = [c for c in frame.columns if c not in table.schema]
+    if extra:
+        raise SchemaMismatch(f"{table.name}: undeclared columns {extra}")
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in table.schema.items()
+               if name not in frame.columns]
+    frame = frame.with_columns(missing) if missing else frame
+    try:
+        return frame.select(
+            [pl.col(name).cast(dtype) for name, dtype in table.schema.items()]
+        )
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
+        raise SchemaMismatch(f"{table.name}: {exc}") from exc

@@ -1,0 +1,39 @@
+-- name: cost_line_daily
+-- grain: one cost_line row per UTC day it covers
+-- description: The bill cut into days. A line whose charge period spans several days (a
+--   monthly fee, tax, a commitment purchase) is spread over those days in proportion to the
+--   hours it covers, so every per-day figure (allocation, reconciliation, dashboards) uses
+--   the same day assignment. Money columns are scaled by the share of the line in that day.
+CREATE OR REPLACE VIEW cost_line_daily AS
+WITH lines AS (
+    SELECT *,
+           date_trunc('day', charge_period_start) AS first_day,
+           date_trunc('day', greatest(charge_period_end - INTERVAL 1 MICROSECOND,
+                                      charge_period_start)) AS last_day
+    FROM cost_line
+),
+single_day AS (
+    SELECT * EXCLUDE (first_day, last_day), first_day::DATE AS day
+    FROM lines WHERE first_day = last_day
+),
+multi_day AS (
+    SELECT * EXCLUDE (first_day, last_day, day_start),
+           day_start::DATE AS day,
+           (epoch(least(charge_period_end, day_start + INTERVAL 1 DAY))
+            - epoch(greatest(charge_period_start, day_start)))
+           / (epoch(charge_period_end) - epoch(charge_period_start)) AS day_share
+    FROM (
+        SELECT *, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS day_start
+        FROM lines WHERE first_day <> last_day
+    )
+)
+SELECT * FROM single_day
+UNION ALL BY NAME
+SELECT * EXCLUDE (day_share) REPLACE (
+    list_cost * day_share AS list_cost,
+    billed_cost * day_share AS billed_cost,
+    effective_cost * day_share AS effective_cost,
+    contracted_cost * day_share AS contracted_cost,
+    pricing_quantity * day_share AS pricing_quantity,
+    consumed_quantity * day_share AS consumed_quantity
+) FROM multi_day;
