@@ -42,7 +42,7 @@ class SlackSettings(BaseModel):
 
 
 class AwsSettings(BaseModel):
-    endpoint_url: str | None = Field(None, description="S3/Pricing endpoint override (moto, MinIO).")
+    endpoint_url: str | None = Field(None, description="S3/Pricing endpoint (moto, MinIO).")
     profile: str | None = Field(None, description="AWS profile name for boto3.")
     region: str = Field("us-east-1", description="AWS region for API clients.")
 

@@ -156,18 +156,19 @@ class Warehouse:
         self.con.execute("COMMIT")
 
     # -- loads ------------------------------------------------------------------------
-    def _insert(self, table: Table, rows: Rows) -> int:
+    def _insert(self, table: Table, rows: Rows, target: str | None = None) -> int:
+        target = target or table.name
         if isinstance(rows, str):
-            before = self._count(table.name)
-            self.con.execute(f"INSERT INTO {table.name} {_select_list(table, f'({rows})')}")
-            return self._count(table.name) - before
+            before = self._count(target)
+            self.con.execute(f"INSERT INTO {target} {_select_list(table, f'({rows})')}")
+            return self._count(target) - before
         batches = [rows] if isinstance(rows, pl.DataFrame) else rows
         total = 0
         for batch in batches:
             arrow: pa.Table = conform(batch, table).to_arrow()
             self.con.register("_incoming", arrow)
             try:
-                self.con.execute(f"INSERT INTO {table.name} {_select_list(table, '_incoming')}")
+                self.con.execute(f"INSERT INTO {target} {_select_list(table, '_incoming')}")
             finally:
                 self.con.unregister("_incoming")
             total += arrow.num_rows
@@ -183,18 +184,50 @@ class Warehouse:
         try:
             with self.transaction():
                 for item in replaces:
-                    self.con.execute(f"DELETE FROM {item.table.name} WHERE {item.where}", item.params)
+                    delete = f"DELETE FROM {item.table.name} WHERE {item.where}"
+                    self.con.execute(delete, item.params)
                     run.rows += self._insert(item.table, item.rows)
                 run.status, run.duration_s = "ok", time.monotonic() - started
                 self._record(run)
         except Exception as exc:
-            run.status, run.error = "failed", str(exc)
-            run.duration_s = time.monotonic() - started
-            self._record(run)
-            if isinstance(exc, FinOpsError):
-                raise
-            raise WarehouseError(f"load of {run.source} failed, nothing changed: {exc}") from exc
+            self._fail(run, exc, started)
         return run
+
+    def load_staged(self, run: IngestRun, table: Table, rows: Rows,
+                    keys: tuple[str, ...]) -> IngestRun:
+        """Stage ``rows``, then replace every partition (distinct ``keys``) they touch.
+
+        For sources whose partitions are only known after reading, e.g. a CUR delivery
+        restating (billing account, billing period): the newest delivery replaces the
+        previous one atomically, and a failure anywhere leaves the old rows in place.
+        """
+        started = time.monotonic()
+        key_list = ", ".join(keys)
+        try:
+            with self.transaction():
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM {table.name} LIMIT 0"
+                )
+                run.rows = self._insert(table, rows, target="_stage")
+                self.con.execute(
+                    f"DELETE FROM {table.name} WHERE ({key_list}) IN "
+                    f"(SELECT DISTINCT {key_list} FROM _stage)"
+                )
+                self.con.execute(f"INSERT INTO {table.name} SELECT * FROM _stage")
+                self.con.execute("DROP TABLE _stage")
+                run.status, run.duration_s = "ok", time.monotonic() - started
+                self._record(run)
+        except Exception as exc:
+            self._fail(run, exc, started)
+        return run
+
+    def _fail(self, run: IngestRun, exc: Exception, started: float) -> None:
+        run.status, run.error = "failed", str(exc)
+        run.duration_s = time.monotonic() - started
+        self._record(run)
+        if isinstance(exc, FinOpsError):
+            raise exc
+        raise WarehouseError(f"load of {run.source} failed, nothing changed: {exc}") from exc
 
     def _record(self, run: IngestRun) -> None:
         self.con.execute(

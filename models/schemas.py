@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-STR = pl.String
-F64 = pl.Float64
-TS = pl.Datetime("us")
-DAY = pl.Date
-BOOL = pl.Boolean
-MAP = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+STR: pl.DataType = pl.String()
+F64: pl.DataType = pl.Float64()
+TS: pl.DataType = pl.Datetime("us")
+DAY: pl.DataType = pl.Date()
+BOOL: pl.DataType = pl.Boolean()
+MAP: pl.DataType = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 
 
 @dataclass(frozen=True)
@@ -256,7 +256,7 @@ ALLOCATION = Table(
             "node": STR,
             "service_name": STR,
             "resource_id": STR,
-            "cost_kind": STR,  # cpu ram gpu storage network load_balancer shared idle cloud tax credit commitment
+            "cost_kind": STR,  # one of COST_KINDS
             "team": STR,  # null when unowned
             "owner_rule": STR,  # which ownership rule claimed the row, e.g. namespace-label:team
             "unowned_reason": STR,  # null when owned

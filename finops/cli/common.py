@@ -27,7 +27,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-ingest_app = typer.Typer(help="Load bills and cluster usage into the warehouse.", no_args_is_help=True)
+ingest_app = typer.Typer(
+    help="Load bills and cluster usage into the warehouse.", no_args_is_help=True
+)
 report_app = typer.Typer(help="Reports over the published warehouse.", no_args_is_help=True)
 budgets_app = typer.Typer(help="Budgets and alerts.", no_args_is_help=True)
 pricing_app = typer.Typer(help="Pricing catalogs (fallback node prices).", no_args_is_help=True)
