@@ -160,7 +160,8 @@ class Warehouse:
         target = target or table.name
         if isinstance(rows, str):
             before = self._count(target)
-            self.con.execute(f"INSERT INTO {target} {_select_list(table, f'({rows})')}")
+            # BY NAME: the SELECT names its columns like the table; missing ones become NULL.
+            self.con.execute(f"INSERT INTO {target} BY NAME {rows}")
             return self._count(target) - before
         batches = [rows] if isinstance(rows, pl.DataFrame) else rows
         total = 0

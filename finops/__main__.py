@@ -1,0 +1,5 @@
+"""``python -m finops`` is the ``finops`` command."""
+
+from finops.cli import main
+
+main()

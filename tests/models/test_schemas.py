@@ -1,0 +1,56 @@
+"""The DDL in sql/ and the Polars schemas in models/ declare the same tables."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from finops.warehouse import Warehouse
+from models.schemas import MAP, WAREHOUSE_TABLES, Table, conform
+from finops.errors import SchemaMismatch
+
+DUCKDB_TYPE = {
+    pl.String(): "VARCHAR",
+    pl.Float64(): "DOUBLE",
+    pl.Datetime("us"): "TIMESTAMP",
+    pl.Date(): "DATE",
+    pl.Boolean(): "BOOLEAN",
+    pl.List(pl.String()): "VARCHAR[]",
+    MAP: "MAP(VARCHAR, VARCHAR)",
+}
+
+
+@pytest.mark.parametrize("table", WAREHOUSE_TABLES, ids=lambda t: t.name)
+def test_ddl_matches_polars_schema(warehouse: Warehouse, table: Table) -> None:
+    described = warehouse.frame(f"DESCRIBE {table.name}")
+    ddl = dict(zip(described["column_name"], described["column_type"], strict=True))
+    declared = {name: DUCKDB_TYPE[dtype] for name, dtype in table.schema.items()}
+    assert ddl == declared
+
+
+@pytest.mark.parametrize("table", WAREHOUSE_TABLES, ids=lambda t: t.name)
+def test_table_round_trips_through_duckdb(warehouse: Warehouse, table: Table) -> None:
+    """What DuckDB hands back to Polars has exactly the declared schema."""
+    assert warehouse.frame(f"SELECT * FROM {table.name}").schema == table.schema
+
+
+def test_conform_adds_missing_columns_and_orders_them() -> None:
+    from models.schemas import K8S_QUOTA_HOUR
+
+    frame = conform(pl.DataFrame({"hard": [2], "cluster": ["c"]}), K8S_QUOTA_HOUR)
+    assert frame.columns == K8S_QUOTA_HOUR.columns
+    assert frame["hard"].dtype == pl.Float64 and frame["namespace"].null_count() == 1
+
+
+def test_conform_rejects_undeclared_columns() -> None:
+    from models.schemas import K8S_QUOTA_HOUR
+
+    with pytest.raises(SchemaMismatch, match="k8s_quota_hour: undeclared columns"):
+        conform(pl.DataFrame({"bogus": [1]}), K8S_QUOTA_HOUR)
+
+
+def test_conform_names_the_table_on_a_bad_type() -> None:
+    from models.schemas import K8S_QUOTA_HOUR
+
+    with pytest.raises(SchemaMismatch, match="k8s_quota_hour"):
+        conform(pl.DataFrame({"hard": ["two cores"]}), K8S_QUOTA_HOUR)

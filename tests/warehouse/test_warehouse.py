@@ -1,0 +1,125 @@
+"""Loads are transactional and idempotent; readers see a published read-only snapshot."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from finops.errors import SchemaMismatch, WarehouseError
+from finops.warehouse import IngestRun, Replace, Warehouse, new_run_id, open_snapshot
+from models.schemas import COST_LINE, K8S_QUOTA_HOUR
+
+KEYS = ("x_source", "billing_account_id", "billing_period_start")
+
+
+def bill(account: str, costs: list[float]) -> pl.DataFrame:
+    n = len(costs)
+    return pl.DataFrame({
+        "billing_account_id": [account] * n,
+        "billing_period_start": [datetime(2026, 10, 1)] * n,
+        "charge_period_start": [datetime(2026, 10, 1, h) for h in range(n)],
+        "charge_period_end": [datetime(2026, 10, 1, h + 1) for h in range(n)],
+        "effective_cost": costs,
+        "x_source": ["aws-cur"] * n,
+        "tags": [[{"key": "user:team", "value": "payments"}]] * n,
+    })
+
+
+def run() -> IngestRun:
+    return IngestRun(new_run_id("test"), "aws-cur", datetime(2026, 10, 1), None, ["f.parquet"])
+
+
+def totals(wh: Warehouse) -> dict[str, float]:
+    frame = wh.frame("SELECT billing_account_id, sum(effective_cost) AS c FROM cost_line GROUP BY 1")
+    return dict(zip(frame["billing_account_id"], frame["c"], strict=True))
+
+
+def test_migrations_are_recorded_once(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).close()
+    with Warehouse(path) as wh:
+        versions = wh.frame("SELECT version FROM schema_version")["version"].to_list()
+    assert versions == sorted(set(versions)) and versions[0] == 1
+
+
+def test_loading_the_same_period_twice_leaves_one_copy(warehouse: Warehouse) -> None:
+    for _ in range(2):
+        warehouse.load_staged(run(), COST_LINE, bill("111", [1.25, 2.5]), KEYS)
+    warehouse.load_staged(run(), COST_LINE, bill("222", [4.0]), KEYS)
+    assert totals(warehouse) == {"111": 3.75, "222": 4.0}
+
+
+def test_a_newer_delivery_replaces_the_period(warehouse: Warehouse) -> None:
+    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0, 1.0]), KEYS)
+    warehouse.load_staged(run(), COST_LINE, bill("111", [5.0]), KEYS)
+    assert totals(warehouse) == {"111": 5.0}
+
+
+def test_a_failed_load_leaves_the_previous_data(warehouse: Warehouse) -> None:
+    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0]), KEYS)
+    broken = iter([bill("111", [9.0]), pl.DataFrame({"bogus": [1]})])
+    with pytest.raises(SchemaMismatch, match="cost_line: undeclared columns"):
+        warehouse.load_staged(run(), COST_LINE, broken, KEYS)
+    assert totals(warehouse) == {"111": 1.0}
+    status = warehouse.frame("SELECT status, error FROM ingest_runs ORDER BY started_at")
+    assert status["status"].to_list() == ["ok", "failed"]
+    assert "bogus" in status["error"][1]
+
+
+def test_replace_where_deletes_only_its_window(warehouse: Warehouse) -> None:
+    quota = pl.DataFrame({"cluster": ["a", "b"], "hour": [datetime(2026, 10, 1)] * 2,
+                          "hard": [4.0, 8.0]})
+    warehouse.load(run(), [Replace(K8S_QUOTA_HOUR, quota)])
+    again = pl.DataFrame({"cluster": ["a"], "hour": [datetime(2026, 10, 1)], "hard": [6.0]})
+    warehouse.load(run(), [Replace(K8S_QUOTA_HOUR, again, "cluster = $c", {"c": "a"})])
+    frame = warehouse.frame("SELECT cluster, hard FROM k8s_quota_hour ORDER BY cluster")
+    assert frame.rows() == [("a", 6.0), ("b", 8.0)]
+
+
+def test_sql_rows_are_loaded_by_duckdb(warehouse: Warehouse) -> None:
+    select = "SELECT 'c' AS cluster, TIMESTAMP '2026-10-01' AS hour, 2.0 AS hard"
+    loaded = warehouse.load(run(), [Replace(K8S_QUOTA_HOUR, select)])
+    assert loaded.rows == 1 and loaded.status == "ok"
+
+
+def test_labels_are_maps_in_duckdb(warehouse: Warehouse) -> None:
+    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0]), KEYS)
+    row = warehouse.con.execute("SELECT tags['user:team'] FROM cost_line").fetchone()
+    assert row == ("payments",)
+
+
+def test_readers_see_the_published_snapshot_only(warehouse: Warehouse) -> None:
+    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0]), KEYS)
+    snapshot = warehouse.publish()
+    warehouse.load_staged(run(), COST_LINE, bill("222", [2.0]), KEYS)  # not yet published
+    reader = open_snapshot(snapshot)
+    assert reader.execute("SELECT count(*) FROM cost_line").fetchone() == (1,)
+    with pytest.raises(duckdb.Error, match="read-only"):
+        reader.execute("DELETE FROM cost_line")
+    with pytest.raises(duckdb.Error):
+        reader.execute("SELECT * FROM read_csv('/etc/passwd')")
+    warehouse.publish()
+    assert reader.execute("SELECT count(*) FROM cost_line").fetchone() == (1,)  # old handle
+    reader.close()  # DuckDB shares one instance per path in a process: reopen after close
+    assert open_snapshot(snapshot).execute("SELECT count(*) FROM cost_line").fetchone() == (2,)
+
+
+def test_missing_snapshot_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="finops demo"):
+        open_snapshot(tmp_path / "none.duckdb")
+
+
+def test_cost_line_daily_spreads_multi_day_lines(warehouse: Warehouse) -> None:
+    tax = bill("111", [31.0]).with_columns(
+        pl.lit(datetime(2026, 10, 1)).alias("charge_period_start"),
+        pl.lit(datetime(2026, 11, 1)).alias("charge_period_end"),
+    )
+    warehouse.load_staged(run(), COST_LINE, tax, KEYS)
+    daily = warehouse.frame("SELECT day, effective_cost FROM cost_line_daily ORDER BY day")
+    assert daily.height == 31
+    assert daily["effective_cost"].sum() == pytest.approx(31.0)
+    assert daily["effective_cost"][0] == pytest.approx(1.0)
