@@ -1,0 +1,1 @@
+"""The scale harness: ``python -m benchmarks run --size S|M|L|XL``."""

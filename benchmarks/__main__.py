@@ -1,0 +1,40 @@
+"""``python -m benchmarks run --size S|M|L|XL [--out results.json]`` and ``growth FILES``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from benchmarks.report import console, growth_table, stages_table
+from benchmarks.run import ROOT, SIZES, Plan, run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    one = sub.add_parser("run", help="generate an organisation and measure every stage")
+    one.add_argument("--size", choices=list(SIZES), default="S")
+    one.add_argument("--out", type=Path, help="results JSON (default benchmarks/out/<size>.json)")
+    one.add_argument("--workdir", type=Path, help="where data and the warehouse go")
+    one.add_argument("--seed", type=int, default=7)
+    one.add_argument("--reuse", action="store_true", help="reuse generated data if present")
+    one.add_argument("--skip", nargs="*", default=[], help="stages to skip, e.g. api budgets")
+    grow = sub.add_parser("growth", help="compare result files of several sizes")
+    grow.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args()
+    if args.command == "growth":
+        results = [json.loads(p.read_text()) for p in args.files]
+        console.print(growth_table(sorted(results, key=lambda r: list(SIZES).index(r["size"]))))
+        return
+    workdir = args.workdir or ROOT / "benchmarks" / "out" / args.size
+    result = run(Plan(args.size, workdir, args.seed), reuse=args.reuse, skip=tuple(args.skip))
+    out = args.out or ROOT / "benchmarks" / "out" / f"{args.size}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    console.print(stages_table(result))
+    console.print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()

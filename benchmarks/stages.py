@@ -1,0 +1,128 @@
+"""The pipeline stages the harness measures, each run through the real CLI entry point.
+
+Every stage function runs inside a fresh child process (see ``stage.py``) and returns the
+amount of work it did (rows), so the harness can report rows per second.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+
+def _finops(db: str, config: str, *args: str) -> None:
+    from finops.cli import main
+
+    try:
+        main(["--db", db, "--config", config, *args])
+    except SystemExit as exc:
+        if exc.code:
+            raise RuntimeError(f"finops {' '.join(args)} exited {exc.code}") from None
+
+
+def _count(db: str, sql: str) -> int:
+    con = duckdb.connect(db, read_only=True)
+    try:
+        row = con.execute(sql).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+    finally:
+        con.close()
+
+
+def stage_generate(data: str, size: str, seed: int) -> dict[str, Any]:
+    sys.argv = ["finops.synthetic", "--size", size, "--out", data, "--seed", str(seed)]
+    runpy.run_module("finops.synthetic", run_name="__main__")
+    files = [p for p in Path(data).rglob("*") if p.is_file()]
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
+
+
+def stage_ingest_billing(db: str, config: str, data: str) -> dict[str, Any]:
+    root = Path(data)
+    _finops(db, config, "ingest", "aws-cur", str(root / "aws"))
+    gcp = sorted(str(p) for p in (root / "gcp").glob("*") if p.is_file())
+    if gcp:
+        _finops(db, config, "ingest", "gcp-billing", *gcp)
+    azure = sorted(str(p) for p in (root / "azure").glob("*.csv"))
+    if azure:
+        _finops(db, config, "ingest", "azure", *azure)
+    return {"rows": _count(db, "SELECT count(*) FROM cost_line")}
+
+
+def stage_ingest_usage(db: str, config: str, data: str) -> dict[str, Any]:
+    _finops(db, config, "ingest", "usage", str(Path(data) / "usage"))
+    return {"rows": _count(db, "SELECT count(*) FROM k8s_pod_hour")}
+
+
+def stage_allocate(db: str, config: str, start: str, end: str) -> dict[str, Any]:
+    _finops(db, config, "allocate", "--start", start, "--end", end)
+    return {
+        "rows": _count(db, "SELECT count(*) FROM k8s_pod_hour"),
+        "allocation_rows": _count(db, "SELECT count(*) FROM allocation"),
+        "bill_lines": _count(db, "SELECT count(*) FROM cost_line"),
+        "reconciliation_difference": _count(
+            db, "SELECT sum(abs(difference)) * 100 FROM reconciliation"
+        ),
+    }
+
+
+def stage_publish(db: str, config: str) -> dict[str, Any]:
+    from finops.warehouse import Warehouse
+
+    with Warehouse(Path(db)) as warehouse:
+        snapshot = warehouse.publish()
+    return {"bytes": snapshot.stat().st_size}
+
+
+API_PATHS = (
+    "/healthz",
+    "/api/allocation?start={start}&end={end}&aggregate=team",
+    "/api/allocation?start={start}&end={end}&aggregate=namespace&step=day",
+    "/api/unowned?start={start}&end={end}",
+    "/api/coverage",
+    "/api/budgets",
+    "/api/teams",
+    "/dashboards/",
+)
+
+
+def stage_api(db: str, config: str, start: str, end: str, token: str,
+              repeat: int = 5) -> dict[str, Any]:
+    from fastapi.testclient import TestClient
+
+    from finops.api.app import create_app
+    from finops.settings import get_settings
+
+    client = TestClient(create_app(get_settings(db=Path(db), config=Path(config))))
+    headers = {"Authorization": f"Bearer {token}"}
+    timings: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        for template in API_PATHS:
+            path = template.format(start=start, end=end)
+            began = time.perf_counter()
+            response = client.get(path, headers=headers)
+            timings.setdefault(template, []).append((time.perf_counter() - began) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path}: {response.status_code} {response.text[:200]}")
+    return {"rows": repeat * len(API_PATHS),
+            "latency_ms": {k: {"p50": _pct(v, 50), "max": round(max(v), 1)}
+                           for k, v in timings.items()}}
+
+
+def stage_budgets(db: str, config: str, end: str) -> dict[str, Any]:
+    _finops(db, config, "budgets", "check", "--as-of", end)
+    return {"rows": _count(db, "SELECT count(*) FROM cost_by_team_daily")}
+
+
+def _pct(values: list[float], pct: int) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, len(ordered) * pct // 100)], 1)
+
+
+if __name__ == "__main__":  # handy for one-off runs: python -m benchmarks.stages NAME JSON
+    print(json.dumps(globals()[sys.argv[1]](**json.loads(sys.argv[2]))))  # noqa: T201
