@@ -1,0 +1,45 @@
+"""The harness's arithmetic: floor ratios, rows per second, growth per pod-hour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from benchmarks.report import growth_table, stages_table
+from benchmarks.run import Plan, summarise
+from benchmarks.stage import measure
+
+
+def stage(wall: float, rss: float, rows: int = 0) -> dict[str, object]:
+    return {"stage": "x", "wall_s": wall, "cpu_s": wall, "peak_rss_mb": rss, "rows": rows}
+
+
+def test_summary_computes_floor_ratios_and_throughput(tmp_path: Path) -> None:
+    results = {
+        "ingest_billing": stage(4.0, 300, 1000),
+        "floor_scan_billing": stage(2.0, 100, 1000),
+        "ingest_usage": stage(1.0, 200, 500),
+        "allocate": stage(3.0, 900, 500),
+        "floor_join_allocate": stage(0.5, 150),
+    }
+    summary = summarise(Plan("S", tmp_path), results)
+    assert summary["stages"]["ingest_billing"]["floor_ratio"] == 2.0
+    assert summary["stages"]["allocate"]["floor_ratio"] == 6.0
+    assert summary["stages"]["ingest_billing"]["rows_per_s"] == 250
+    assert summary["total"] == {"wall_s": 8.0, "cpu_s": 8.0, "peak_rss_mb": 900}
+    assert summary["pod_hours"] == 500
+
+
+def test_tables_render(tmp_path: Path) -> None:
+    summary = summarise(Plan("S", tmp_path), {"ingest_usage": stage(2.0, 100, 1000)})
+    console = Console(record=True, width=200)
+    console.print(stages_table(summary))
+    console.print(growth_table([summary]))
+    text = console.export_text()
+    assert "ingest_usage" in text and "2000.00" in text  # 2 s over 1,000 pod-hours = 2000 µs
+
+
+def test_measure_reports_rss_and_cpu_of_the_process() -> None:
+    result = measure("floor_scan_usage", data="/nonexistent")
+    assert result["rows"] == 0 and result["peak_rss_mb"] > 10 and result["wall_s"] >= 0
