@@ -39,6 +39,7 @@ class SlackSettings(BaseModel):
         "#finops-platform", description="Channel for the unowned-spend digest."
     )
     max_attempts: int = Field(8, description="Delivery attempts before an alert is dead-lettered.")
+    timeout_s: float = Field(10.0, description="Timeout of one Slack API call (seconds).")
 
 
 class AwsSettings(BaseModel):

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from budget_data import FIRST_DAY, LAST_DAY, PAYMENTS_DAILY, UNOWNED_DAILY, allocation_rows
+
+from finops.budgets import budget_message, evaluate, money, period_window
+from models.config import FinOpsConfig
+
+PER_DAY = sum(PAYMENTS_DAILY.values())  # 69.41
+COVER = (FIRST_DAY, LAST_DAY)
+
+
+@pytest.mark.parametrize(("kind", "day", "start", "end", "label"), [
+    ("month", date(2026, 10, 20), date(2026, 10, 1), date(2026, 10, 31), "2026-10"),
+    ("month", date(2028, 2, 3), date(2028, 2, 1), date(2028, 2, 29), "2028-02"),
+    ("quarter", date(2026, 11, 15), date(2026, 10, 1), date(2026, 12, 31), "2026-Q4"),
+    ("quarter", date(2026, 1, 1), date(2026, 1, 1), date(2026, 3, 31), "2026-Q1"),
+    ("week", date(2026, 10, 20), date(2026, 10, 19), date(2026, 10, 25), "2026-W43"),
+    ("week", date(2027, 1, 1), date(2026, 12, 28), date(2027, 1, 3), "2026-W53"),
+])
+def test_period_window(kind: str, day: date, start: date, end: date, label: str) -> None:
+    period = period_window(kind, day)
+    assert (period.start, period.end, period.label) == (start, end, label)
+
+
+def test_monthly_team_budget_to_the_cent(config: FinOpsConfig) -> None:
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), COVER)
+    assert round(status.actual, 2) == round(20 * PER_DAY, 2) == 1388.20
+    assert round(status.percent_used, 2) == 92.55
+    assert status.forecast.ok and status.forecast.method == "trend"
+    assert round(status.forecast.point or 0, 2) == round(31 * PER_DAY, 2) == 2151.71
+    crossed = [(t.kind, t.percent) for t in status.crossed]
+    assert crossed == [("actual", 50), ("actual", 80), ("forecast", 100)]
+    assert status.crossed[0].alert_key == "budget:payments-monthly:2026-10:actual:50"
+    assert [(d["name"], d["cost"]) for d in status.drivers] == [
+        ("namespace payments-api", 827.40), ("namespace payments-db", 361.00),
+        ("service Amazon RDS", 199.80)]
+
+
+def test_filter_budget_counts_unowned_spend_too(config: FinOpsConfig) -> None:
+    status = evaluate(config.budgets[1], allocation_rows(), date(2026, 10, 20), COVER)
+    per_day = PER_DAY + sum(UNOWNED_DAILY.values())
+    assert status.period.label == "2026-W43"
+    assert round(status.actual, 2) == round(2 * per_day, 2) == 147.98
+    assert status.crossed == []
+
+
+def test_data_lag_counts_to_the_last_day_with_data(config: FinOpsConfig) -> None:
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 25), COVER)
+    assert status.data_through == LAST_DAY
+    assert status.forecast.remaining_days == 11  # Oct 21-31 are still to come
+    assert round(status.actual, 2) == 1388.20
+
+
+def test_too_little_history_never_fires_a_forecast_threshold(config: FinOpsConfig) -> None:
+    rows = allocation_rows(first=date(2026, 10, 17))
+    status = evaluate(config.budgets[0], rows, date(2026, 10, 20), (date(2026, 10, 17), LAST_DAY))
+    assert not status.forecast.ok
+    assert status.forecast.reason == "needs 7 days of history, has 4"
+    assert [t.kind for t in status.crossed] == []  # 277.64 is < 50 %; forecast refused
+
+
+def test_message_names_the_numbers(config: FinOpsConfig) -> None:
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), COVER)
+    forecast = next(t for t in status.crossed if t.kind == "forecast")
+    url = "https://finops.example.com/dashboards/team/payments"
+    message = budget_message(status, forecast, url)
+    blocks = json.dumps(message["blocks"], ensure_ascii=False)
+    for expected in ("$1,388.20 of $1,500.00 (92.5%)", "$2,151.71", "forecast ≥ 100%",
+                     "namespace payments-api: $827.40", "service Amazon RDS: $199.80",
+                     "2026-10", url):
+        assert expected in blocks, expected
+    assert "$1,388.20" in message["text"] and "crossed 100%" in message["text"]
+
+
+def test_money_format() -> None:
+    assert money(1234.5) == "$1,234.50"
+    assert money(-3.456) == "-$3.46"
+    assert money(10, "EUR") == "EUR 10.00"
+    assert money(None) == "n/a"
