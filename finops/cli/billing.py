@@ -1,3 +1,181 @@
-"""CLI commands of this area (being built; see the issue)."""
+"""``finops ingest focus|azure|gcp-billing`` and ``finops export focus``.
+
+Every ingest reads and checks all files first (a bad file stops the run before anything
+is written), then replaces the (source, billing account, billing period) partitions the
+files cover in one transaction; the run is recorded in ``ingest_runs`` either way.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import typer
+
+from finops.cli.common import export_app, ingest_app, note, open_warehouse, progress
+from finops.errors import FinOpsError, InputError
+from finops.warehouse import IngestRun, Warehouse
+from ingestion import billing_common as bc
+
+Reader = Callable[[Path], pl.DataFrame]
+
+
+def read_all(paths: list[Path], read: Reader, label: str) -> tuple[list[Path], list[pl.DataFrame]]:
+    """Read every file (progress per file); duplicates of the same bytes are skipped."""
+    files, duplicates = bc.distinct_files(paths)
+    for path in duplicates:
+        note(f"skipping {path}: same content as another file in this run")
+    frames = []
+    with progress() as bar:
+        task = bar.add_task(f"reading {label}", total=len(files))
+        for path in files:
+            frame = read(path)
+            frames.append(frame)
+            note(f"  {path}: {frame.height} rows")
+            bar.advance(task)
+    return files, frames
+
+
+def summarize(warehouse: Warehouse, run: IngestRun) -> None:
+    totals = warehouse.frame(
+        "SELECT billing_account_id, strftime(billing_period_start, '%Y-%m') AS period, "
+        "billing_currency, count(*) AS n, round(sum(billed_cost), 2) AS billed, "
+        "round(sum(effective_cost), 2) AS effective FROM cost_line WHERE x_ingest_run = ? "
+        "GROUP BY ALL ORDER BY ALL", [run.run_id])
+    for row in totals.iter_rows(named=True):
+        note(f"  {row['billing_account_id']} {row['period']}: {row['n']} lines, billed "
+             f"{row['billed']:,.2f} {row['billing_currency']}, effective {row['effective']:,.2f}")
+    note(f"{run.source}: loaded {run.rows} rows from {len(run.files)} file(s) (run {run.run_id})")
+
+
+def ingest_files(source: str, paths: list[Path], read: Reader) -> IngestRun:
+    """Read, check and load ``paths`` as one run of ``source``."""
+    with open_warehouse() as warehouse:
+        try:
+            try:
+                files, frames = read_all(paths, read, source)
+            except FinOpsError as exc:
+                bc.record_failed(warehouse, source, paths, exc)
+                raise
+            run = bc.load_cost_lines(warehouse, source, frames, files)  # records its failures
+        except FinOpsError:
+            warehouse.publish()  # the failed run is visible to readers; the data is unchanged
+            raise
+        summarize(warehouse, run)
+    return run
+
+
+# -- focus ----------------------------------------------------------------------------
+@ingest_app.command("focus")
+def ingest_focus(
+    paths: list[Path] = typer.Argument(..., help="FOCUS 1.0-1.3 files (CSV, CSV.gz, Parquet)."),
+    billing_account: str | None = typer.Option(
+        None, "--billing-account", help="BillingAccountId for files without that column."),
+    currency: str | None = typer.Option(
+        None, "--currency", help="BillingCurrency for files without that column."),
+    provider: str | None = typer.Option(
+        None, "--provider", help="ProviderName for files without that column."),
+) -> None:
+    """Load FOCUS files; each (billing account, billing period) they cover is replaced."""
+    from ingestion.focus import SOURCE, Defaults, read_focus
+
+    defaults = Defaults(billing_account, currency, provider)
+    ingest_files(SOURCE, paths, lambda p: read_focus(p, defaults))
+
+
+def parse_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+# -- azure ----------------------------------------------------------------------------
+@ingest_app.command("azure")
+def ingest_azure(
+    paths: list[Path] = typer.Argument(..., help="Azure cost exports or FocusCost exports."),
+    dataset: str = typer.Option(
+        "auto", "--dataset", help="actual | amortized | auto (file name, then content)."),
+    billing_account: str | None = typer.Option(
+        None, "--billing-account", help="Billing account for exports without one (v1)."),
+    currency: str | None = typer.Option(
+        None, "--currency", help="Billing currency for exports without one."),
+) -> None:
+    """Load Azure cost exports (EA, MCA, v1; actual or amortized) and Azure FOCUS exports."""
+    from ingestion.azure import SOURCE, Options, read_azure
+
+    if dataset not in ("auto", "actual", "amortized"):
+        raise InputError(f"--dataset: {dataset!r} is not actual, amortized or auto")
+    options = Options(dataset, billing_account, currency)
+    ingest_files(SOURCE, paths, lambda p: read_azure(p, options))
+
+
+# -- gcp ------------------------------------------------------------------------------
+@ingest_app.command("gcp-billing")
+def ingest_gcp(
+    sources: list[str] = typer.Argument(
+        ..., help="bq://project.dataset.table, or export files (JSONL, Parquet, CSV)."),
+    month: str | None = typer.Option(
+        None, "--month", help="Invoice month to read from BigQuery (YYYY-MM)."),
+    project: str | None = typer.Option(
+        None, "--project", help="Project that runs the BigQuery job (default: the table's)."),
+) -> None:
+    """Load the GCP billing export (standard or detailed), from BigQuery or from files."""
+    from ingestion.gcp_billing import SOURCE, read_gcp_file
+
+    tables = [s for s in sources if s.startswith("bq://")]
+    if not tables:
+        ingest_files(SOURCE, [Path(s) for s in sources], read_gcp_file)
+        return
+    if len(tables) != len(sources):
+        raise InputError("give either bq:// tables or files, not both")
+    if month is None:
+        raise InputError("--month YYYY-MM is required with bq:// (one invoice month per load)")
+    from google.cloud import bigquery
+
+    table = tables[0].removeprefix("bq://")
+    client = bigquery.Client(project=project or table.split(".")[0])
+    ingest_bigquery(client, tables, parse_day(f"{month}-01", "--month"))
+
+
+def ingest_bigquery(client: object, tables: list[str], month: date) -> IngestRun:
+    """Load one invoice month of each ``bq://`` table through ``client`` (injected)."""
+    from ingestion.gcp_billing import SOURCE, read_bigquery
+
+    with open_warehouse() as warehouse:
+        try:
+            try:
+                frames = [read_bigquery(client, t.removeprefix("bq://"), month) for t in tables]
+            except FinOpsError as exc:
+                bc.record_failed(warehouse, SOURCE, tables, exc)
+                raise
+            for table, frame in zip(tables, frames, strict=True):
+                note(f"  {table}: {frame.height} rows")
+            run = bc.load_cost_lines(warehouse, SOURCE, frames, tables)
+        except FinOpsError:
+            warehouse.publish()
+            raise
+        summarize(warehouse, run)
+    return run
+
+
+# -- export ---------------------------------------------------------------------------
+@export_app.command("focus")
+def export_focus_command(
+    path: Path = typer.Argument(..., help="Output file: .csv or .parquet."),
+    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD), by charge period."),
+    end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+) -> None:
+    """Write the unified multi-cloud cost lines as a FOCUS 1.2 file."""
+    from finops.cli.common import state
+    from finops.exports import export_focus
+    from finops.warehouse import open_snapshot
+
+    con = open_snapshot(state.settings.snapshot_path)
+    try:
+        rows = export_focus(con, parse_day(start, "--start"), parse_day(end, "--end"), path)
+    finally:
+        con.close()
+    note(f"wrote {rows} FOCUS 1.2 rows to {path}")
