@@ -85,6 +85,16 @@ class Allocation(Strict):
     shared_split: Literal["weighted", "even"] = "weighted"
     tax_and_credits: Literal["unowned", "follow-spend"] = "unowned"
     prices: Prices = Prices()
+    # Bill tags that name the Kubernetes cluster a cloud line belongs to (control-plane fees,
+    # cluster network); such lines are spread inside that cluster instead of being cloud spend.
+    cluster_tag_keys: list[str] = [
+        "aws:eks:cluster-name",
+        "eks:cluster-name",
+        "user:eks:cluster-name",
+        "goog-k8s-cluster-name",
+        "kubernetes_cluster",
+        "user:kubernetes_cluster",
+    ]
 
 
 class Threshold(Strict):

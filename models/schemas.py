@@ -292,6 +292,7 @@ UNOWNED_REASONS = (
     "untagged-resource",
     "unmapped-account",
     "unused-commitment",
+    "commitment-purchase",
     "unattributed-tax-or-credit",
     "idle-capacity",
     "unmounted-volume",

@@ -1,0 +1,155 @@
+"""One (cluster, day) partition: nodes, pods, idle, storage, LBs, network, shared costs.
+
+Pure: the cluster's usage frames and its routed bill lines in, allocation rows out. The
+money of every routed line (and every estimated node/volume pool) ends in the rows exactly
+once: each step splits a pool into fractions that sum to one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from finops.allocation import idle as idle_step
+from finops.allocation import nodes as node_step
+from finops.allocation import pods as pod_step
+from finops.allocation import storage
+from finops.allocation.frames import concat_rows
+from finops.allocation.inputs import MONEY, AllocationInputs
+from finops.allocation.ownership import INPUTS, namespace_values, pod_values, resolve
+from finops.allocation.route import Routed
+from finops.allocation.shared import RECIPIENT, share_within_cluster, spread
+from models.config import FinOpsConfig
+
+
+def _compute_rows(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
+                  day: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(pod rows with ownership inputs, idle rows, the prepared pods frame)."""
+    hours = node_step.node_hours(inputs.nodes, config)
+    billed = node_step.billed_pools(routed.node)
+    estimated = node_step.estimated_pools(hours, billed, inputs.catalog, config, day)
+    pools = pl.concat([billed, estimated], how="diagonal_relaxed") if estimated.height else billed
+    pods = namespace_values(pod_values(inputs.pods, config), inputs.namespaces, config)
+    fractions = pod_step.pod_fractions(pods, hours, config)
+    split_nodes = routed.split.get_column("_parent_node").drop_nulls().unique().implode()
+    pieces = pod_step.pod_pieces(fractions).filter(~pl.col("node").is_in(split_nodes))
+    idle = pod_step.idle_fractions(fractions, hours).filter(~pl.col("node").is_in(split_nodes))
+    whole = hours.select("cluster", "node").unique().filter(pl.col("node").is_in(split_nodes))
+    idle = pl.concat([idle, whole.with_columns(pl.lit("unsplit").alias("resource"),
+                                                pl.lit(1.0).alias("_f"))])
+    pod_rows = _priced(pieces, pools).with_columns(pl.col("resource").alias("cost_kind"))
+    pod_rows = pod_rows.drop("node", "resource_id")  # workload grain: one row per node is noise
+    idle_rows = _priced(idle, pools)
+    return pod_rows, idle_rows, pods
+
+
+def _priced(pieces: pl.DataFrame, pools: pl.DataFrame) -> pl.DataFrame:
+    joined = pieces.join(pools, on=["cluster", "node"], how="inner")
+    return joined.with_columns([(pl.col(m) * pl.col("_f")).alias(m) for m in MONEY]).drop("_f")
+
+
+def _split_rows(routed: Routed, pods: pl.DataFrame) -> pl.DataFrame:
+    """Bill lines already split per pod: used as given (price_source split-bill)."""
+    lines = routed.split
+    if not lines.height:
+        return pl.DataFrame()
+    text = pl.concat_str(["sku_id", "charge_description", "consumed_unit", "pricing_unit"],
+                         separator=" ", ignore_nulls=True).str.to_lowercase()
+    kind = (pl.when(text.str.contains("gpu")).then(pl.lit("gpu"))
+            .when(text.str.contains("mem|ram|gib|gb")).then(pl.lit("ram")).otherwise(pl.lit("cpu")))
+    attrs = pods.select("namespace", "pod", "workload_kind", "workload_name", "pod_value",
+                        "workload_value").unique(["namespace", "pod"])
+    rows = lines.with_columns(
+        pl.col("x_namespace").alias("namespace"), pl.col("x_pod").alias("pod"),
+        kind.alias("cost_kind"), pl.lit("split-bill").alias("price_source"),
+        pl.col("charge_period_start").dt.truncate("1h").alias("hour"),
+    ).join(attrs, on=["namespace", "pod"], how="left")
+    return rows.drop("pod")
+
+
+def allocate_cluster_day(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
+                         day: date, cluster: str) -> pl.DataFrame:
+    """All rows of one cluster and day (inputs and routed lines already cut to it)."""
+    backstage = inputs.backstage
+    place = [pl.lit(cluster).alias("cluster"), pl.lit(day).alias("day")]
+
+    def placed(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(place) if frame.height else frame
+
+    pod_rows, idle_rows, pods = _compute_rows(inputs, routed, config, day)
+    pod_rows, idle_rows = placed(pod_rows), placed(idle_rows)
+    ns = inputs.namespaces
+    volume = storage.with_namespace_values(
+        placed(storage.volume_rows(inputs.volumes, routed.volume, pods, config)), ns, config)
+    lbs = storage.with_namespace_values(
+        placed(storage.lb_rows(inputs.lbs, routed.lb, config)), ns, config)
+    split = storage.with_namespace_values(placed(_split_rows(routed, pods)), ns, config)
+    owned_parts = [p for p in (pod_rows, volume, lbs, split) if p.height]
+    direct = pl.concat(owned_parts, how="diagonal_relaxed") if owned_parts else pl.DataFrame()
+    orphans = pl.DataFrame()
+    if direct.height:
+        orphans = direct.filter(pl.col("namespace").is_null())
+        direct = resolve(direct.filter(pl.col("namespace").is_not_null()), config, backstage)
+    direct_rows = concat_rows([direct])
+
+    usage = resolve(_usage(pods), config, backstage)
+    net_rows, net_left = _network(routed, usage)
+    idle_out = idle_step.apply_idle_policy(
+        idle_rows, direct_rows, usage, _quota_owners(inputs, config, backstage, day), config)
+    extra = concat_rows([_origin(orphans, "resource_id"), _fees(routed), net_left])
+    rows = concat_rows([direct_rows, net_rows, idle_out])
+    return share_within_cluster(rows, extra, config).with_columns(place)
+
+
+def _usage(pods: pl.DataFrame) -> pl.DataFrame:
+    """Workload groups with request-hours and traffic (weights for idle and network)."""
+    amounts = pods.with_columns(pod_step._amounts("request"))
+    return amounts.group_by(INPUTS[:1] + ["namespace", "workload_kind", "workload_name",
+                                          *INPUTS[3:]]).agg(
+        *[pl.col(f"_q_{r}").sum() for r in ("cpu", "ram", "gpu")],
+        pl.col("network_bytes").fill_null(0).clip(0).sum().alias("_net"),
+    )
+
+
+def _network(routed: Routed, usage: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    lines = routed.cluster.filter(pl.col("_target") == "network").with_columns(
+        pl.lit("bill").alias("price_source"), pl.lit("network").alias("shared_from"),
+        pl.lit("network").alias("cost_kind"))
+    if not lines.height:
+        return pl.DataFrame(), pl.DataFrame()
+    recipients = usage.select(*RECIPIENT, pl.col("_net").alias("_w"))
+    lines = lines.with_columns(pl.col("day").cast(pl.Date))
+    return spread(concat_rows([lines]), recipients, kind="network")
+
+
+def _fees(routed: Routed) -> pl.DataFrame:
+    fees = routed.cluster.filter(pl.col("_target") == "fee")
+    origin = pl.coalesce("service_name", "resource_id", pl.lit("cluster"))
+    return concat_rows([fees.with_columns(pl.lit("bill").alias("price_source"),
+                                          (pl.lit("fee:") + origin).alias("shared_from"))])
+
+
+def _origin(orphans: pl.DataFrame, column: str) -> pl.DataFrame:
+    if not orphans.height:
+        return pl.DataFrame()
+    origin = pl.concat_str([pl.col("cost_kind"), pl.lit(":"),
+                            pl.col(column).fill_null("unknown")])
+    return concat_rows([orphans.with_columns(origin.alias("shared_from"))])
+
+
+def _quota_owners(inputs: AllocationInputs, config: FinOpsConfig, backstage: pl.DataFrame,
+                  day: date) -> pl.DataFrame:
+    """Namespaces with quota weights per resource, resolved as of the day's last hour."""
+    weights = idle_step.quota_weights(inputs.quotas)
+    if not weights.height:
+        return pl.DataFrame(schema={**dict.fromkeys(RECIPIENT, pl.String),
+                                    "resource": pl.String, "_w": pl.Float64})
+    cluster = inputs.quotas.get_column("cluster")[0]
+    probe = weights.with_columns(
+        pl.lit(cluster).alias("cluster"),
+        pl.lit(day).cast(pl.Datetime("us")).dt.offset_by("23h").alias("hour"),
+        *[pl.lit(None, pl.String).alias(c) for c in
+          ("workload_kind", "workload_name", "pod_value", "workload_value")])
+    probe = namespace_values(probe, inputs.namespaces, config).drop("hour")
+    return resolve(probe, config, backstage).select(*RECIPIENT, "resource", "_w")

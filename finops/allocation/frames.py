@@ -1,0 +1,81 @@
+"""Shared frame shapes and small expressions used by every engine step.
+
+Every step returns *rows*: frames with the ``ROW`` columns (the allocation schema without
+``run_id``). Money is carried as three columns that are always scaled together, so a split of
+a bill line conserves billed, effective and list cost at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import polars as pl
+
+from finops.allocation.inputs import MONEY
+from models.schemas import ALLOCATION
+
+ROW_SCHEMA = pl.Schema({n: t for n, t in ALLOCATION.schema.items() if n != "run_id"})
+ROW_COLUMNS = list(ROW_SCHEMA.names())
+KEYS = [c for c in ROW_COLUMNS if c not in MONEY]  # everything that identifies a row
+BILLED_SOURCES = ("bill", "split-bill")
+
+
+def empty_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema=ROW_SCHEMA)
+
+
+def as_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Project onto ROW columns (absent ones become nulls), in order, with the right types."""
+    cols = [pl.col(n).cast(t) if n in frame.columns else pl.lit(None, t).alias(n)
+            for n, t in ROW_SCHEMA.items()]
+    return frame.select(cols)
+
+
+def concat_rows(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    frames = [as_rows(p) for p in parts if p.height]
+    return pl.concat(frames) if frames else empty_rows()
+
+
+def collapse(rows: pl.DataFrame) -> pl.DataFrame:
+    """Sum money over identical keys (the output grain), dropping rows that are all zero."""
+    if not rows.height:
+        return empty_rows()
+    summed = rows.group_by(KEYS, maintain_order=True).agg([pl.col(m).sum() for m in MONEY])
+    nonzero = pl.any_horizontal([pl.col(m) != 0 for m in MONEY])
+    return as_rows(summed.filter(nonzero))
+
+
+def scaled(share: pl.Expr) -> list[pl.Expr]:
+    """Money columns multiplied by ``share`` (a fraction of the row's money)."""
+    return [(pl.col(m) * share).alias(m) for m in MONEY]
+
+
+def glob_regex(patterns: Iterable[str]) -> str:
+    """Shell globs (``payments-*``) as one anchored regex the Rust engine accepts."""
+    parts = [re.escape(p).replace(r"\*", ".*").replace(r"\?", ".") for p in patterns]
+    return "^(?:" + "|".join(parts) + ")$"
+
+
+def map_value(column: str, keys: Iterable[str]) -> pl.Expr:
+    """The value of the first of ``keys`` present in a label/tag map (keys case-insensitive)."""
+    exprs = [
+        pl.col(column).list.eval(
+            pl.element().filter(pl.element().struct.field("key").str.to_lowercase() == k.lower())
+            .struct.field("value")
+        ).list.first()
+        for k in keys
+    ]
+    if not exprs:
+        return pl.lit(None, pl.String)
+    return pl.coalesce(exprs).str.strip_chars().replace("", None)
+
+
+def with_map_value(frame: pl.DataFrame, column: str, keys: list[str], alias: str) -> pl.DataFrame:
+    """``map_value`` computed once per distinct map (maps repeat across hours) and joined back."""
+    if not frame.height:
+        return frame.with_columns(pl.lit(None, pl.String).alias(alias))
+    hashed = frame.with_columns(pl.col(column).hash().alias("_mh"))
+    distinct = hashed.select("_mh", column).unique(subset="_mh").select(
+        "_mh", map_value(column, keys).alias(alias))
+    return hashed.join(distinct, on="_mh", how="left").drop("_mh")

@@ -1,0 +1,106 @@
+"""The engine's input: one dataclass of frames, each matching its warehouse schema.
+
+``bill`` is the view ``cost_line_daily`` (cost_line columns plus ``day``); the Kubernetes
+frames are the hourly usage tables. Every frame defaults to empty, so a test or a caller
+hands in only what it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import polars as pl
+
+from models.schemas import (
+    COST_LINE,
+    DAY,
+    K8S_LB_HOUR,
+    K8S_NAMESPACE,
+    K8S_NODE_HOUR,
+    K8S_POD_HOUR,
+    K8S_QUOTA_HOUR,
+    K8S_VOLUME_HOUR,
+    PRICE_CATALOG,
+    Table,
+    conform,
+)
+
+BILL_SCHEMA = pl.Schema({**dict(COST_LINE.schema.items()), "day": DAY})
+BACKSTAGE_SCHEMA = pl.Schema({"kind": pl.String, "match": pl.String, "owner": pl.String})
+MONEY = ("billed_cost", "effective_cost", "list_cost")
+
+
+def _empty(table: Table) -> pl.DataFrame:
+    return table.empty()
+
+
+def empty_bill() -> pl.DataFrame:
+    return pl.DataFrame(schema=BILL_SCHEMA)
+
+
+def conform_bill(frame: pl.DataFrame) -> pl.DataFrame:
+    """Cost lines with a ``day`` column (derived from charge_period_start when absent)."""
+    if "day" not in frame.columns:
+        frame = frame.with_columns(pl.col("charge_period_start").dt.date().alias("day"))
+    day = frame.get_column("day").cast(DAY)
+    return conform(frame.drop("day"), COST_LINE).with_columns(day.alias("day"))
+
+
+@dataclass(frozen=True)
+class AllocationInputs:
+    """Everything one allocation run reads. Frames follow models/schemas.py."""
+
+    bill: pl.DataFrame = field(default_factory=empty_bill)
+    nodes: pl.DataFrame = field(default_factory=lambda: _empty(K8S_NODE_HOUR))
+    pods: pl.DataFrame = field(default_factory=lambda: _empty(K8S_POD_HOUR))
+    namespaces: pl.DataFrame = field(default_factory=lambda: _empty(K8S_NAMESPACE))
+    quotas: pl.DataFrame = field(default_factory=lambda: _empty(K8S_QUOTA_HOUR))
+    volumes: pl.DataFrame = field(default_factory=lambda: _empty(K8S_VOLUME_HOUR))
+    lbs: pl.DataFrame = field(default_factory=lambda: _empty(K8S_LB_HOUR))
+    catalog: pl.DataFrame = field(default_factory=lambda: _empty(PRICE_CATALOG))
+    # Backstage owners: kind = namespace | kubernetes-id, match = the name, owner = team.
+    backstage: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BACKSTAGE_SCHEMA))
+
+    @classmethod
+    def build(cls, **frames: pl.DataFrame) -> AllocationInputs:
+        """Conform each given frame to its schema (missing columns become nulls)."""
+        tables = {"nodes": K8S_NODE_HOUR, "pods": K8S_POD_HOUR, "namespaces": K8S_NAMESPACE,
+                  "quotas": K8S_QUOTA_HOUR, "volumes": K8S_VOLUME_HOUR, "lbs": K8S_LB_HOUR,
+                  "catalog": PRICE_CATALOG}
+        conformed = {name: conform(frame, tables[name]) for name, frame in frames.items()
+                     if name in tables}
+        if "bill" in frames:
+            conformed["bill"] = conform_bill(frames["bill"])
+        if "backstage" in frames:
+            conformed["backstage"] = frames["backstage"]
+        return cls(**conformed)
+
+    def days(self) -> list[date]:
+        """Every day any input covers, in order."""
+        found: set[date] = set(self.bill.get_column("day").drop_nulls().to_list())
+        for frame in (self.nodes, self.pods):
+            found |= set(frame.get_column("hour").dt.date().drop_nulls().to_list())
+        return sorted(found)
+
+    def for_day(self, day: date) -> AllocationInputs:
+        """The inputs of one UTC day (namespaces, catalog and Backstage are kept whole)."""
+        def hourly(frame: pl.DataFrame) -> pl.DataFrame:
+            return frame.filter(pl.col("hour").dt.date() == day)
+
+        return replace(
+            self,
+            bill=self.bill.filter(pl.col("day") == day),
+            nodes=hourly(self.nodes), pods=hourly(self.pods), quotas=hourly(self.quotas),
+            volumes=hourly(self.volumes), lbs=hourly(self.lbs),
+        )
+
+    def for_cluster(self, cluster: str) -> AllocationInputs:
+        """The Kubernetes inputs of one cluster (the bill is routed separately)."""
+        def mine(frame: pl.DataFrame) -> pl.DataFrame:
+            return frame.filter(pl.col("cluster") == cluster)
+
+        return replace(
+            self, nodes=mine(self.nodes), pods=mine(self.pods), namespaces=mine(self.namespaces),
+            quotas=mine(self.quotas), volumes=mine(self.volumes), lbs=mine(self.lbs),
+        )

@@ -1,0 +1,89 @@
+"""Step 5: spread a cost over recipients by weight; used for shared namespaces, control-plane
+fees, unowned disks and load balancers, network without traffic data, and shared idle.
+
+Spreading stays inside one cluster (the caller passes one cluster's rows). Each spread row
+names its origin in ``shared_from`` so a team sees what it was charged for. Weights are the
+recipients' direct cost (``weighted``, OpenCost's default) or equal per namespace (``even``).
+Cost with nobody to spread to stays unowned (``shared-no-tenant``) rather than vanishing.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from finops.allocation.frames import as_rows, concat_rows, glob_regex
+from finops.allocation.inputs import MONEY
+from models.config import FinOpsConfig
+
+RECIPIENT = ["namespace", "workload_kind", "workload_name", "team", "owner_rule",
+             "unowned_reason"]
+SOURCE = ["day", "provider", "billing_account_id", "sub_account_id", "cluster", "price_source",
+          "shared_from"]
+DIRECT_KINDS = ("cpu", "ram", "gpu", "storage", "network", "load_balancer")
+
+
+def spread(sources: pl.DataFrame, recipients: pl.DataFrame, *, kind: str | None,
+           on: list[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split each source's money over ``recipients`` (RECIPIENT cols + ``_w``) joined on ``on``.
+
+    Returns (spread rows, sources that had no recipient with positive weight).
+    """
+    on = on or []
+    keep = SOURCE + on + (["cost_kind"] if kind is None else [])
+    pooled = sources.group_by(keep).agg([pl.col(m).sum() for m in MONEY])
+    weights = recipients.filter(pl.col("_w") > 0).group_by(RECIPIENT + on).agg(pl.col("_w").sum())
+    if on:
+        joined = pooled.join(weights, on=on, how="inner", nulls_equal=True)
+    else:
+        joined = pooled.join(weights, how="cross")
+    total = pl.col("_w").sum().over(keep)
+    out = joined.with_columns([(pl.col(m) * pl.col("_w") / total).alias(m) for m in MONEY])
+    if kind is not None:
+        out = out.with_columns(pl.lit(kind).alias("cost_kind"))
+    served = weights.select(on).unique() if on else None
+    if on and served is not None:
+        left = pooled.join(served, on=on, how="anti", nulls_equal=True)
+    else:
+        left = pooled.clear() if weights.height else pooled
+    if kind is not None:
+        left = left.with_columns(pl.lit(kind).alias("cost_kind"))
+    return as_rows(out), left
+
+
+def tenant_weights(direct: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
+    """Recipients of shared cost: non-shared namespaces with direct cost, weighted or even."""
+    tenants = direct.filter(pl.col("cost_kind").is_in(DIRECT_KINDS)
+                            & pl.col("namespace").is_not_null()
+                            & ~is_shared_namespace(config))
+    grouped = tenants.group_by(RECIPIENT).agg(pl.col("effective_cost").sum().alias("_cost"))
+    grouped = grouped.filter(pl.col("_cost") > 0)
+    if config.allocation.shared_split == "even":
+        weight = 1.0 / pl.len().over("namespace")
+    else:
+        weight = pl.col("_cost")
+    return grouped.with_columns(weight.alias("_w")).drop("_cost")
+
+
+def is_shared_namespace(config: FinOpsConfig) -> pl.Expr:
+    patterns = config.allocation.shared_namespaces
+    if not patterns:
+        return pl.lit(False)
+    return pl.col("namespace").str.contains(glob_regex(patterns)).fill_null(False)
+
+
+def share_within_cluster(rows: pl.DataFrame, extra_sources: pl.DataFrame,
+                         config: FinOpsConfig) -> pl.DataFrame:
+    """Spread shared namespaces' rows and ``extra_sources`` (fees, unowned disks/LBs) to
+    tenants. ``extra_sources`` must already carry ``shared_from``."""
+    shared_ns = rows.filter(is_shared_namespace(config))
+    rest = rows.filter(~is_shared_namespace(config))
+    ns_sources = shared_ns.with_columns(
+        pl.coalesce("shared_from", pl.lit("namespace:") + pl.col("namespace")).alias("shared_from"))
+    sources = concat_rows([ns_sources, extra_sources])
+    if not sources.height:
+        return rows
+    recipients = tenant_weights(rest, config)
+    out, left = spread(sources, recipients, kind="shared")
+    left = left.with_columns(pl.lit(None, pl.String).alias("team"),
+                             pl.lit("shared-no-tenant").alias("unowned_reason"))
+    return concat_rows([rest, out, left])
