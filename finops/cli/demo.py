@@ -22,7 +22,7 @@ DEMO_START, DEMO_END = "2026-10-01", "2026-10-31"
 def _demo_steps(demo: Path) -> list[list[str]]:
     return [
         ["ingest", "aws-cur", str(demo / "aws")],
-        ["ingest", "gcp-billing", *sorted(str(p) for p in (demo / "gcp").glob("*.jsonl"))],
+        ["ingest", "gcp-billing", *sorted(str(p) for p in (demo / "gcp").glob("*.jsonl*"))],
         ["ingest", "azure", *sorted(str(p) for p in (demo / "azure").glob("*.csv"))],
         ["ingest", "usage", str(demo / "usage")],
         ["allocate", "--start", DEMO_START, "--end", DEMO_END],
