@@ -22,6 +22,13 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _text(value: Any) -> str:
+    """Exact text: a DECIMAL prints as 0.00, not as the float 0.0."""
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, Decimal) else str(_jsonable(value))
+
+
 def render(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
     if fmt == "json":
         records = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
@@ -30,10 +37,10 @@ def render(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
-        writer.writerows([[_jsonable(v) for v in row] for row in rows])
+        writer.writerows([[_text(v) for v in row] for row in rows])
         out.print(buffer.getvalue(), end="", markup=False, highlight=False)
     else:
         table = Table(*columns, show_lines=False)
         for row in rows:
-            table.add_row(*("" if v is None else str(_jsonable(v)) for v in row))
+            table.add_row(*(_text(v) for v in row))
         out.print(table)
