@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from finops.cli import allocate, billing, core, demo, serve, usage  # noqa: F401  (register commands)
+from finops.cli import allocate, billing, budgets, cloud, core, demo, serve, usage  # noqa: F401  (register commands)
 from finops.cli.common import app, console, state
 from finops.errors import FinOpsError
 

@@ -1,0 +1,104 @@
+"""``finops ingest aws-cur`` and ``finops pricing sync aws|gcp``.
+
+Clients are built here (from settings.aws and the flags) and handed to the collectors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from finops.cli.common import ingest_app, note, open_warehouse, pricing_app, progress, state
+from finops.errors import CollectorError, InputError
+from ingestion import aws_cur, pricing_aws, pricing_gcp
+from ingestion.s3 import open_store
+
+
+def boto_client(service: str, endpoint_url: str | None, profile: str | None,
+                region: str | None = None) -> Any:
+    """A boto3 client from settings.aws, overridden by the command's flags."""
+    import boto3
+    import botocore.exceptions
+
+    aws = state.settings.aws
+    try:
+        session = boto3.Session(profile_name=profile or aws.profile,
+                                region_name=region or aws.region)
+        return session.client(service, endpoint_url=endpoint_url or aws.endpoint_url)
+    except botocore.exceptions.BotoCoreError as exc:
+        raise CollectorError(service, f"cannot create the boto3 client: {exc}") from None
+
+
+@ingest_app.command("aws-cur")
+def ingest_aws_cur(
+    uri: str = typer.Argument(..., help="s3://bucket/prefix, or a local directory laid out "
+                              "like the bucket, or one CUR data file."),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url",
+                                            help="S3 endpoint (MinIO, moto)."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile."),
+    period: str | None = typer.Option(None, "--period", help="Only this billing period, "
+                                      "YYYY-MM."),
+) -> None:
+    """Load AWS CUR deliveries (legacy and CUR 2.0); each replaces its billing period."""
+    client = boto_client("s3", endpoint_url, profile) if uri.startswith("s3://") else None
+    store, prefix = open_store(uri, client)
+    with open_warehouse() as warehouse, progress() as bar:
+        task = bar.add_task("aws-cur", total=None)
+
+        def notify(message: str) -> None:
+            bar.update(task, description=message[-70:])
+            note(f"  {message}")
+
+        runs = aws_cur.ingest(store, prefix, warehouse, period=period, notify=notify)
+    for run in runs:
+        start = f"{run.window_start:%Y-%m}" if run.window_start else "?"
+        note(f"aws-cur {start}: {run.rows} rows ({run.status}, run {run.run_id})")
+
+
+@pricing_app.command("sync")
+def pricing_sync(
+    provider: str = typer.Argument(..., help="aws or gcp"),
+    region: list[str] = typer.Option([], "--region", help="Region(s); default: the regions "
+                                      "seen in k8s_node_hour / cost_line."),
+    instance_type: list[str] = typer.Option([], "--instance-type", help="AWS instance "
+                                            "type(s); default: those seen in k8s_node_hour."),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help="API endpoint."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile."),
+) -> None:
+    """Fetch list prices into price_catalog (fallback prices for unbilled nodes)."""
+    if provider not in ("aws", "gcp"):
+        raise InputError(f"pricing sync: unknown provider {provider!r} (aws or gcp)")
+    with open_warehouse() as warehouse, progress() as bar:
+        bar.add_task(f"pricing {provider}", total=None)
+        if provider == "aws":
+            run = _sync_aws(warehouse, region, instance_type, endpoint_url, profile)
+        else:
+            run = _sync_gcp(warehouse, region, endpoint_url)
+    note(f"pricing {provider}: {run.rows} prices ({run.status}, run {run.run_id})")
+
+
+def _sync_aws(warehouse: Any, regions: list[str], types: list[str],
+              endpoint_url: str | None, profile: str | None) -> Any:
+    pairs = pricing_aws.seen(warehouse)
+    if types:
+        pairs = [(r, t) for r in (regions or pricing_aws.regions_seen(warehouse)) for t in types]
+    elif regions:
+        pairs = [(r, t) for r, t in pairs if r in regions]
+    if not pairs:
+        raise InputError("pricing sync aws: no (region, instance type) known; ingest cluster "
+                         "usage first or pass --region and --instance-type")
+    client = boto_client("pricing", endpoint_url, profile, region="us-east-1")
+    return pricing_aws.sync(client, warehouse, pairs)
+
+
+def _sync_gcp(warehouse: Any, regions: list[str], endpoint_url: str | None) -> Any:
+    from google.cloud import billing_v1
+
+    options = {"api_endpoint": endpoint_url} if endpoint_url else None
+    try:
+        client = billing_v1.CloudCatalogClient(client_options=options, transport="rest")
+    except Exception as exc:  # google.auth DefaultCredentialsError and friends
+        raise CollectorError("gcp-catalog", f"cannot create the catalog client: {exc}") from None
+    wanted = set(regions) or pricing_gcp.regions_seen(warehouse) or None
+    return pricing_gcp.sync(client, warehouse, wanted)
