@@ -1,0 +1,96 @@
+"""HTML pages that hold the figures: plain strings, no template engine, no CDN.
+
+plotly.js is loaded from the API itself (``PLOTLY_JS_PATH``, served from the file bundled in
+the installed ``plotly`` package), so the pages work on a machine without internet. Every
+value that comes from data is escaped; links carry the ``?token=`` the page was opened with,
+so navigation keeps working in a browser that cannot send a bearer header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from html import escape
+from urllib.parse import quote, urlencode
+
+import plotly.graph_objects as go
+
+PLOTLY_JS_PATH = "/dashboards/static/plotly.min.js"
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
+       background: #f6f8fa; color: #1f2328; }
+header { background: #24292f; color: #fff; padding: 12px 24px; display: flex;
+         align-items: baseline; gap: 24px; }
+header h1 { font-size: 20px; margin: 0; }
+header a { color: #c9d1d9; text-decoration: none; }
+header .through { margin-left: auto; color: #8b949e; font-size: 13px; }
+main { padding: 16px 24px; display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
+       gap: 16px; }
+.card { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; }
+.wide { grid-column: 1 / -1; }
+.kpis { display: flex; gap: 16px; grid-column: 1 / -1; }
+.kpi { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 12px 16px;
+       flex: 1; }
+.kpi .label { font-size: 12px; color: #57606a; text-transform: uppercase; }
+.kpi .value { font-size: 26px; font-weight: 600; margin-top: 4px; }
+.empty { color: #57606a; padding: 24px; }
+"""
+
+
+def link(path: str, token: str | None, **params: str) -> str:
+    """``path`` with query parameters, plus the page's token when it came in the URL."""
+    query = {k: v for k, v in params.items() if v}
+    if token:
+        query["token"] = token
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def figure_div(fig: go.Figure, div_id: str, wide: bool = False) -> str:
+    html = fig.to_html(include_plotlyjs=False, full_html=False, div_id=div_id,
+                       config={"displaylogo": False, "responsive": True})
+    return f'<section class="card{" wide" if wide else ""}">{html}</section>'
+
+
+def empty_card(text: str, wide: bool = False) -> str:
+    return f'<section class="card{" wide" if wide else ""}"><p class="empty">{escape(text)}</p>' \
+           "</section>"
+
+
+def kpis(tiles: Sequence[tuple[str, str]]) -> str:
+    cells = "".join(
+        f'<div class="kpi"><div class="label">{escape(label)}</div>'
+        f'<div class="value">{escape(value)}</div></div>'
+        for label, value in tiles
+    )
+    return f'<div class="kpis">{cells}</div>'
+
+
+def nav(links: Sequence[tuple[str, str]]) -> str:
+    return " ".join(f'<a href="{escape(href)}">{escape(text)}</a>' for text, href in links)
+
+
+def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
+         through: date | None) -> str:
+    shown = f"data through {through.isoformat()}" if through else "no data yet"
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{escape(heading)} · finops</title>"
+        f"<style>{STYLE}</style>"
+        f'<script src="{PLOTLY_JS_PATH}"></script></head><body>'
+        f"<header><h1>{escape(heading)}</h1>{nav(links)}"
+        f'<span class="through">{escape(shown)}</span></header>'
+        f"<main>{''.join(body)}</main></body></html>"
+    )
+
+
+def team_links(teams: Sequence[str], token: str | None) -> list[tuple[str, str]]:
+    return [(team, link(f"/dashboards/teams/{quote(team, safe='')}", token)) for team in teams]
+
+
+def money(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} %"

@@ -1,0 +1,74 @@
+"""Bearer tokens -> principals with a role, and what each role may see.
+
+Tokens live in ``finops.yaml`` as SHA-256 digests. A presented token is hashed and compared
+with every stored digest using ``hmac.compare_digest`` (constant time, and no early exit), so
+neither the token nor which digest it resembles leaks through timing.
+
+Roles: ``finance`` (every team and unowned spend, no SQL), ``platform`` (everything, SQL),
+``team:<name>`` (that team's rows only, everywhere; no unowned spend, no other team, no SQL).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from finops.errors import AuthError, Forbidden
+from models.config import FinOpsConfig, hash_token
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+
+    @property
+    def team(self) -> str | None:
+        """The only team this principal may see, or None when it sees every team."""
+        return self.role[5:] if self.role.startswith("team:") else None
+
+    @property
+    def can_sql(self) -> bool:
+        return self.role == "platform"
+
+    @property
+    def sees_unowned(self) -> bool:
+        return self.team is None
+
+    def require_team(self, team: str) -> None:
+        """403 unless this principal may see ``team``."""
+        if self.team is not None and self.team != team:
+            raise Forbidden(f"token {self.name!r} may only see team {self.team!r}, not {team!r}")
+
+    def require_org_view(self, what: str) -> None:
+        """403 for team tokens on organisation-wide views (unowned spend, coverage)."""
+        if not self.sees_unowned:
+            raise Forbidden(f"{what} is organisation-wide; token {self.name!r} sees one team")
+
+    def require_sql(self) -> None:
+        if not self.can_sql:
+            raise Forbidden(f"SQL needs a platform token; {self.name!r} has role {self.role!r}")
+
+
+class TokenStore:
+    """The tokens of one ``finops.yaml``."""
+
+    def __init__(self, config: FinOpsConfig) -> None:
+        self._tokens = [(t.sha256, Principal(t.name, t.role)) for t in config.api_tokens]
+
+    def lookup(self, token: str) -> Principal | None:
+        digest = hash_token(token)
+        found: Principal | None = None
+        for stored, principal in self._tokens:
+            if hmac.compare_digest(stored, digest) and found is None:
+                found = principal
+        return found
+
+    def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise AuthError("missing token: send `Authorization: Bearer <token>`")
+        principal = self.lookup(token)
+        if principal is None:
+            raise AuthError("invalid token")
+        return principal
+

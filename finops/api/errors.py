@@ -1,0 +1,63 @@
+"""One error body for every error the API returns.
+
+``{"ok": false, "error": "...", "errors": [...], "status": N}`` — for a ``FinOpsError`` (its
+``status``), an ``HTTPException`` (404 on an unknown path, 405, ...), a request that fails
+validation (422, one entry per bad field) and anything unexpected (500, no internals leaked).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from finops.errors import FinOpsError
+from models.api import ErrorBody
+
+log = logging.getLogger("finops.api")
+
+
+def error_response(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=error, errors=errors or [error], status=status)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+async def _finops_error(_: Request, exc: Exception) -> JSONResponse:
+    status = exc.status if isinstance(exc, FinOpsError) else 400
+    return error_response(status, str(exc))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return error_response(exc.status_code, str(exc.detail))
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [_describe(err) for err in exc.errors()]
+    return error_response(422, "invalid request: " + "; ".join(problems), problems)
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the server log; the client learns only that it was our fault.
+    log.exception("unhandled error", exc_info=exc)
+    return error_response(500, "internal error (see the server log)")
+
+
+def _describe(err: Any) -> str:
+    loc: tuple[object, ...] = tuple(err.get("loc") or ())
+    where = ".".join(str(part) for part in loc if isinstance(part, str | int))
+    return f"{where}: {err.get('msg')}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FinOpsError, _finops_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+

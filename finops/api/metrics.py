@@ -1,0 +1,97 @@
+"""Prometheus metrics of the API, in the text exposition format (no client library needed).
+
+Counted per route template (``/api/teams/{team}``), not per concrete path, so a team name
+in a URL never becomes a label value and the series count stays bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+
+from finops.api.reader import Reader
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        self.seconds: dict[tuple[str, str], float] = defaultdict(float)
+        self.sql: dict[str, int] = defaultdict(int)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        with self._lock:
+            self.requests[(method, route, status)] += 1
+            self.seconds[(method, route)] += seconds
+
+    def sql_outcome(self, outcome: str) -> None:
+        with self._lock:
+            self.sql[outcome] += 1
+
+    def render(self, reader: Reader) -> str:
+        lines = [
+            "# HELP finops_http_requests_total HTTP requests by method, route and status.",
+            "# TYPE finops_http_requests_total counter",
+        ]
+        with self._lock:
+            for (method, route, status), count in sorted(self.requests.items()):
+                labels = f'method="{method}",route="{_escape(route)}",status="{status}"'
+                lines.append(f"finops_http_requests_total{{{labels}}} {count}")
+            lines += ["# HELP finops_http_request_seconds_total Time spent serving requests.",
+                      "# TYPE finops_http_request_seconds_total counter"]
+            for (method, route), seconds in sorted(self.seconds.items()):
+                labels = f'method="{method}",route="{_escape(route)}"'
+                lines.append(f"finops_http_request_seconds_total{{{labels}}} {seconds:.6f}")
+            lines += ["# HELP finops_sql_queries_total SQL endpoint queries by outcome.",
+                      "# TYPE finops_sql_queries_total counter"]
+            lines += [f'finops_sql_queries_total{{outcome="{k}"}} {v}'
+                      for k, v in sorted(self.sql.items())]
+        lines += _snapshot_lines(reader)
+        return "\n".join(lines) + "\n"
+
+
+def _snapshot_lines(reader: Reader) -> list[str]:
+    age = reader.snapshot_age_s()
+    return [
+        "# HELP finops_snapshot_age_seconds Seconds since the warehouse snapshot was published"
+        " (NaN when none is published).",
+        "# TYPE finops_snapshot_age_seconds gauge",
+        f"finops_snapshot_age_seconds {age:.3f}" if age is not None
+        else "finops_snapshot_age_seconds NaN",
+        "# HELP finops_snapshot_present 1 when a published snapshot exists.",
+        "# TYPE finops_snapshot_present gauge",
+        f"finops_snapshot_present {0 if age is None else 1}",
+    ]
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def route_template(request: Request) -> str:
+    """The matched route's path template (the router leaves it in the scope), or
+    ``unmatched`` for a path no route serves."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def middleware(metrics: Metrics) -> Callable[[Request, Handler], Awaitable[Response]]:
+    async def record(request: Request, call_next: Handler) -> Response:
+        started = time.monotonic()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            metrics.observe(request.method, route_template(request), status,
+                            time.monotonic() - started)
+
+    return record

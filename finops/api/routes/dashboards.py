@@ -1,0 +1,203 @@
+"""HTML dashboards: finance overview, a team page, the unowned-spend page.
+
+Auth is the API's (bearer header) or ``?token=`` for links opened in a browser; scoping is
+the same as everywhere: a team token sees its own team page only. Data comes from the named
+queries, figures from ``dashboards.figures``, HTML from ``dashboards.pages``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import plotly
+import polars as pl
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from dashboards import figures, pages
+from finops.api import queries
+from finops.api.auth import Principal
+from finops.api.deps import ContextDep, DashboardPrincipalDep, WindowDep
+from finops.api.routes.budgets import budget_rows
+from finops.api.routes.teams import NotImplementedYet, require_known
+from finops.errors import WarehouseError
+from models.api import Window
+
+router = APIRouter(prefix="/dashboards", tags=["dashboards"])
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+TokenQuery = Annotated[str | None, Query(description="Token, for links opened in a browser.")]
+
+
+@router.get("/static/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    """plotly.js from the installed plotly package (no CDN: the pages work offline)."""
+    if not PLOTLY_JS.exists():
+        raise WarehouseError(f"plotly.js is missing from the plotly package ({PLOTLY_JS})")
+    return FileResponse(PLOTLY_JS, media_type="application/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("", response_class=RedirectResponse)
+@router.get("/", include_in_schema=False)
+def home(principal: DashboardPrincipalDep, token: TokenQuery = None) -> RedirectResponse:
+    """Team tokens go to their team page; finance and platform to the overview."""
+    if principal.team is not None:
+        return RedirectResponse(pages.link(f"/dashboards/teams/{principal.team}", token))
+    return RedirectResponse(pages.link("/dashboards/finance", token))
+
+
+def _links(principal: Principal, ctx: ContextDep, token: str | None) -> list[tuple[str, str]]:
+    if principal.team is not None:
+        return pages.team_links([principal.team], token)
+    links = [("overview", pages.link("/dashboards/finance", token)),
+             ("unowned", pages.link("/dashboards/unowned", token))]
+    teams = sorted(ctx.config.declared_teams) or sorted(
+        queries.team_totals(ctx.reader, ctx.reader.window(None, None), None)["team"].to_list())
+    return links + pages.team_links(teams, token)
+
+
+def _budgets(ctx: ContextDep, principal: Principal, as_of: date) -> list[dict[str, Any]]:
+    """Budget statuses; none when the budgets module is not part of this build."""
+    if not ctx.config.budgets:
+        return []
+    try:
+        return budget_rows(ctx, principal, as_of)
+    except NotImplementedYet:
+        return []
+
+
+def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Budget status dicts -> the frame ``figures.budget_vs_actual`` draws."""
+    def forecast(row: dict[str, Any], key: str) -> float | None:
+        value = (row.get("forecast") or {}).get(key)
+        return float(value) if value is not None and (row.get("forecast") or {}).get("ok") \
+            else None
+
+    return pl.DataFrame(
+        {
+            "budget": [str(r["budget"]) for r in rows],
+            "amount": [float(r["amount"]) for r in rows],
+            "actual": [float(r["actual"]) for r in rows],
+            "forecast": [forecast(r, "point") for r in rows],
+            "forecast_low": [forecast(r, "low") for r in rows],
+            "forecast_high": [forecast(r, "high") for r in rows],
+        },
+        schema={"budget": pl.String, "amount": pl.Float64, "actual": pl.Float64,
+                "forecast": pl.Float64, "forecast_low": pl.Float64, "forecast_high": pl.Float64},
+    )
+
+
+def namespace_coverage(ctx: ContextDep, day: date) -> str:
+    """"12 / 40" namespaces with a team on ``day`` (from ``label_coverage``), or n/a."""
+    rows = queries.view_rows(ctx.reader, "label_coverage", Window(start=day, end=day)) or []
+    if not rows or "namespaces" not in rows[0]:
+        return "n/a"
+    return f"{rows[0]['namespaces_with_team']} / {rows[0]['namespaces']}"
+
+
+@router.get("/finance", response_class=HTMLResponse)
+def finance(principal: DashboardPrincipalDep, ctx: ContextDep, window: WindowDep,
+            token: TokenQuery = None) -> HTMLResponse:
+    """Spend by team over time, budget vs actual vs forecast, % allocated, unowned by reason,
+    top movers week over week. Finance and platform tokens."""
+    principal.require_org_view("the finance overview")
+    reader, through = ctx.reader, ctx.reader.data_through()
+    total = queries.total(reader, window, None)
+    share = queries.allocated_share_daily(reader, window)
+    allocated = float(queries.team_totals(reader, window, None)["effective_cost"].sum())
+    pct = 100 * allocated / total if total else None
+    budgets = _budgets(ctx, principal, through or window.end)
+    body = [
+        pages.kpis([("spend in window", pages.money(total)), ("% allocated", pages.percent(pct)),
+                    ("unowned", pages.money(total - allocated)),
+                    ("namespaces with a team", namespace_coverage(ctx, window.end)),
+                    ("window", f"{window.start} – {window.end}")]),
+        pages.figure_div(figures.spend_by_team(
+            queries.spend_by_team_daily(reader, window, None), through), "spend-by-team", True),
+        pages.figure_div(figures.budget_vs_actual(budget_frame(budgets), through), "budgets",
+                         True) if budgets else pages.empty_card("No budgets declared.", True),
+        pages.figure_div(figures.allocated_gauge(pct, through), "allocated-kpi"),
+        pages.figure_div(figures.allocated_trend(share, through), "allocated-trend"),
+        pages.figure_div(figures.unowned_by_reason(queries.unowned_by_reason(reader, window),
+                                                   through), "unowned-by-reason"),
+        pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through),
+                         "top-movers"),
+    ]
+    return HTMLResponse(pages.page("Finance overview", body, _links(principal, ctx, token),
+                                   through))
+
+
+def _burn_cards(ctx: ContextDep, principal: Principal, team: str,
+                through: date | None) -> list[str]:
+    cards: list[str] = []
+    for row in _budgets(ctx, principal, through or date.today()):
+        if row.get("team") != team:
+            continue
+        start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
+        daily = queries.team_daily(ctx.reader, Window(start=start, end=end), team)
+        point = (row.get("forecast") or {}).get("point")
+        fig = figures.budget_burn(daily, float(row["amount"]), start, end,
+                                  point if (row.get("forecast") or {}).get("ok") else None,
+                                  str(row["budget"]), through)
+        cards.append(pages.figure_div(fig, f"burn-{len(cards)}"))
+    return cards
+
+
+@router.get("/teams/{team}", response_class=HTMLResponse)
+@router.get("/team/{team}", include_in_schema=False)  # the path Slack alerts link to
+def team_page(team: Annotated[str, PathParam()], principal: DashboardPrincipalDep,
+              ctx: ContextDep, window: WindowDep, token: TokenQuery = None) -> HTMLResponse:
+    """One team: daily spend by cost kind, namespaces, services, budget burn."""
+    principal.require_team(team)
+    reader, through = ctx.reader, ctx.reader.data_through()
+    require_known(reader, ctx.config, team)
+    total = queries.total(reader, window, team)
+    before = queries.total(reader, queries.previous(window), team)
+    change = f"{100 * (total - before) / before:+.1f} %" if before else "n/a"
+    body = [
+        pages.kpis([("spend in window", pages.money(total)),
+                    ("previous window", pages.money(before)), ("change", change),
+                    ("window", f"{window.start} – {window.end}")]),
+        pages.figure_div(figures.cost_kind_daily(
+            queries.grouped(reader, window, team, "cost_kind", by_day=True), through),
+            "cost-kind", True),
+        pages.figure_div(figures.by_name_bar(
+            queries.grouped(reader, window, team, "namespace", limit=15),
+            "Top namespaces", through, unnamed="(outside Kubernetes)"), "namespaces"),
+        pages.figure_div(figures.by_name_bar(
+            queries.grouped(reader, window, team, "service", limit=15),
+            "Top services", through, unnamed="(Kubernetes)"), "services"),
+        *_burn_cards(ctx, principal, team, through),
+    ]
+    return HTMLResponse(pages.page(f"Team {team}", body, _links(principal, ctx, token), through))
+
+
+@router.get("/unowned", response_class=HTMLResponse)
+def unowned_page(principal: DashboardPrincipalDep, ctx: ContextDep, window: WindowDep,
+                 token: TokenQuery = None) -> HTMLResponse:
+    """Unowned spend: by reason, per day by reason, the largest items. Platform and finance."""
+    principal.require_org_view("unowned spend")
+    reader, through = ctx.reader, ctx.reader.data_through()
+    by_reason = queries.unowned_by_reason(reader, window)
+    unowned = float(by_reason["effective_cost"].sum()) if by_reason.height else 0.0
+    total = queries.total(reader, window, None)
+    daily = reader.frame(
+        "SELECT day, reason AS name, sum(effective_cost) AS effective_cost FROM unowned_spend "
+        "WHERE day BETWEEN $start AND $end GROUP BY ALL ORDER BY day",
+        {"start": window.start, "end": window.end})
+    items = queries.unowned_items(reader, window, 25)
+    body = [
+        pages.kpis([("unowned in window", pages.money(unowned)),
+                    ("share of spend", pages.percent(100 * unowned / total if total else None)),
+                    ("reasons", str(by_reason.height)),
+                    ("window", f"{window.start} – {window.end}")]),
+        pages.figure_div(figures.unowned_by_reason(by_reason, through), "unowned-by-reason"),
+        pages.figure_div(figures.cost_kind_daily(daily, through, "Unowned spend per day by "
+                                                 "reason"), "unowned-daily"),
+        pages.figure_div(figures.items_table(items, through), "unowned-items", True),
+    ]
+    return HTMLResponse(pages.page("Unowned spend", body, _links(principal, ctx, token),
+                                   through))

@@ -1,0 +1,100 @@
+"""Team views: the list, one team's breakdown, and how its cost was built (explain)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated, Any
+
+import polars as pl
+from fastapi import APIRouter, Path
+
+from finops.api import queries
+from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
+from finops.api.reader import Reader
+from finops.errors import FinOpsError, NotFound
+from models.api import DayCost, NamedCost, TeamDetail, TeamsResponse, TeamSummary
+from models.config import FinOpsConfig
+
+router = APIRouter(prefix="/api/teams", tags=["teams"])
+TeamPath = Annotated[str, Path(description="Team name as declared in finops.yaml.")]
+TOP = 10
+
+
+class NotImplementedYet(FinOpsError):
+    status = 501
+
+
+def named(frame: pl.DataFrame) -> list[NamedCost]:
+    return [NamedCost(name=r["name"], effective_cost=round(r["effective_cost"] or 0.0, 2))
+            for r in frame.iter_rows(named=True)]
+
+
+def require_known(reader: Reader, config: FinOpsConfig, team: str) -> None:
+    """404 for a team that is neither declared nor present in the allocation."""
+    if team in config.declared_teams:
+        return
+    if not reader.scalar("SELECT count(*) FROM allocation WHERE team = $t", {"t": team}):
+        raise NotFound(f"no team {team!r}: not declared in finops.yaml and no allocated spend")
+
+
+@router.get("", response_model=TeamsResponse)
+def list_teams(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> TeamsResponse:
+    """Teams with their spend in the window: declared teams (even at $0) and discovered ones."""
+    totals = dict(queries.team_totals(ctx.reader, window, principal.team).iter_rows())
+    names = set(totals) | ctx.config.declared_teams
+    if principal.team is not None:
+        names = {principal.team}
+    teams = [
+        TeamSummary(team=name, declared=name in ctx.config.declared_teams,
+                    effective_cost=round(totals.get(name) or 0.0, 2),
+                    slack_channel=getattr(ctx.config.team(name), "slack_channel", None))
+        for name in names
+    ]
+    teams.sort(key=lambda t: (-t.effective_cost, t.team))
+    return TeamsResponse(window=window, teams=teams)
+
+
+@router.get("/{team}", response_model=TeamDetail)
+def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
+                window: WindowDep) -> TeamDetail:
+    """Daily series, split by cost kind, top namespaces and services, previous-window total."""
+    principal.require_team(team)
+    reader = ctx.reader
+    require_known(reader, ctx.config, team)
+    daily = queries.team_daily(reader, window, team)
+    return TeamDetail(
+        team=team, window=window,
+        total_effective_cost=round(queries.total(reader, window, team), 2),
+        previous_window_effective_cost=round(
+            queries.total(reader, queries.previous(window), team), 2),
+        daily=[DayCost(day=d, effective_cost=round(c, 2)) for d, c in daily.iter_rows()],
+        by_cost_kind=named(queries.grouped(reader, window, team, "cost_kind")),
+        top_namespaces=named(queries.grouped(reader, window, team, "namespace", limit=TOP)),
+        top_services=named(queries.grouped(reader, window, team, "service", limit=TOP)),
+    )
+
+
+def _explainer() -> Any:
+    try:
+        module = importlib.import_module("finops.allocation.explain")
+    except ImportError:
+        return None
+    return getattr(module, "explain_team", None)
+
+
+@router.get("/{team}/explain")
+def explain(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
+            reader: ReaderDep, window: WindowDep) -> dict[str, Any]:
+    """How the team's cost was built: direct compute by namespace, shared charges by origin,
+    idle share, cloud resources, and the ownership rule that claimed each."""
+    principal.require_team(team)
+    require_known(reader, ctx.config, team)
+    explain_team = _explainer()
+    if explain_team is None:
+        raise NotImplementedYet("explain is not available: finops.allocation.explain is missing")
+    frame = reader.frame(
+        "SELECT * FROM allocation WHERE team = $team AND day BETWEEN $start AND $end",
+        {"team": team, "start": window.start, "end": window.end},
+    )
+    result: dict[str, Any] = explain_team(frame, team)
+    return {"team": team, "window": window.model_dump(mode="json"), **result}

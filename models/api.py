@@ -1,0 +1,148 @@
+"""Pydantic models of the API's requests and responses (they are the OpenAPI schema).
+
+Money is a float in the warehouse currency (USD in the demo), rounded to the cent on the way
+out; days are ISO dates. Every error, whatever raised it, has the ``ErrorBody`` shape.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Aggregate = Literal[
+    "team", "namespace", "cluster", "provider", "cost_kind", "service",
+    "sub_account", "billing_account", "reason", "workload",
+]
+Step = Literal["day", "week", "month", "window"]
+
+
+class ErrorBody(BaseModel):
+    """The one error shape: ``ok`` is false, ``status`` repeats the HTTP status."""
+
+    ok: Literal[False] = False
+    error: str
+    errors: list[str] = []
+    status: int
+
+
+class Health(BaseModel):
+    ok: bool
+    snapshot: str
+    snapshot_exists: bool
+    snapshot_age_s: float | None = None
+    version: str
+
+
+class Window(BaseModel):
+    start: date
+    end: date = Field(description="Last day, inclusive.")
+
+
+class AllocationRow(BaseModel):
+    period_start: date
+    keys: dict[str, str | None] = Field(description="Value of each aggregate dimension.")
+    billed_cost: float
+    effective_cost: float
+    list_cost: float
+
+
+class AllocationResponse(BaseModel):
+    window: Window
+    aggregate: list[str]
+    step: str
+    filters: dict[str, list[str]]
+    rows: list[AllocationRow]
+    total_effective_cost: float
+
+
+class TeamSummary(BaseModel):
+    team: str
+    declared: bool
+    effective_cost: float
+    slack_channel: str | None = None
+
+
+class TeamsResponse(BaseModel):
+    window: Window
+    teams: list[TeamSummary]
+
+
+class DayCost(BaseModel):
+    day: date
+    effective_cost: float
+
+
+class NamedCost(BaseModel):
+    name: str | None
+    effective_cost: float
+
+
+class TeamDetail(BaseModel):
+    team: str
+    window: Window
+    total_effective_cost: float
+    previous_window_effective_cost: float = Field(
+        description="Same-length window just before, for change figures."
+    )
+    daily: list[DayCost]
+    by_cost_kind: list[NamedCost]
+    top_namespaces: list[NamedCost]
+    top_services: list[NamedCost]
+
+
+class UnownedItem(BaseModel):
+    reason: str | None
+    provider: str | None
+    sub_account_id: str | None
+    cluster: str | None
+    namespace: str | None
+    service_name: str | None
+    resource_id: str | None
+    effective_cost: float
+
+
+class UnownedResponse(BaseModel):
+    window: Window
+    total_effective_cost: float
+    by_reason: list[NamedCost]
+    top_items: list[UnownedItem]
+
+
+class CoverageResponse(BaseModel):
+    window: Window
+    total_effective_cost: float
+    allocated_effective_cost: float
+    unowned_effective_cost: float
+    allocated_pct: float | None = Field(description="% of spend allocated to a team.")
+    label_coverage: list[dict[str, Any]] | None = Field(
+        None, description="Rows of the `label_coverage` view, when the warehouse has it."
+    )
+    quota_coverage: list[dict[str, Any]] | None = Field(
+        None, description="Rows of the `quota_coverage` view, when the warehouse has it."
+    )
+
+
+class BudgetsResponse(BaseModel):
+    as_of: date
+    budgets: list[dict[str, Any]]
+
+
+class AlertsResponse(BaseModel):
+    alerts: list[dict[str, Any]]
+
+
+class SqlRequest(BaseModel):
+    sql: str = Field(min_length=1, description="One SELECT over the published warehouse.")
+    max_rows: int | None = Field(
+        None, ge=1, description="Row cap for this query (never above the server's cap)."
+    )
+
+
+class SqlResponse(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    row_count: int
+    truncated: bool
+    elapsed_ms: float

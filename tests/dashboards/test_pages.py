@@ -1,0 +1,80 @@
+"""Dashboard pages over HTTP (TestClient): the right figures, local plotly.js, scoping."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import plotly
+from fastapi.testclient import TestClient
+
+from dashboards import pages
+
+
+def figure_ids(html: str) -> list[str]:
+    return re.findall(r'<div id="([\w-]+)" class="plotly-graph-div"', html)
+
+
+def test_plotly_js_comes_from_the_installed_package(client: TestClient) -> None:
+    response = client.get(pages.PLOTLY_JS_PATH)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/javascript")
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert response.content == bundled.read_bytes()
+
+
+def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
+    response = client.get("/dashboards/finance", params={"token": token["finance"]})
+    assert response.status_code == 200
+    html = response.text
+    assert f'<script src="{pages.PLOTLY_JS_PATH}"></script>' in html
+    assert "cdn" not in html.lower()
+    assert figure_ids(html) == ["spend-by-team", "budgets", "allocated-kpi", "allocated-trend",
+                                "unowned-by-reason", "top-movers"]
+    assert "data through 2026-10-14" in html
+    assert "83.5 %" in html  # the % allocated KPI tile
+    assert "3 / 4" in html  # namespaces with a team on the last day (label_coverage)
+    # navigation keeps the token so links work in a browser
+    assert f"/dashboards/teams/payments?token={token['finance']}" in html
+
+
+def test_finance_overview_with_bearer_header(client: TestClient, token: dict[str, str]) -> None:
+    response = client.get("/dashboards/finance",
+                          headers={"Authorization": f"Bearer {token['platform']}"})
+    assert response.status_code == 200
+    assert "token=" not in response.text  # a header token is never copied into links
+
+
+def test_team_page(client: TestClient, token: dict[str, str]) -> None:
+    html = client.get("/dashboards/teams/payments", params={"token": token["payments"]}).text
+    assert figure_ids(html) == ["cost-kind", "namespaces", "services", "burn-0"]
+    assert "payments-api" in html and "Budget burn: payments-monthly" in html
+
+
+def test_team_alias_path_used_by_slack_links(client: TestClient, token: dict[str, str]) -> None:
+    response = client.get("/dashboards/team/search", params={"token": token["search"]})
+    assert response.status_code == 200 and "Team search" in response.text
+
+
+def test_unowned_page(client: TestClient, token: dict[str, str]) -> None:
+    html = client.get("/dashboards/unowned", params={"token": token["platform"]}).text
+    assert figure_ids(html) == ["unowned-by-reason", "unowned-daily", "unowned-items"]
+    assert "bucket-logs" in html and "no-team-label" in html
+
+
+def test_home_redirects_by_role(client: TestClient, token: dict[str, str]) -> None:
+    response = client.get("/dashboards/", params={"token": token["finance"]},
+                          follow_redirects=False)
+    assert response.headers["location"] == f"/dashboards/finance?token={token['finance']}"
+
+
+def test_bad_query_token_is_401(client: TestClient) -> None:
+    response = client.get("/dashboards/finance", params={"token": "guess"})
+    assert response.status_code == 401 and response.json()["ok"] is False
+
+
+def test_page_escapes_text() -> None:
+    html = pages.page("<script>x</script>", [pages.kpis([("a&b", "<1>")])], [("t", "/x?a=1&b=2")],
+                      None)
+    assert "<script>x</script>" not in html and "&lt;script&gt;" in html
+    assert "a&amp;b" in html and "&lt;1&gt;" in html and "/x?a=1&amp;b=2" in html

@@ -1,0 +1,121 @@
+"""The dashboards in a real browser: ``finops serve`` in a subprocess, headless Chromium.
+
+Chromium loads each page with its ``?token=``, runs plotly.js (served by the API from the
+installed plotly package; no network is needed), and dumps the DOM after scripts ran: a
+rendered plotly figure leaves ``class="plot-container`` and ``main-svg`` elements behind.
+A screenshot of each page is written next to the test's temp dir for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from finops.settings import Settings
+
+pytestmark = pytest.mark.integration
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1400,1000", "--virtual-time-budget=5000"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("serve") / "serve.log"
+
+
+@pytest.fixture(scope="module")
+def server(settings: Settings, server_log: Path) -> Iterator[str]:
+    """``finops serve`` as a user would start it, on a free port; yields its base URL."""
+    port = free_port()
+    log = server_log
+    env = {**os.environ, "FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
+    command = [sys.executable, "-m", "finops", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"finops serve exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise AssertionError(f"finops serve did not come up:\n{log.read_text()}")
+
+
+def chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM, "chromium is missing: apt-get install chromium (scripts/apt-packages.txt)"
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, url],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def render(url: str, tmp_path: Path, name: str) -> tuple[str, Path]:
+    """One Chromium run: the DOM after scripts ran (stdout) and a screenshot."""
+    png = tmp_path / f"{name}.png"
+    run = chromium(url, tmp_path / f"profile-{name}", "--dump-dom", f"--screenshot={png}")
+    assert run.returncode == 0 and png.exists(), run.stderr[-2000:]
+    keep = os.environ.get("SCREENSHOT_DIR")  # a folder to keep screenshots for review
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(keep) / png.name)
+    return run.stdout, png
+
+
+@pytest.mark.parametrize(("name", "path", "role", "figures"), [
+    ("finance", "/dashboards/finance", "finance", 6),
+    ("team", "/dashboards/teams/payments", "payments", 4),
+    ("unowned", "/dashboards/unowned", "platform", 3),
+])
+def test_page_renders_plotly_figures(server: str, token: dict[str, str], tmp_path: Path,
+                                     name: str, path: str, role: str, figures: int) -> None:
+    dom, png = render(f"{server}{path}?token={token[role]}", tmp_path, name)
+    assert dom.count('class="plot-container') == figures
+    assert dom.count('class="main-svg"') >= figures
+    assert "data through 2026-10-14" in dom
+    assert png.stat().st_size > 20_000  # a blank page compresses to a few KB
+
+
+def test_team_token_cannot_open_finance_page(server: str, token: dict[str, str],
+                                             tmp_path: Path) -> None:
+    dom, _ = render(f"{server}/dashboards/finance?token={token['payments']}", tmp_path, "denied")
+    assert "plot-container" not in dom and '"status":403' in dom
+
+
+def test_access_log_redacts_tokens(server: str, server_log: Path, token: dict[str, str]) -> None:
+    assert httpx.get(f"{server}/dashboards/unowned?token={token['finance']}",
+                     timeout=30).status_code == 200
+    deadline = time.monotonic() + 10  # the access line may reach the file a moment later
+    while "/dashboards/unowned?token=" not in server_log.read_text() \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    text = server_log.read_text()
+    assert "/dashboards/unowned?token=***" in text
+    assert not any(value in text for value in token.values())
