@@ -90,6 +90,7 @@ def _print_access(host: str, port: int, demo_dir: Path) -> None:
     base = f"http://{host}:{port}"
     note(f"\nAPI:        {base}/api/...   (OpenAPI: {base}/openapi.json, health: {base}/healthz)")
     note(f"Dashboards: {base}/dashboards/?token=demo-finance")
-    note(f"SQL:        finops sql \"select * from unowned_spend limit 10\"   or POST {base}/api/sql")
+    note('SQL:        finops sql "select * from unowned_spend limit 10"')
+    note(f"            or POST {base}/api/sql with the platform token")
     for role, token in demo_tokens(demo_dir).items():
         note(f"Token {role:<22} {token}")

@@ -9,7 +9,7 @@ import pytest
 from finops.errors import ConfigError
 from models.config import FinOpsConfig, hash_token, load_config, parse_config
 
-GOOD = """
+GOOD = f"""
 teams:
   - name: payments
     slack_channel: "#payments-costs"
@@ -30,8 +30,8 @@ budgets:
 api_tokens:
   - name: finance
     role: finance
-    sha256: "%s"
-""" % hash_token("secret")
+    sha256: "{hash_token("secret")}"
+"""
 
 
 def test_good_config_loads(tmp_path: Path) -> None:

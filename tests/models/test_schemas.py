@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from finops.errors import SchemaMismatch
 from finops.warehouse import Warehouse
 from models.schemas import MAP, WAREHOUSE_TABLES, Table, conform
-from finops.errors import SchemaMismatch
 
 DUCKDB_TYPE = {
     pl.String(): "VARCHAR",

@@ -34,7 +34,9 @@ def run() -> IngestRun:
 
 
 def totals(wh: Warehouse) -> dict[str, float]:
-    frame = wh.frame("SELECT billing_account_id, sum(effective_cost) AS c FROM cost_line GROUP BY 1")
+    frame = wh.frame(
+        "SELECT billing_account_id, sum(effective_cost) AS c FROM cost_line GROUP BY 1"
+    )
     return dict(zip(frame["billing_account_id"], frame["c"], strict=True))
 
 
