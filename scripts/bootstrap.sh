@@ -11,9 +11,9 @@ want_system=0
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 python_bin() {
-    for candidate in python3.13 python3.12 python3.11 python3; do
+    for candidate in python3 python3.11 python3.12 python3.13; do
         if command -v "$candidate" >/dev/null 2>&1 &&
-            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+            "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
             echo "$candidate"; return 0
         fi
     done
