@@ -60,7 +60,7 @@ def finalize_day(rows: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
     total = pl.col("_w").sum().over("day", "billing_account_id", "cost_kind", "price_source",
                                     "_tax_provider")
     out = joined.with_columns(
-        [(pl.col(m) * pl.col("_w") / total).alias(m) for m in MONEY]
+        [(pl.col(m) * (pl.col("_w") / total)).alias(m) for m in MONEY]
     ).with_columns(pl.col("cost_kind").alias("shared_from"),
                    pl.col("_tax_provider").alias("provider"))
     left = taxes.join(spend.select("billing_account_id").unique(), on="billing_account_id",

@@ -1,8 +1,11 @@
-"""One (cluster, day) partition: nodes, pods, idle, storage, LBs, network, shared costs.
+"""The (cluster, day) partitions of one day: nodes, pods, idle, storage, LBs, network, shared.
 
-Pure: the cluster's usage frames and its routed bill lines in, allocation rows out. The
-money of every routed line (and every estimated node/volume pool) ends in the rows exactly
-once: each step splits a pool into fractions that sum to one.
+Pure: usage frames and routed bill lines in, allocation rows out. ``allocate_clusters`` takes
+the frames of *any number* of clusters of one day and computes them in one pass of grouped
+frame operations: every join, window and group-by is keyed by ``cluster``, so the result is
+the union of running it once per (cluster, day) partition (the property tests hold the two
+together). The money of every routed line (and every estimated node/volume pool) ends in the
+rows exactly once: each step splits a pool into fractions that sum to one.
 """
 
 from __future__ import annotations
@@ -22,31 +25,60 @@ from finops.allocation.route import Routed
 from finops.allocation.shared import RECIPIENT, share_within_cluster, spread
 from models.config import FinOpsConfig
 
+# The pod columns any later step reads: label maps are reduced to their team values first,
+# so the 1-per-pod-hour frame that is joined and grouped stays narrow.
+POD_COLUMNS = ["cluster", "namespace", "pod", "hour", "node", "workload_kind", "workload_name",
+               "running_seconds", "cpu_request", "cpu_usage", "memory_request", "memory_usage",
+               "gpu_request", "network_bytes", "pod_value", "workload_value",
+               "ns_label_value", "ns_annotation_value"]
 
-def _compute_rows(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
-                  day: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(pod rows with ownership inputs, idle rows, the prepared pods frame)."""
+
+def _split_nodes(routed: Routed) -> pl.DataFrame:
+    """(cluster, node) of nodes whose cost the bill already split per pod."""
+    return routed.split.select("cluster", pl.col("_parent_node").alias("node")).drop_nulls(
+    ).unique()
+
+
+def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: pl.DataFrame,
+                  config: FinOpsConfig, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(pod rows with ownership inputs, idle rows)."""
     hours = node_step.node_hours(inputs.nodes, config)
     billed = node_step.billed_pools(routed.node)
     estimated = node_step.estimated_pools(hours, billed, inputs.catalog, config, day)
     pools = pl.concat([billed, estimated], how="diagonal_relaxed") if estimated.height else billed
-    pods = namespace_values(pod_values(inputs.pods, config), inputs.namespaces, config)
-    fractions = pod_step.pod_fractions(pods, hours, config)
-    split_nodes = routed.split.get_column("_parent_node").drop_nulls().unique().implode()
-    pieces = pod_step.pod_pieces(fractions).filter(~pl.col("node").is_in(split_nodes))
-    idle = pod_step.idle_fractions(fractions, hours).filter(~pl.col("node").is_in(split_nodes))
-    whole = hours.select("cluster", "node").unique().filter(pl.col("node").is_in(split_nodes))
-    idle = pl.concat([idle, whole.with_columns(pl.lit("unsplit").alias("resource"),
-                                                pl.lit(1.0).alias("_f"))])
+    fractions = pod_step.pod_fractions(pods, hours, inputs.quotas, config)
+    split = _split_nodes(routed)
+    idle = pod_step.idle_hours(fractions, hours).join(split.lazy(), on=["cluster", "node"],
+                                                      how="anti")
+    pieces = pod_step.pod_pieces(fractions)
+    if config.allocation.basis == "quota" and inputs.quotas.height:
+        present = fractions.lazy().select(pod_step.NS_HOUR).unique()
+        idle, ns_pieces = pod_step.quota_claims(idle, present, inputs.quotas)
+        pieces = pl.concat([pieces, _namespace_pieces(ns_pieces, inputs.namespaces, config)],
+                           how="diagonal_relaxed")
+    pieces = pieces.join(split, on=["cluster", "node"], how="anti")
+    idle_fr = pl.concat([pod_step.idle_fractions(idle),
+                         split.with_columns(pl.lit("unsplit").alias("resource"),
+                                            pl.lit(1.0).alias("_f"))])
     pod_rows = _priced(pieces, pools).with_columns(pl.col("resource").alias("cost_kind"))
     pod_rows = pod_rows.drop("node", "resource_id")  # workload grain: one row per node is noise
-    idle_rows = _priced(idle, pools)
-    return pod_rows, idle_rows, pods
+    return pod_rows, _priced(idle_fr, pools)
+
+
+def _namespace_pieces(pieces: pl.DataFrame, namespaces: pl.DataFrame,
+                      config: FinOpsConfig) -> pl.DataFrame:
+    """Quota claims of namespaces with no pod that hour: namespace-level pod pieces."""
+    empty = ("workload_kind", "workload_name", "pod_value", "workload_value")
+    valued = namespace_values(pieces, namespaces, config).with_columns(
+        pl.lit(None, pl.String).alias(c) for c in empty)
+    return valued.group_by(*pod_step.POD_GROUP, "resource").agg(
+        pl.col("_f").sum(), pl.lit(0.0).alias("_req"))
 
 
 def _priced(pieces: pl.DataFrame, pools: pl.DataFrame) -> pl.DataFrame:
-    joined = pieces.join(pools, on=["cluster", "node"], how="inner")
-    return joined.with_columns([(pl.col(m) * pl.col("_f")).alias(m) for m in MONEY]).drop("_f")
+    joined = pieces.lazy().join(pools.lazy(), on=["cluster", "node"], how="inner")
+    return joined.with_columns([(pl.col(m) * pl.col("_f")).alias(m) for m in MONEY]).drop(
+        "_f").collect()
 
 
 def _split_rows(routed: Routed, pods: pl.DataFrame) -> pl.DataFrame:
@@ -58,32 +90,38 @@ def _split_rows(routed: Routed, pods: pl.DataFrame) -> pl.DataFrame:
                          separator=" ", ignore_nulls=True).str.to_lowercase()
     kind = (pl.when(text.str.contains("gpu")).then(pl.lit("gpu"))
             .when(text.str.contains("mem|ram|gib|gb")).then(pl.lit("ram")).otherwise(pl.lit("cpu")))
-    attrs = pods.select("namespace", "pod", "workload_kind", "workload_name", "pod_value",
-                        "workload_value").unique(["namespace", "pod"])
+    attrs = pods.select("cluster", "namespace", "pod", "workload_kind", "workload_name",
+                        "pod_value", "workload_value").unique(["cluster", "namespace", "pod"])
     rows = lines.with_columns(
         pl.col("x_namespace").alias("namespace"), pl.col("x_pod").alias("pod"),
         kind.alias("cost_kind"), pl.lit("split-bill").alias("price_source"),
         pl.col("charge_period_start").dt.truncate("1h").alias("hour"),
-    ).join(attrs, on=["namespace", "pod"], how="left")
+    ).join(attrs, on=["cluster", "namespace", "pod"], how="left")
     return rows.drop("pod")
 
 
-def allocate_cluster_day(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
-                         day: date, cluster: str) -> pl.DataFrame:
-    """All rows of one cluster and day (inputs and routed lines already cut to it)."""
+def slim_pods(inputs: AllocationInputs, config: FinOpsConfig) -> pl.DataFrame:
+    """Pods with their team values (pod, workload, namespace as of the hour), label maps
+    dropped."""
+    pods = pod_values(inputs.pods, config).drop("labels", "workload_labels")
+    return namespace_values(pods, inputs.namespaces, config).select(POD_COLUMNS)
+
+
+def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
+                      day: date) -> pl.DataFrame:
+    """All rows of the clusters of one day in ``inputs``/``routed`` (cluster-side lines)."""
     backstage = inputs.backstage
-    place = [pl.lit(cluster).alias("cluster"), pl.lit(day).alias("day")]
 
     def placed(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(place) if frame.height else frame
+        return frame.with_columns(pl.lit(day).alias("day")) if frame.height else frame
 
-    pod_rows, idle_rows, pods = _compute_rows(inputs, routed, config, day)
-    pod_rows, idle_rows = placed(pod_rows), placed(idle_rows)
+    pods = slim_pods(inputs, config)
+    pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, config, day))
     ns = inputs.namespaces
     volume = storage.with_namespace_values(
         placed(storage.volume_rows(inputs.volumes, routed.volume, pods, config)), ns, config)
-    lbs = storage.with_namespace_values(
-        placed(storage.lb_rows(inputs.lbs, routed.lb, config)), ns, config)
+    lbs = storage.with_namespace_values(placed(storage.lb_rows(inputs.lbs, routed.lb, config)),
+                                        ns, config)
     split = storage.with_namespace_values(placed(_split_rows(routed, pods)), ns, config)
     owned_parts = [p for p in (pod_rows, volume, lbs, split) if p.height]
     direct = pl.concat(owned_parts, how="diagonal_relaxed") if owned_parts else pl.DataFrame()
@@ -95,21 +133,21 @@ def allocate_cluster_day(inputs: AllocationInputs, routed: Routed, config: FinOp
 
     usage = resolve(_usage(pods), config, backstage)
     net_rows, net_left = _network(routed, usage)
-    idle_out = idle_step.apply_idle_policy(
-        idle_rows, direct_rows, usage, _quota_owners(inputs, config, backstage, day), config)
+    owners = (_quota_owners(inputs, config, backstage, day)
+              if config.allocation.idle == "share-by-quota" else pl.DataFrame())
+    idle_out = idle_step.apply_idle_policy(idle_rows, direct_rows, usage, owners, config)
     extra = concat_rows([_origin(orphans, "resource_id"), _fees(routed), net_left])
     rows = concat_rows([direct_rows, net_rows, idle_out])
-    return share_within_cluster(rows, extra, config).with_columns(place)
+    return share_within_cluster(rows, extra, config).with_columns(pl.lit(day).alias("day"))
 
 
 def _usage(pods: pl.DataFrame) -> pl.DataFrame:
     """Workload groups with request-hours and traffic (weights for idle and network)."""
-    amounts = pods.with_columns(pod_step._amounts("request"))
-    return amounts.group_by(INPUTS[:1] + ["namespace", "workload_kind", "workload_name",
-                                          *INPUTS[3:]]).agg(
+    amounts = pods.lazy().with_columns(pod_step._amounts("request"))
+    return amounts.group_by(INPUTS[:2] + ["workload_kind", "workload_name", *INPUTS[3:]]).agg(
         *[pl.col(f"_q_{r}").sum() for r in ("cpu", "ram", "gpu")],
         pl.col("network_bytes").fill_null(0).clip(0).sum().alias("_net"),
-    )
+    ).collect()
 
 
 def _network(routed: Routed, usage: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -118,7 +156,7 @@ def _network(routed: Routed, usage: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         pl.lit("network").alias("cost_kind"))
     if not lines.height:
         return pl.DataFrame(), pl.DataFrame()
-    recipients = usage.select(*RECIPIENT, pl.col("_net").alias("_w"))
+    recipients = usage.select("cluster", *RECIPIENT, pl.col("_net").alias("_w"))
     lines = lines.with_columns(pl.col("day").cast(pl.Date))
     return spread(concat_rows([lines]), recipients, kind="network")
 
@@ -143,13 +181,11 @@ def _quota_owners(inputs: AllocationInputs, config: FinOpsConfig, backstage: pl.
     """Namespaces with quota weights per resource, resolved as of the day's last hour."""
     weights = idle_step.quota_weights(inputs.quotas)
     if not weights.height:
-        return pl.DataFrame(schema={**dict.fromkeys(RECIPIENT, pl.String),
+        return pl.DataFrame(schema={"cluster": pl.String, **dict.fromkeys(RECIPIENT, pl.String),
                                     "resource": pl.String, "_w": pl.Float64})
-    cluster = inputs.quotas.get_column("cluster")[0]
     probe = weights.with_columns(
-        pl.lit(cluster).alias("cluster"),
         pl.lit(day).cast(pl.Datetime("us")).dt.offset_by("23h").alias("hour"),
         *[pl.lit(None, pl.String).alias(c) for c in
           ("workload_kind", "workload_name", "pod_value", "workload_value")])
     probe = namespace_values(probe, inputs.namespaces, config).drop("hour")
-    return resolve(probe, config, backstage).select(*RECIPIENT, "resource", "_w")
+    return resolve(probe, config, backstage).select("cluster", *RECIPIENT, "resource", "_w")

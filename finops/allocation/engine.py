@@ -4,20 +4,25 @@ Work is cut into partitions: one per (cluster, day) plus one non-cluster partiti
 (cloud spend, taxes, credits, commitments), then one day-level pass (taxes and credits that
 follow spend). Partitions share nothing but the day's bill routing, so they can run in a
 process pool or a distributed engine; the union of partition runs is the whole-window run.
+
+``allocate_day`` does not loop over them: every cluster step is keyed by ``cluster``, so all
+(cluster, day) partitions of a day run as one set of grouped frame operations
+(``cluster.allocate_clusters``); ``partitions`` still cuts a day into runnable partitions,
+and the property tests hold the union of those equal to the one-pass day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import polars as pl
 
 from finops.allocation.cloud import cloud_rows, finalize_day
-from finops.allocation.cluster import allocate_cluster_day
+from finops.allocation.cluster import allocate_clusters
 from finops.allocation.frames import collapse, concat_rows
-from finops.allocation.inputs import AllocationInputs
+from finops.allocation.inputs import AllocationInputs, compact_bill
 from finops.allocation.reconcile import reconcile
 from finops.allocation.route import Routed, route_day
 from models.config import FinOpsConfig
@@ -36,36 +41,49 @@ class AllocationResult:
 class Partition:
     day: date
     cluster: str | None  # None: the day's non-cluster partition
-    inputs: AllocationInputs
-    routed: Routed
+    inputs: AllocationInputs | None = field(default=None, repr=False)
+    routed: Routed | None = field(default=None, repr=False)
 
     def run(self, config: FinOpsConfig) -> pl.DataFrame:
+        assert self.inputs is not None and self.routed is not None, "a key, not a partition"
         if self.cluster is None:
             return cloud_rows(self.routed.cloud, config).with_columns(pl.lit(self.day).alias("day"))
-        return allocate_cluster_day(self.inputs, self.routed, config, self.day, self.cluster)
+        return allocate_clusters(self.inputs, self.routed, config, self.day)
+
+
+def _route(day_inputs: AllocationInputs, config: FinOpsConfig) -> Routed:
+    return route_day(compact_bill(day_inputs.bill), day_inputs.nodes, day_inputs.volumes,
+                     day_inputs.lbs, config)
+
+
+def _clusters(day_inputs: AllocationInputs, routed: Routed) -> list[str]:
+    """Every cluster seen in usage or in the routed bill that day."""
+    frames = (day_inputs.nodes, day_inputs.pods, day_inputs.volumes, day_inputs.lbs)
+    names = pl.concat([f.select("cluster") for f in frames] + [routed.clusters()])
+    return sorted(names.get_column("cluster").drop_nulls().unique().to_list())
 
 
 def partitions(day_inputs: AllocationInputs, config: FinOpsConfig, day: date) -> list[Partition]:
     """The partitions of one day: each cluster seen in usage or bill, then the cloud one."""
-    routed = route_day(day_inputs.bill, day_inputs.nodes, day_inputs.volumes, day_inputs.lbs,
-                       config)
-    clusters = routed.clusters()
-    for frame in (day_inputs.nodes, day_inputs.pods, day_inputs.volumes, day_inputs.lbs):
-        clusters |= set(frame.get_column("cluster").drop_nulls().to_list())
+    routed = _route(day_inputs, config)
     parts = [Partition(day, c, day_inputs.for_cluster(c), routed.for_cluster(c))
-             for c in sorted(clusters)]
+             for c in _clusters(day_inputs, routed)]
     return [*parts, Partition(day, CLOUD, day_inputs, routed)]
 
 
 def allocate_day(day_inputs: AllocationInputs, config: FinOpsConfig, day: date,
                  on_partition: Callable[[Partition], None] | None = None) -> pl.DataFrame:
-    """Rows of one day (ROW schema, collapsed to the output grain)."""
-    rows = []
-    for part in partitions(day_inputs, config, day):
-        rows.append(part.run(config))
-        if on_partition:
-            on_partition(part)
-    return collapse(finalize_day(concat_rows(rows), config))
+    """Rows of one day (ROW schema, collapsed to the output grain): all clusters in one pass,
+    then the cloud partition. ``on_partition`` hears of each (cluster, day) key done."""
+    routed = _route(day_inputs, config)
+    clusters = _clusters(day_inputs, routed)
+    k8s = allocate_clusters(day_inputs, routed, config, day) if clusters else None
+    cloud = cloud_rows(routed.cloud, config).with_columns(pl.lit(day).alias("day"))
+    if on_partition:
+        for cluster in [*clusters, CLOUD]:
+            on_partition(Partition(day, cluster))
+    rows = concat_rows([r for r in (k8s, cloud) if r is not None])
+    return collapse(finalize_day(rows, config))
 
 
 def finish(rows: pl.DataFrame, run_id: str) -> pl.DataFrame:

@@ -41,7 +41,7 @@ def collapse(rows: pl.DataFrame) -> pl.DataFrame:
     """Sum money over identical keys (the output grain), dropping rows that are all zero."""
     if not rows.height:
         return empty_rows()
-    summed = rows.group_by(KEYS, maintain_order=True).agg([pl.col(m).sum() for m in MONEY])
+    summed = rows.group_by(KEYS).agg([pl.col(m).sum() for m in MONEY])
     nonzero = pl.any_horizontal([pl.col(m) != 0 for m in MONEY])
     return as_rows(summed.filter(nonzero))
 

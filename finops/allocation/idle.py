@@ -15,15 +15,10 @@ from __future__ import annotations
 import polars as pl
 
 from finops.allocation.frames import concat_rows
-from finops.allocation.nodes import GIB
+from finops.allocation.nodes import RESOURCES
+from finops.allocation.pods import quota_hard
 from finops.allocation.shared import RECIPIENT, spread
 from models.config import FinOpsConfig
-
-QUOTA_RESOURCES = {
-    "requests.cpu": "cpu", "cpu": "cpu",
-    "requests.memory": "ram", "memory": "ram",
-    "requests.nvidia.com/gpu": "gpu", "nvidia.com/gpu": "gpu",
-}
 
 
 def separate(idle: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
@@ -38,16 +33,14 @@ def separate(idle: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
 
 
 def quota_weights(quotas: pl.DataFrame) -> pl.DataFrame:
-    """Per (namespace, resource): quota hard summed over the day's hours (GiB for memory)."""
-    mapped = quotas.with_columns(
-        pl.col("resource").replace_strict(QUOTA_RESOURCES, default=None).alias("_r"))
-    mapped = mapped.filter(pl.col("_r").is_not_null()).with_columns(
-        pl.when(pl.col("_r") == "ram").then(pl.col("hard") / GIB).otherwise(pl.col("hard"))
-        .alias("_hard"))
-    # Several quota objects in one namespace: the tightest applies each hour.
-    hourly = mapped.group_by("namespace", "_r", "hour").agg(pl.col("_hard").min())
-    return hourly.group_by("namespace", "_r").agg(pl.col("_hard").sum().alias("_w")).rename(
-        {"_r": "resource"})
+    """Per (cluster, namespace, resource): quota hard summed over the day's hours (GiB for
+    memory; several quota objects in one namespace: the tightest applies each hour)."""
+    long = quota_hard(quotas).unpivot(index=["cluster", "namespace", "hour"],
+                                      on=[f"_Q_{r}" for r in RESOURCES],
+                                      variable_name="resource", value_name="_hard")
+    long = long.with_columns(pl.col("resource").str.slice(3)).drop_nulls("_hard")
+    return long.group_by("cluster", "namespace", "resource").agg(
+        pl.col("_hard").sum().alias("_w")).collect()
 
 
 def apply_idle_policy(idle: pl.DataFrame, direct: pl.DataFrame, usage: pl.DataFrame,
@@ -63,10 +56,12 @@ def apply_idle_policy(idle: pl.DataFrame, direct: pl.DataFrame, usage: pl.DataFr
         return separate(idle, config)
     if policy == "share-by-cost":
         recipients = direct.filter(pl.col("cost_kind").is_in(["cpu", "ram", "gpu"])).select(
-            *RECIPIENT, pl.col("cost_kind").alias("resource"), pl.col("effective_cost").alias("_w"))
+            "cluster", *RECIPIENT, pl.col("cost_kind").alias("resource"),
+            pl.col("effective_cost").alias("_w"))
     elif policy == "share-by-request":
         recipients = pl.concat([
-            usage.select(*RECIPIENT, pl.lit(r).alias("resource"), pl.col(f"_q_{r}").alias("_w"))
+            usage.select("cluster", *RECIPIENT, pl.lit(r).alias("resource"),
+                         pl.col(f"_q_{r}").alias("_w"))
             for r in ("cpu", "ram", "gpu")])
     else:
         recipients = quota_owners

@@ -29,6 +29,13 @@ from models.schemas import (
 BILL_SCHEMA = pl.Schema({**dict(COST_LINE.schema.items()), "day": DAY})
 BACKSTAGE_SCHEMA = pl.Schema({"kind": pl.String, "match": pl.String, "owner": pl.String})
 MONEY = ("billed_cost", "effective_cost", "list_cost")
+# The bill columns the engine reads besides money; everything else is dropped (and the runner
+# never reads it from the warehouse).
+BILL_KEYS = ("day", "billing_account_id", "sub_account_id", "provider", "service_name",
+             "service_category", "resource_id", "charge_category", "charge_description",
+             "commitment_discount_status", "sku_id", "consumed_unit", "pricing_unit",
+             "x_line_item_type", "x_cluster", "x_namespace", "x_pod",
+             "x_split_parent_resource_id", "tags", "charge_period_start")
 
 
 def _empty(table: Table) -> pl.DataFrame:
@@ -45,6 +52,17 @@ def conform_bill(frame: pl.DataFrame) -> pl.DataFrame:
         frame = frame.with_columns(pl.col("charge_period_start").dt.date().alias("day"))
     day = frame.get_column("day").cast(DAY)
     return conform(frame.drop("day"), COST_LINE).with_columns(day.alias("day"))
+
+
+def compact_bill(bill: pl.DataFrame) -> pl.DataFrame:
+    """One line per distinct engine-relevant attributes, money summed: a resource billed
+    hourly becomes one line a day. Every step is linear in money and splits lines by weights
+    that do not depend on how many lines there are, so this changes no result; only lines the
+    bill split per pod keep their hour (they are placed at it)."""
+    split = pl.col("x_namespace").is_not_null() | pl.col("x_pod").is_not_null()
+    hour = pl.when(split).then(pl.col("charge_period_start").dt.truncate("1h"))
+    keyed = bill.lazy().select(*BILL_KEYS[:-1], hour.alias("charge_period_start"), *MONEY)
+    return keyed.group_by(BILL_KEYS).agg(pl.col(m).sum() for m in MONEY).collect()
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,8 @@ def node_hours(nodes: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
     day_run = pl.col("_run").sum().over("cluster", "node")
     hour_share = pl.when(day_run > 0).then(pl.col("_run") / day_run).otherwise(
         1.0 / pl.len().over("cluster", "node"))
-    return frame.with_columns(*shares, total_v.alias("_ref_value"), hour_share.alias("_h"))
+    return frame.with_columns(*shares, total_v.alias("_ref_value"), hour_share.alias("_h")
+                              ).with_row_index("_nh")
 
 
 def node_day_weights(nodes: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:

@@ -34,17 +34,30 @@ def canonical(value: pl.Expr, config: FinOpsConfig) -> pl.Expr:
     return cleaned.replace_strict(config.team_aliases(), default=None, return_dtype=pl.String)
 
 
+_VERSIONS: list[tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = []
+
+
+def _namespace_versions(namespaces: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
+    """Namespace versions with their team values, sorted by ``valid_from``. The namespace
+    table is the same frame for every day of a run: computed once, not once per step."""
+    for frame, cached_keys, versions in _VERSIONS:
+        if frame is namespaces and cached_keys == keys:
+            return versions
+    ns = with_map_value(namespaces, "labels", list(keys), "ns_label_value")
+    ns = with_map_value(ns, "annotations", list(keys), "ns_annotation_value")
+    versions = ns.select("cluster", "namespace", "valid_from", "ns_label_value",
+                         "ns_annotation_value").sort("valid_from")
+    _VERSIONS[:] = [(namespaces, keys, versions)]  # holding the frame keeps its identity valid
+    return versions
+
+
 def namespace_values(frame: pl.DataFrame, namespaces: pl.DataFrame,
                      config: FinOpsConfig) -> pl.DataFrame:
     """Add the namespace's team label/annotation values as they were at ``hour``."""
-    keys = config.ownership.label_keys
-    ns = with_map_value(namespaces, "labels", keys, "ns_label_value")
-    ns = with_map_value(ns, "annotations", keys, "ns_annotation_value")
-    ns = ns.select("cluster", "namespace", "valid_from", "ns_label_value", "ns_annotation_value")
+    ns = _namespace_versions(namespaces, tuple(config.ownership.label_keys))
     probe = frame.select("cluster", "namespace", "hour").unique().drop_nulls()
     # The version in effect at mid-hour; a namespace created later that hour takes its first.
     probe = probe.with_columns((pl.col("hour") + pl.duration(minutes=30)).alias("_at"))
-    ns = ns.sort("valid_from")
     back = probe.sort("_at").join_asof(ns, left_on="_at", right_on="valid_from",
                                        by=["cluster", "namespace"], strategy="backward",
                                        check_sortedness=False)

@@ -2,16 +2,33 @@
 
 Per node-hour and resource r, with C_r the node's cost of r that hour:
   pod cost_r = C_r x pod resource-hours_r / node capacity resource-hours_r
-where pod resource-hours = allocated x running seconds / 3600 and allocated is
-max(request, usage) (basis ``max``), the request, or the usage. Basis ``quota`` charges pods
-like ``max`` for now; charging a namespace's unused quota headroom is done by the idle policy
-``share-by-quota`` (see idle.py), not yet by the basis itself.
-When pods claim more than the node has,
-all of them are scaled by capacity / claimed, so the node's cost is never exceeded; the
-rest of C_r is idle (never negative).
+where pod resource-hours = allocated x running seconds / 3600 and allocated is, by ``basis``:
+``max`` max(request, usage) (either side alone when the other is missing), ``request``,
+``usage``, or ``quota``:
+
+  basis ``quota``: a namespace with a ResourceQuota is charged for its quota. For each
+  (cluster, namespace, hour) and resource r (cpu from ``requests.cpu``/``cpu``, ram from
+  ``requests.memory``/``memory`` in GiB, gpu from ``requests.nvidia.com/gpu``; several quota
+  objects in a namespace: the tightest, i.e. the smallest ``hard``), with Q = hard x 1 hour
+  and A = the sum of its pods' max(request, usage) resource-hours that hour:
+    - pods present and Q > A: each pod's allocated amount is scaled by Q / A (A = 0: the
+      namespace's pods share Q equally), so the namespace claims max(A, Q);
+    - no pod of the namespace on the cluster that hour: the namespace claims Q from the
+      cluster's idle capacity that hour as a namespace-level row (workload empty), taken from
+      every node's idle in proportion to its idle resource-hours; when the pod-less claims of
+      a cluster-hour exceed its idle capacity they are all scaled by idle / claims;
+    - namespaces without a quota (or a resource the quota does not name) fall back to ``max``.
+  The claims are then capped like any basis: a node whose pods claim more than it has scales
+  all of them by capacity / claimed, so a node's (and so a cluster's) cost is never exceeded
+  and idle is never negative.
+
+When pods claim more than the node has, all of them are scaled by capacity / claimed, so the
+node's cost is never exceeded; the rest of C_r is idle (never negative).
 
 Everything here is a *fraction of the node-day pool*: pieces of one node-day sum to 1,
-so multiplying by the pool's money (bill or estimate) conserves it exactly.
+so multiplying by the pool's money (bill or estimate) conserves it exactly. Every window and
+join includes ``cluster``, so one call handles all clusters of a day at once and equals the
+union of per-cluster calls.
 """
 
 from __future__ import annotations
@@ -23,6 +40,13 @@ from models.config import FinOpsConfig
 
 POD_GROUP = ["cluster", "node", "namespace", "workload_kind", "workload_name", "pod_value",
              "workload_value", "ns_label_value", "ns_annotation_value"]
+NODE_HOUR = ["cluster", "node", "hour"]
+NS_HOUR = ["cluster", "namespace", "hour"]
+QUOTA_RESOURCES = {
+    "requests.cpu": "cpu", "cpu": "cpu",
+    "requests.memory": "ram", "memory": "ram",
+    "requests.nvidia.com/gpu": "gpu", "nvidia.com/gpu": "gpu",
+}
 
 
 def _amounts(basis: str) -> list[pl.Expr]:
@@ -32,6 +56,7 @@ def _amounts(basis: str) -> list[pl.Expr]:
         "ram": (pl.col("memory_request") / GIB, pl.col("memory_usage") / GIB),
         "gpu": (pl.col("gpu_request"), pl.col("gpu_request")),
     }
+    run = pl.col("running_seconds").fill_null(3600.0).clip(0, 3600.0) / 3600
     out = []
     for resource, (request, usage) in pairs.items():
         request = request.fill_nan(None)
@@ -42,50 +67,122 @@ def _amounts(basis: str) -> list[pl.Expr]:
             alloc = usage.fill_null(0)
         else:  # max and quota: max(request, usage), either side alone when the other is missing
             alloc = pl.max_horizontal(request, usage).fill_null(0)
-        run = pl.col("running_seconds").fill_null(3600.0).clip(0, 3600.0) / 3600
         out.append((alloc.clip(0) * run).alias(f"_a_{resource}"))
         out.append((request.fill_null(0).clip(0) * run).alias(f"_q_{resource}"))
     return out
 
 
-def pod_fractions(pods: pl.DataFrame, hours: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
-    """Pod-hour rows with ``_f_r`` (fraction of the node-day pool) and ``_q_r`` (request-hours)."""
-    node_cols = ["cluster", "node", "hour", "_h"] + [f"_{x}_{r}" for x in ("rh", "s")
-                                                     for r in RESOURCES]
-    joined = pods.with_columns(_amounts(config.allocation.basis)).join(
-        hours.select(node_cols), on=["cluster", "node", "hour"], how="inner")
+def quota_hard(quotas: pl.DataFrame) -> pl.LazyFrame:
+    """Per (cluster, namespace, hour): the tightest hard quota ``_Q_cpu/_Q_ram/_Q_gpu``."""
+    mapped = quotas.lazy().with_columns(
+        pl.col("resource").replace_strict(QUOTA_RESOURCES, default=None).alias("_r"))
+    mapped = mapped.filter(pl.col("_r").is_not_null() & pl.col("hard").is_not_null())
+    hard = pl.when(pl.col("_r") == "ram").then(pl.col("hard") / GIB).otherwise(pl.col("hard"))
+    return mapped.with_columns(hard.clip(0).alias("_hard")).group_by(NS_HOUR).agg(
+        pl.col("_hard").filter(pl.col("_r") == r).min().alias(f"_Q_{r}") for r in RESOURCES)
+
+
+def _quota_scaled(joined: pl.LazyFrame, quotas: pl.DataFrame) -> pl.LazyFrame:
+    """Pods of a namespace under quota claim max(their sum, the quota) (basis ``quota``)."""
+    with_q = joined.join(quota_hard(quotas), on=NS_HOUR, how="left")
+    exprs = []
+    for r in RESOURCES:
+        q, a = pl.col(f"_Q_{r}"), pl.col(f"_a_{r}")
+        total = a.sum().over(NS_HOUR)
+        scaled = pl.when(total > 0).then(a * (q / total)).otherwise(q / pl.len().over(NS_HOUR))
+        exprs.append(pl.when(q > total).then(scaled).otherwise(a).alias(f"_a_{r}"))
+    return with_q.with_columns(exprs).drop([f"_Q_{r}" for r in RESOURCES])
+
+
+def pod_fractions(pods: pl.DataFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
+                  config: FinOpsConfig) -> pl.DataFrame:
+    """Pod-hour rows with ``_f_r`` (fraction of the node-day pool), ``_c_r`` (resource-hours
+    charged after capping) and ``_q_r`` (request-hours)."""
+    basis = config.allocation.basis
+    node_cols = [*NODE_HOUR, "_nh", "_h", *[f"_{x}_{r}" for x in ("rh", "s") for r in RESOURCES]]
+    # One string join to the node-hour; every later window and group-by is on its integer id.
+    joined = pods.lazy().with_columns(_amounts(basis)).join(
+        hours.lazy().select(node_cols), on=NODE_HOUR, how="inner")
+    if basis == "quota" and quotas.height:
+        joined = _quota_scaled(joined, quotas)
     fracs = []
     for r in RESOURCES:
-        claimed = pl.col(f"_a_{r}").sum().over("cluster", "node", "hour")
+        claimed = pl.col(f"_a_{r}").sum().over("_nh")
         capacity = pl.col(f"_rh_{r}")
-        scale = pl.when(claimed > capacity).then(capacity / claimed).otherwise(1.0)
-        share = pl.when(pl.col(f"_rh_{r}") > 0).then(
-            pl.col(f"_a_{r}") * scale / pl.col(f"_rh_{r}")).otherwise(0.0)
-        fracs.append((pl.col("_h") * pl.col(f"_s_{r}") * share).alias(f"_f_{r}"))
-    return joined.with_columns(fracs)
+        charged = pl.when(claimed > capacity).then(pl.col(f"_a_{r}") * (capacity / claimed)
+                                                   ).otherwise(pl.col(f"_a_{r}"))
+        share = pl.when(capacity > 0).then(charged / capacity).otherwise(0.0)
+        fracs += [(pl.col("_h") * pl.col(f"_s_{r}") * share).alias(f"_f_{r}"),
+                  pl.when(capacity > 0).then(charged).otherwise(0.0).alias(f"_c_{r}")]
+    drop = [*[f"_{x}_{r}" for x in ("rh", "s", "a") for r in RESOURCES], "_h"]
+    return joined.with_columns(fracs).drop(drop).collect()
 
 
-def idle_fractions(fractions: pl.DataFrame, hours: pl.DataFrame) -> pl.DataFrame:
-    """Per node and resource: the node-day fraction no pod claimed (>= 0 by the scaling)."""
-    used = fractions.group_by("cluster", "node", "hour").agg(
-        [pl.col(f"_f_{r}").sum() for r in RESOURCES])
-    per_hour = hours.join(used, on=["cluster", "node", "hour"], how="left")
-    exprs = [(pl.col("_h") * pl.col(f"_s_{r}") - pl.col(f"_f_{r}").fill_null(0)).clip(0)
-             .alias(r) for r in RESOURCES]
-    # A node with no capacity figures has no split: the whole hour is idle "unsplit" cost.
+def idle_hours(fractions: pl.DataFrame, hours: pl.DataFrame) -> pl.LazyFrame:
+    """Per node-hour: idle fraction ``r`` and idle resource-hours ``_u_r`` per resource,
+    and ``unsplit`` (a node with no capacity figures: the whole hour is idle)."""
+    used = fractions.lazy().group_by("_nh").agg(
+        *[pl.col(f"_f_{r}").sum() for r in RESOURCES],
+        *[pl.col(f"_c_{r}").sum() for r in RESOURCES])
+    per_hour = hours.lazy().join(used, on="_nh", how="left")
+    idle = [(pl.col("_h") * pl.col(f"_s_{r}") - pl.col(f"_f_{r}").fill_null(0)).clip(0)
+            .alias(r) for r in RESOURCES]
+    units = [(pl.col(f"_rh_{r}") - pl.col(f"_c_{r}").fill_null(0)).clip(0).alias(f"_u_{r}")
+             for r in RESOURCES]
     unsplit = pl.when(pl.sum_horizontal([f"_s_{r}" for r in RESOURCES]) <= 0).then(
         pl.col("_h")).otherwise(0.0).alias("unsplit")
-    long = per_hour.select("cluster", "node", *exprs, unsplit)
-    long = long.unpivot(index=["cluster", "node"], variable_name="resource", value_name="_f")
+    return per_hour.select(*NODE_HOUR, *idle, *units, unsplit)
+
+
+def idle_fractions(idle: pl.LazyFrame) -> pl.DataFrame:
+    """Per node and resource: the node-day fraction no pod claimed (>= 0 by the scaling)."""
+    long = idle.select("cluster", "node", *RESOURCES, "unsplit").unpivot(
+        index=["cluster", "node"], variable_name="resource", value_name="_f")
     return long.group_by("cluster", "node", "resource").agg(pl.col("_f").sum()).filter(
-        pl.col("_f") > 0)
+        pl.col("_f") > 0).collect()
+
+
+def quota_claims(idle: pl.LazyFrame, present: pl.LazyFrame,
+                 quotas: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Basis ``quota``, namespaces with no pod that hour: (idle left, namespace pieces).
+
+    Pieces: (cluster, node, namespace, hour, resource, _f): each claim taken from every
+    node's idle of its cluster-hour in proportion to the node's idle resource-hours.
+    """
+    claims = quota_hard(quotas).join(present, on=NS_HOUR, how="anti")
+    long = claims.unpivot(index=NS_HOUR, on=[f"_Q_{r}" for r in RESOURCES],
+                          variable_name="resource", value_name="_Q")
+    long = long.with_columns(pl.col("resource").str.slice(3)).filter(pl.col("_Q") > 0)
+    units = idle.unpivot(index=NODE_HOUR, on=[f"_u_{r}" for r in RESOURCES],
+                         variable_name="resource", value_name="_u").with_columns(
+        pl.col("resource").str.slice(3))
+    fracs = idle.unpivot(index=NODE_HOUR, on=list(RESOURCES), variable_name="resource",
+                         value_name="_i")
+    nodes = units.join(fracs, on=[*NODE_HOUR, "resource"]).filter(pl.col("_u") > 0)
+    keys = ["cluster", "hour", "resource"]
+    supply = nodes.group_by(keys).agg(pl.col("_u").sum().alias("_U"))
+    demand = long.group_by(keys).agg(pl.col("_Q").sum().alias("_C"))
+    # Fraction of every node's idle taken at that cluster-hour (<= 1: idle never negative).
+    taken = supply.join(demand, on=keys).with_columns(
+        pl.min_horizontal(pl.lit(1.0), pl.col("_C") / pl.col("_U")).alias("_t"))
+    node_take = nodes.join(taken, on=keys).with_columns(
+        (pl.col("_i") * pl.col("_t")).alias("_take"))
+    pieces = node_take.join(long, on=keys).select(
+        "cluster", "node", "namespace", "hour", "resource",
+        (pl.col("_take") * (pl.col("_Q") / pl.col("_C"))).alias("_f")).collect()
+    took = node_take.group_by(NODE_HOUR).agg(
+        pl.col("_take").filter(pl.col("resource") == r).sum().alias(f"_k_{r}")
+        for r in RESOURCES)
+    left = idle.join(took, on=NODE_HOUR, how="left").with_columns(
+        (pl.col(r) - pl.col(f"_k_{r}").fill_null(0)).clip(0).alias(r) for r in RESOURCES)
+    return left.drop([f"_k_{r}" for r in RESOURCES]), pieces
 
 
 def pod_pieces(fractions: pl.DataFrame) -> pl.DataFrame:
     """Pod fractions summed to (node, workload, ownership inputs, resource)."""
     aggs = [pl.col(f"_{x}_{r}").sum() for x in ("f", "q") for r in RESOURCES]
-    grouped = fractions.group_by(POD_GROUP).agg(aggs)
+    grouped = fractions.lazy().group_by(POD_GROUP).agg(aggs)
     parts = [grouped.select(*POD_GROUP, pl.lit(r).alias("resource"), pl.col(f"_f_{r}").alias("_f"),
                             pl.col(f"_q_{r}").alias("_req")) for r in RESOURCES]
     long = pl.concat(parts)
-    return long.filter((pl.col("_f") > 0) | (pl.col("_req") > 0))
+    return long.filter((pl.col("_f") > 0) | (pl.col("_req") > 0)).collect()

@@ -44,9 +44,9 @@ class Routed:
         return Routed(mine(self.node), mine(self.split), mine(self.volume), mine(self.lb),
                       mine(self.cluster), self.cloud.clear())
 
-    def clusters(self) -> set[str]:
+    def clusters(self) -> pl.DataFrame:
         frames = (self.node, self.split, self.volume, self.lb, self.cluster)
-        return {c for f in frames for c in f.get_column("cluster").drop_nulls().to_list()}
+        return pl.concat([f.select(pl.col("cluster").cast(pl.String)) for f in frames])
 
 
 def _category(bill: pl.DataFrame) -> pl.DataFrame:

@@ -1,9 +1,10 @@
 """Step 5: spread a cost over recipients by weight; used for shared namespaces, control-plane
 fees, unowned disks and load balancers, network without traffic data, and shared idle.
 
-Spreading stays inside one cluster (the caller passes one cluster's rows). Each spread row
-names its origin in ``shared_from`` so a team sees what it was charged for. Weights are the
-recipients' direct cost (``weighted``, OpenCost's default) or equal per namespace (``even``).
+Spreading stays inside one cluster: sources and recipients are joined on ``cluster``. Each
+spread row names its origin in ``shared_from`` so a team sees what it was charged for. Weights
+are the recipients' direct cost (``weighted``, OpenCost's default) or equal per namespace
+(``even``).
 Cost with nobody to spread to stays unowned (``shared-no-tenant``) rather than vanishing.
 """
 
@@ -24,27 +25,22 @@ DIRECT_KINDS = ("cpu", "ram", "gpu", "storage", "network", "load_balancer")
 
 def spread(sources: pl.DataFrame, recipients: pl.DataFrame, *, kind: str | None,
            on: list[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split each source's money over ``recipients`` (RECIPIENT cols + ``_w``) joined on ``on``.
+    """Split each source's money over ``recipients`` (cluster + RECIPIENT cols + ``_w``) of
+    the same cluster, also joined on ``on``.
 
     Returns (spread rows, sources that had no recipient with positive weight).
     """
-    on = on or []
-    keep = SOURCE + on + (["cost_kind"] if kind is None else [])
+    on = ["cluster", *(on or [])]
+    keep = list(dict.fromkeys(SOURCE + on + (["cost_kind"] if kind is None else [])))
     pooled = sources.group_by(keep).agg([pl.col(m).sum() for m in MONEY])
     weights = recipients.filter(pl.col("_w") > 0).group_by(RECIPIENT + on).agg(pl.col("_w").sum())
-    if on:
-        joined = pooled.join(weights, on=on, how="inner", nulls_equal=True)
-    else:
-        joined = pooled.join(weights, how="cross")
+    joined = pooled.join(weights, on=on, how="inner", nulls_equal=True)
     total = pl.col("_w").sum().over(keep)
-    out = joined.with_columns([(pl.col(m) * pl.col("_w") / total).alias(m) for m in MONEY])
+    # share first: money x (w / total) stays exact when weights are tiny (w x money underflows)
+    out = joined.with_columns([(pl.col(m) * (pl.col("_w") / total)).alias(m) for m in MONEY])
     if kind is not None:
         out = out.with_columns(pl.lit(kind).alias("cost_kind"))
-    served = weights.select(on).unique() if on else None
-    if on and served is not None:
-        left = pooled.join(served, on=on, how="anti", nulls_equal=True)
-    else:
-        left = pooled.clear() if weights.height else pooled
+    left = pooled.join(weights.select(on).unique(), on=on, how="anti", nulls_equal=True)
     if kind is not None:
         left = left.with_columns(pl.lit(kind).alias("cost_kind"))
     return as_rows(out), left
@@ -55,10 +51,11 @@ def tenant_weights(direct: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
     tenants = direct.filter(pl.col("cost_kind").is_in(DIRECT_KINDS)
                             & pl.col("namespace").is_not_null()
                             & ~is_shared_namespace(config))
-    grouped = tenants.group_by(RECIPIENT).agg(pl.col("effective_cost").sum().alias("_cost"))
+    grouped = tenants.group_by("cluster", *RECIPIENT).agg(
+        pl.col("effective_cost").sum().alias("_cost"))
     grouped = grouped.filter(pl.col("_cost") > 0)
     if config.allocation.shared_split == "even":
-        weight = 1.0 / pl.len().over("namespace")
+        weight = 1.0 / pl.len().over("cluster", "namespace")
     else:
         weight = pl.col("_cost")
     return grouped.with_columns(weight.alias("_w")).drop("_cost")

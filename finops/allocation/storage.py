@@ -24,20 +24,21 @@ from finops.allocation.ownership import namespace_values
 from models.config import FinOpsConfig
 
 ACCOUNT = ["provider", "billing_account_id", "sub_account_id", "resource_id", "price_source"]
+VOLUME = ["cluster", "volume_name"]
 GROUP = ["namespace", "workload_kind", "workload_name", "pod_value", "workload_value", "hour"]
 
 
 def _volume_pools(volumes: pl.DataFrame, lines: pl.DataFrame,
                   config: FinOpsConfig) -> pl.DataFrame:
     billed = lines.with_columns(pl.lit("bill").alias("price_source")).group_by(
-        ["volume_name", *ACCOUNT]).agg([pl.col(m).sum() for m in MONEY])
+        ["cluster", "volume_name", *ACCOUNT]).agg([pl.col(m).sum() for m in MONEY])
     price = config.allocation.prices.storage_gib_hour
-    unbilled = volumes.join(billed.select("volume_name").unique(), on="volume_name", how="anti")
+    unbilled = volumes.join(billed.select(VOLUME).unique(), on=VOLUME, how="anti")
     if price <= 0 or not unbilled.height:
         return billed
     cost = (pl.col("size_bytes").fill_null(0) / GIB * price
             * pl.col("running_seconds").fill_null(3600) / 3600).sum()
-    est = unbilled.group_by("volume_name").agg(cost.alias("effective_cost"),
+    est = unbilled.group_by(VOLUME).agg(cost.alias("effective_cost"),
                                                pl.col("volume_id").first().alias("resource_id"))
     est = est.with_columns(pl.col("effective_cost").alias("list_cost"),
                            pl.lit(0.0).alias("billed_cost"),
@@ -53,31 +54,32 @@ def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: pl.DataFrame,
     if not pools.height:
         return pl.DataFrame()
     weight = pl.col("size_bytes").fill_null(0) * pl.col("running_seconds").fill_null(3600)
-    total = weight.sum().over("volume_name")
+    total = weight.sum().over(VOLUME)
     vols = volumes.with_columns(
-        pl.when(total > 0).then(weight / total).otherwise(1.0 / pl.len().over("volume_name"))
+        pl.when(total > 0).then(weight / total).otherwise(1.0 / pl.len().over(VOLUME))
         .alias("_h"))
     vols = vols.with_columns(pl.col("mounting_pods").fill_null([])).with_columns(
         pl.col("mounting_pods").list.len().alias("_n"))
     mounted = vols.filter(pl.col("_n") > 0).explode("mounting_pods", empty_as_null=True)
     mounted = mounted.with_columns(
         (pl.col("_h") / pl.col("_n")).alias("_h"), pl.col("mounting_pods").alias("pod"))
-    attrs = pods.select("namespace", "pod", "hour", "workload_kind", "workload_name",
-                        "pod_value", "workload_value").unique(["namespace", "pod", "hour"])
-    mounted = mounted.join(attrs, on=["namespace", "pod", "hour"], how="left")
+    attrs = pods.select("cluster", "namespace", "pod", "hour", "workload_kind", "workload_name",
+                        "pod_value", "workload_value").unique(["cluster", "namespace", "pod",
+                                                               "hour"])
+    mounted = mounted.join(attrs, on=["cluster", "namespace", "pod", "hour"], how="left")
     unmounted = vols.filter(pl.col("_n") == 0)
-    pieces = pl.concat([mounted.select("volume_name", *GROUP, "_h"),
-                        unmounted.select("volume_name", pl.col("namespace"),
+    pieces = pl.concat([mounted.select(*VOLUME, *GROUP, "_h"),
+                        unmounted.select(*VOLUME, pl.col("namespace"),
                                          *[pl.lit(None, pl.String).alias(c) for c in GROUP[1:5]],
                                          "hour", "_h")])
-    return _money(pieces, pools, "volume_name", "storage")
+    return _money(pieces, pools, VOLUME, "storage")
 
 
-def _money(pieces: pl.DataFrame, pools: pl.DataFrame, on: str, kind: str) -> pl.DataFrame:
-    grouped = pieces.group_by(on, *GROUP).agg(pl.col("_h").sum())
+def _money(pieces: pl.DataFrame, pools: pl.DataFrame, on: list[str], kind: str) -> pl.DataFrame:
+    grouped = pieces.group_by(*on, *GROUP).agg(pl.col("_h").sum())
     joined = grouped.join(pools, on=on, how="inner")
     return joined.with_columns([(pl.col(m) * pl.col("_h")).alias(m) for m in MONEY]).with_columns(
-        pl.lit(kind).alias("cost_kind")).drop("_h", on)
+        pl.lit(kind).alias("cost_kind")).drop("_h", on[1:])
 
 
 def lb_rows(lbs: pl.DataFrame, lines: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
@@ -85,26 +87,20 @@ def lb_rows(lbs: pl.DataFrame, lines: pl.DataFrame, config: FinOpsConfig) -> pl.
     if not lines.height:
         return pl.DataFrame()
     pools = lines.with_columns(pl.lit("bill").alias("price_source")).group_by(
-        ["namespace", "service", *ACCOUNT]).agg([pl.col(m).sum() for m in MONEY])
+        ["cluster", "namespace", "service", *ACCOUNT]).agg([pl.col(m).sum() for m in MONEY])
     run = pl.col("running_seconds").fill_null(3600)
-    total = run.sum().over("namespace", "service")
+    service = ["cluster", "namespace", "service"]
+    total = run.sum().over(service)
     hours = lbs.with_columns(
-        pl.when(total > 0).then(run / total).otherwise(1.0 / pl.len().over("namespace", "service"))
+        pl.when(total > 0).then(run / total).otherwise(1.0 / pl.len().over(service))
         .alias("_h"),
         pl.lit("Service").alias("workload_kind"), pl.col("service").alias("workload_name"),
         pl.lit(None, pl.String).alias("pod_value"),
         map_value("labels", config.ownership.label_keys).alias("workload_value"))
-    pieces = hours.select("service", *GROUP, "_h")
+    pieces = hours.select("cluster", "service", *GROUP, "_h")
     pools = pools.with_columns(pl.col("namespace").alias("_pool_ns"))
-    out = _money(pieces, pools.drop("namespace"), "service", "load_balancer")
+    out = _money(pieces, pools.drop("namespace"), ["cluster", "service"], "load_balancer")
     return out.filter(pl.col("namespace").eq_missing(pl.col("_pool_ns"))).drop("_pool_ns")
-
-
-def traffic(pods: pl.DataFrame) -> pl.DataFrame:
-    """Network bytes per workload group (the weights for cluster network cost)."""
-    return pods.group_by("namespace", "workload_kind", "workload_name", "pod_value",
-                         "workload_value", "ns_label_value", "ns_annotation_value").agg(
-        pl.col("network_bytes").fill_null(0).clip(0).sum().alias("_w"))
 
 
 def with_namespace_values(rows: pl.DataFrame, namespaces: pl.DataFrame,

@@ -44,10 +44,11 @@ def pod_rows(pod: str, node: str, namespace: str, *, cluster: str = "c1", cpu_re
                  "workload_labels": []} for h in hours(n_hours, start)]
 
 
-def bill_row(resource_id: str | None, cost: float, *, account: str = "acct-1",
+def bill_row(resource_id: str | None, cost: float, *, account: str | None = "acct-1",
              day: date = DAY, provider: str = "AWS", **extra: Any) -> dict:
     start = datetime(day.year, day.month, day.day)
-    row = {"billing_account_id": account, "sub_account_id": account, "provider": provider,
+    row: dict[str, Any] = {
+        "billing_account_id": account, "sub_account_id": account, "provider": provider,
                "charge_period_start": start, "charge_period_end": start + timedelta(days=1),
                "charge_category": "Usage", "resource_id": resource_id, "service_name": "AmazonEC2",
                "billed_cost": cost, "effective_cost": cost, "list_cost": cost * 1.25,

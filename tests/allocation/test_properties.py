@@ -25,9 +25,24 @@ SETTINGS = settings(max_examples=12, deadline=None,
 money = st.floats(0.01, 500, allow_nan=False).map(lambda x: round(x, 4))
 
 
+def _quota_rows(draw: st.DrawFn, cluster: str) -> list[dict]:
+    """ResourceQuotas on some namespaces (``empty`` never has pods) for a few hours."""
+    rows = []
+    for namespace in draw(st.lists(st.sampled_from(["pay", "web", "empty"]), max_size=3,
+                                   unique=True)):
+        day = draw(st.sampled_from(DAYS))
+        start = datetime(day.year, day.month, day.day) + timedelta(hours=draw(st.integers(0, 12)))
+        cpu, mem = draw(st.floats(0, 8)), draw(st.floats(0, 32)) * 1024.0**3
+        rows += [{"cluster": cluster, "namespace": namespace, "quota": "q", "resource": r,
+                  "hour": start + timedelta(hours=h), "hard": v, "used": 0.0}
+                 for h in range(draw(st.integers(1, 12)))
+                 for r, v in (("requests.cpu", cpu), ("requests.memory", mem))]
+    return rows
+
+
 @st.composite
-def worlds(draw: st.DrawFn) -> tuple[AllocationInputs, FinOpsConfig]:
-    nodes, pods, bill, ns = [], [], [], []
+def worlds(draw: st.DrawFn, basis: str | None = None) -> tuple[AllocationInputs, FinOpsConfig]:
+    nodes, pods, bill, ns, quotas = [], [], [], [], []
     for c in range(draw(st.integers(1, 2))):
         cluster = f"c{c}"
         for n in range(draw(st.integers(1, 3))):
@@ -57,6 +72,7 @@ def worlds(draw: st.DrawFn) -> tuple[AllocationInputs, FinOpsConfig]:
             bill.append(bill_row(f"arn:aws:eks:r:1:cluster/{cluster}", draw(money),
                                  day=draw(st.sampled_from(DAYS)), service_name="AmazonEKS"))
         ns.append(ns_row("data", cluster=cluster, team="data"))
+        quotas += _quota_rows(draw, cluster)
     for _ in range(draw(st.integers(0, 4))):
         category = draw(st.sampled_from(["Usage", "Tax", "Credit"]))
         amount = draw(money) * (-1 if category == "Credit" else 1)
@@ -64,10 +80,10 @@ def worlds(draw: st.DrawFn) -> tuple[AllocationInputs, FinOpsConfig]:
                              day=draw(st.sampled_from(DAYS)), charge_category=category,
                              account=draw(st.sampled_from(["a1", "a2"])),
                              tags=draw(st.sampled_from([[], labels(team="pay")]))))
-    frames = {"nodes": nodes, "pods": pods, "bill": bill, "namespaces": ns}
+    frames = {"nodes": nodes, "pods": pods, "bill": bill, "namespaces": ns, "quotas": quotas}
     inputs = AllocationInputs.build(**{k: pl.DataFrame(v) for k, v in frames.items() if v})
     config = parse_config({"allocation": {
-        "basis": draw(st.sampled_from(["max", "request", "usage", "quota"])),
+        "basis": basis or draw(st.sampled_from(["max", "request", "usage", "quota"])),
         "idle": draw(st.sampled_from(["separate", "share-by-cost", "share-by-request",
                                       "share-by-quota"])),
         "shared_namespaces": draw(st.sampled_from([[], ["kube-*"]])),
@@ -116,6 +132,30 @@ def test_idempotent_and_partitions_union_equals_window(
         parts.append(collapse(finalize_day(concat_rows(rows), config)))
     union = finish(concat_rows(parts), "r")
     assert same(union, whole)
+
+
+@SETTINGS
+@given(worlds(basis="quota"))
+def test_quota_basis_conserves_and_never_exceeds_a_node(
+        world: tuple[AllocationInputs, FinOpsConfig]) -> None:
+    inputs, config = world
+    result = allocate(inputs, config, "r")
+    assert disagreements(result.reconciliation).height == 0, result.reconciliation
+    rows = result.allocation
+    debits = rows.filter(pl.col("cost_kind") != "credit").get_column("effective_cost")
+    assert (debits < -1e-9).sum() == 0
+    # Quota only moves a node's money between idle and namespaces: per cluster, account and
+    # price source the totals are those of basis=max (the cap keeps any node from exceeding).
+    as_max = allocate(inputs, config.model_copy(update={"allocation": config.allocation
+                                                        .model_copy(update={"basis": "max"})}),
+                      "r").allocation
+    by = ["day", "cluster", "billing_account_id", "price_source"]
+
+    def totals(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.group_by(by).agg(pl.col("effective_cost").sum().round(6)).sort(
+            by, nulls_last=True)
+
+    assert_frame_equal(totals(rows), totals(as_max), check_exact=False, abs_tol=1e-6)
 
 
 LEVELS = ["pod-label", "workload-label", "namespace-label", "namespace-annotation", "mapping"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -41,6 +42,12 @@ def _seed(db: Path) -> None:
         wh.load(run, [Replace(t, f) for t, f in frames])
 
 
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row
+
+
 def _cli(db: Path, *args: str) -> None:
     try:
         main(["--db", str(db), "--config", str(db.with_suffix(".yaml")), *args])
@@ -55,25 +62,25 @@ def test_allocate_cli_reconciles_to_zero(tmp_path: Path, capsys: pytest.CaptureF
     printed = capsys.readouterr().out
     assert "allocated to teams" in printed
     con = duckdb.connect(str(db), read_only=True)
-    diff, rows = con.execute("SELECT sum(abs(difference)), count(*) FROM reconciliation").fetchone()
+    diff, rows = _one(con, "SELECT sum(abs(difference)), count(*) FROM reconciliation")
     assert rows == 3 and float(diff) == 0.0  # (05-01, acct-1), (05-01, acct-2), (05-02, acct-1)
-    billed = con.execute("SELECT round(sum(effective_cost), 2) FROM allocation "
-                         "WHERE price_source = 'bill'").fetchone()[0]
+    billed = _one(con, "SELECT round(sum(effective_cost), 2) FROM allocation "
+                         "WHERE price_source = 'bill'")[0]
     # node a 30+30, node b 12.5, support fee 1/31 of 31 per day x 2, tax 2
     assert billed == pytest.approx(30 + 30 + 12.5 + 2 + 2)
     # node b has no bill on 05-02: priced at the reference prices (4 vCPU, 16 GiB) x 24 h
-    estimate = con.execute("SELECT sum(effective_cost), sum(billed_cost) FROM allocation "
-                           "WHERE price_source = 'configured'").fetchone()
+    estimate = _one(con, "SELECT sum(effective_cost), sum(billed_cost) FROM allocation "
+                           "WHERE price_source = 'configured'")
     assert estimate[0] == pytest.approx((4 * 0.031611 + 16 * 0.004237) * 24)
     assert estimate[1] == 0
-    total = con.execute("SELECT round(sum(effective_cost), 2) FROM allocation").fetchone()[0]
+    total = _one(con, "SELECT round(sum(effective_cost), 2) FROM allocation")[0]
     con.close()
     # Re-running replaces the window (idempotent), never appends.
     _cli(db, "allocate", "--start", "2024-05-01", "--end", "2024-05-02")
     con = duckdb.connect(str(db), read_only=True)
-    again = con.execute("SELECT round(sum(effective_cost), 2) FROM allocation").fetchone()
+    again = _one(con, "SELECT round(sum(effective_cost), 2) FROM allocation")
     assert again[0] == total
-    assert con.execute("SELECT count(DISTINCT run_id) FROM allocation").fetchone()[0] == 1
+    assert _one(con, "SELECT count(DISTINCT run_id) FROM allocation")[0] == 1
     con.close()
 
 
