@@ -22,7 +22,9 @@ data files; without it every data file under the matching ``data/BILLING_PERIOD=
 exists below it is used. Per report/export and billing period only the newest delivery
 is read (legacy: the period-level manifest, else the newest assembly manifest; CUR 2.0:
 the newest manifest), and it *replaces* what the warehouse holds for
-(x_source='aws-cur', billing_account_id, billing_period_start), atomically.
+(x_source='aws-cur', billing_account_id, billing_period_start), atomically: one streamed
+``INSERT`` of the mapping (``Warehouse.load_partitions``, no staging copy). Files of a local
+directory are read in place; S3 objects are downloaded to a temp directory first.
 
 Columns: CUR 2.0 snake_case; legacy ``category/Name`` is converted to it
 (``lineItem/UnblendedCost`` -> ``line_item_unblended_cost``). Required:
@@ -88,10 +90,11 @@ from pathlib import Path
 import duckdb
 
 from finops.errors import InputError
-from finops.warehouse import IngestRun, Warehouse
+from finops.warehouse import IngestRun, Warehouse, new_run_id
 from ingestion import aws_cur_sql as q
-from ingestion.billing_common import load_cost_lines, record_failed
-from ingestion.s3 import ObjectRef, ObjectStore
+from ingestion.billing_common import record_failed
+from ingestion.s3 import LocalStore, ObjectRef, ObjectStore
+from models.schemas import COST_LINE
 
 SOURCE = "aws-cur"
 DATA_SUFFIXES = (".parquet", ".csv", ".csv.gz")
@@ -116,6 +119,7 @@ class Delivery:
     keys: list[str]
     window: tuple[datetime | None, datetime | None] = (None, None)
     files: dict[str, str] = field(default_factory=dict)  # local path -> source URI
+    checksum: str | None = None  # sha256 of the manifest: it names the delivery's files
 
 
 # -- discovery ------------------------------------------------------------------------------
@@ -146,7 +150,8 @@ def _read_manifest(
     store: ObjectStore, kind: str, obj: ObjectRef, match: re.Match[str], objects: list[ObjectRef]
 ) -> Delivery:
     try:
-        manifest = json.loads(store.read(obj.key))
+        raw = store.read(obj.key)
+        manifest = json.loads(raw)
         if not isinstance(manifest, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:
@@ -162,7 +167,8 @@ def _read_manifest(
         raise InputError(f"{store.uri(obj.key)}: manifest names no data files")
     known = {o.key for o in objects}
     keys = list(dict.fromkeys(_resolve(store.resolve(str(k)), known) for k in listed))
-    return Delivery(kind, match["period"], obj.key, keys, _window(match["period"]))
+    return Delivery(kind, match["period"], obj.key, keys, _window(match["period"]),
+                    checksum=hashlib.sha256(raw).hexdigest())
 
 
 def _resolve(key: str, known: set[str]) -> str:
@@ -195,37 +201,66 @@ def stage(store: ObjectStore, delivery: Delivery, tmp: Path, notify: Notify,
           con: duckdb.DuckDBPyConnection) -> list[Path]:
     """Download every data file into ``tmp``; drop byte-identical duplicates.
 
+    Files of a local directory are read in place (no copy). Duplicates are found by size
+    first: only files of the same size are hashed (a 10M-line month is not read twice).
     CSV chunks are parsed once, as text, into a Parquet copy: every later check and the load
     scan that copy (parsing a wide CSV is the expensive part, and it happens once).
     """
-    paths: list[Path] = []
-    seen: dict[str, str] = {}
+    fetched: list[tuple[Path, str]] = []
     for index, key in enumerate(delivery.keys):
         uri = store.uri(key)
         notify(uri)
-        path = store.download(key, tmp / f"{index:05d}-{Path(key).name}")
+        path = _fetch(store, key, tmp / f"{index:05d}-{Path(key).name}")
         _check_bytes(path, uri)
-        digest = _sha256(path)
-        if digest in seen:
-            notify(f"skipped {uri}: same content as {seen[digest]} (duplicate delivery)")
+        fetched.append((path, uri))
+    paths: list[Path] = []
+    for index, (path, uri, first) in enumerate(_distinct(fetched)):
+        if first is not None:
+            notify(f"skipped {uri}: same content as {first} (duplicate delivery)")
             continue
-        seen[digest] = uri
         if not path.name.endswith(".parquet"):
-            path = _csv_to_parquet(con, path, uri)
+            path = _csv_to_parquet(con, path, uri, tmp / f"{index:05d}-{path.name}.parquet")
         delivery.files[str(path)] = uri
         paths.append(path)
     return paths
 
 
-def _csv_to_parquet(con: duckdb.DuckDBPyConnection, path: Path, uri: str) -> Path:
-    target = path.with_name(path.name + ".parquet")
+def _fetch(store: ObjectStore, key: str, dest: Path) -> Path:
+    if isinstance(store, LocalStore):
+        path = store.root / key
+        if not path.is_file():
+            raise InputError(f"{path}: file not found")
+        return path
+    return store.download(key, dest)
+
+
+def _distinct(fetched: list[tuple[Path, str]]) -> list[tuple[Path, str, str | None]]:
+    """Each file with the URI of an earlier byte-identical file (or None), in order."""
+    by_size: dict[int, int] = {}
+    for path, _ in fetched:
+        size = path.stat().st_size
+        by_size[size] = by_size.get(size, 0) + 1
+    seen: dict[str, str] = {}
+    out: list[tuple[Path, str, str | None]] = []
+    for path, uri in fetched:
+        if by_size[path.stat().st_size] == 1:
+            out.append((path, uri, None))
+            continue
+        digest = _sha256(path)
+        out.append((path, uri, seen.get(digest)))
+        seen.setdefault(digest, uri)
+    return out
+
+
+def _csv_to_parquet(con: duckdb.DuckDBPyConnection, path: Path, uri: str, target: Path) -> Path:
     source = (f"read_csv({q.quote(str(path))}, header=true, all_varchar=true, "
               "delim=',', quote='\"', escape='\"')")
     try:
         con.execute(f"COPY (SELECT * FROM {source}) TO {q.quote(str(target))} (FORMAT parquet)")
     except duckdb.Error as exc:
         raise InputError(f"{uri}: not a readable CUR CSV ({exc})") from None
-    path.unlink()
+    if path.parent == target.parent:  # a downloaded copy (never a file read in place)
+        path.unlink()
     return target
 
 
@@ -254,7 +289,9 @@ def _check_bytes(path: Path, uri: str) -> None:
 def relation(paths: list[Path]) -> str:
     files = "[" + ", ".join(q.quote(str(p)) for p in paths) + "]"
     if paths[0].name.endswith(".parquet"):
-        return f"read_parquet({files}, union_by_name=true, filename=true)"
+        # hive_partitioning off: files read in place sit below BILLING_PERIOD=…/ folders,
+        # and that folder name is not a CUR column
+        return f"read_parquet({files}, union_by_name=true, filename=true, hive_partitioning=false)"
     return (
         f"read_csv({files}, header=true, all_varchar=true, union_by_name=true, "
         "filename=true, delim=',', quote='\"', escape='\"')"
@@ -443,12 +480,13 @@ def _prepare(
 def _load(
     warehouse: Warehouse, delivery: Delivery, source: q.Source, paths: list[Path], say: Notify
 ) -> IngestRun:
+    """One streamed INSERT of the mapping into the delivery's partitions (no staging copy).
+
+    The run's checksum is the manifest's (the data files are not hashed again: a 10M-line
+    month is read once, by the load)."""
     say(f"loading {delivery.manifest or 'files'} ({len(paths)} file(s))")
-    # x_source and x_ingest_run are stamped by load_cost_lines over this SELECT.
-    return load_cost_lines(
-        warehouse,
-        SOURCE,
-        q.select(source, "pending"),
-        list(source.files.values()),
-        window=delivery.window,
-    )
+    run_id = new_run_id(SOURCE)
+    run = IngestRun(run_id, SOURCE, *delivery.window, list(source.files.values()),
+                    checksum=delivery.checksum)
+    return warehouse.load_partitions(run, COST_LINE, q.select(source, run_id),
+                                     q.partition_keys(source))

@@ -271,21 +271,26 @@ def _joined(source: Source) -> str:
      AND q._ts = b.line_item_usage_start_date"""
 
 
-RATIO = """pods AS NOT MATERIALIZED (
-    SELECT split_line_item_parent_resource_id AS _rid, line_item_usage_start_date AS _ts,
-           sum(_pod_eff) AS _s_eff
-    FROM b WHERE _pod GROUP BY ALL),
-parents AS NOT MATERIALIZED (
-    SELECT line_item_resource_id AS _rid, line_item_usage_start_date AS _ts,
-           sum(_eff) AS _p_eff, sum(_bill) AS _p_bill, sum(_list) AS _p_list
-    FROM b WHERE _parent GROUP BY ALL),
-ratio AS NOT MATERIALIZED (
-    SELECT * FROM parents JOIN pods USING (_rid, _ts)),
+# One pass over the pod and instance rows (not one per side): per (instance, hour) the
+# pods' effective cost and the instance rows' costs; only hours that have both.
+RATIO = """ratio AS NOT MATERIALIZED (
+    SELECT _rid, _ts, sum(_pod_eff) FILTER (WHERE _pod) AS _s_eff,
+           sum(_eff) FILTER (WHERE _parent) AS _p_eff,
+           sum(_bill) FILTER (WHERE _parent) AS _p_bill,
+           sum(_list) FILTER (WHERE _parent) AS _p_list
+    FROM (SELECT CASE WHEN _pod THEN split_line_item_parent_resource_id
+                      ELSE line_item_resource_id END AS _rid,
+                 line_item_usage_start_date AS _ts, _pod, _parent, _pod_eff, _eff, _bill, _list
+          FROM b WHERE (_pod OR _parent) AND line_item_usage_start_date IS NOT NULL)
+    GROUP BY _rid, _ts
+    HAVING count(*) FILTER (WHERE _pod) > 0 AND count(*) FILTER (WHERE _parent) > 0),
 """
 
 
 def _columns(source: Source, run_id: str, unused: bool) -> str:
-    files = " ".join(f"WHEN {quote(p)} THEN {quote(u)}" for p, u in source.files.items())
+    renamed = {p: u for p, u in source.files.items() if p != u}  # local files: read in place
+    files = " ".join(f"WHEN {quote(p)} THEN {quote(u)}" for p, u in renamed.items())
+    source_file = f"CASE _file {files} ELSE _file END" if renamed else "_file"
     arn = "coalesce(savings_plan_savings_plan_a_r_n, reservation_reservation_a_r_n)"
     eks = "_pod AND line_item_resource_id LIKE 'arn:aws:eks:%:pod/%'"
     if unused:
@@ -356,7 +361,7 @@ def _columns(source: Source, run_id: str, unused: bool) -> str:
     CASE WHEN _pod THEN split_line_item_parent_resource_id END AS x_split_parent_resource_id,
     line_item_line_item_type AS x_line_item_type,
     'aws-cur' AS x_source,
-    CASE _file {files} ELSE _file END AS x_source_file,
+    {source_file} AS x_source_file,
     {quote(run_id)} AS x_ingest_run"""
 
 
@@ -370,3 +375,12 @@ b AS NOT MATERIALIZED ({_base(source)}),
 UNION ALL
 {_columns(source, run_id, unused=True)} FROM b
 WHERE line_item_line_item_type IN ('RIFee', 'SavingsPlanRecurringFee') AND _unused <> 0"""
+
+
+def partition_keys(source: Source) -> str:
+    """The (x_source, billing_account_id, billing_period_start) tuples ``select`` yields,
+    from the same expressions, reading only the two source columns they need."""
+    account = _typed(source, "bill_payer_account_id", "VARCHAR")
+    start = _typed(source, "bill_billing_period_start_date", "TIMESTAMP")
+    return (f"SELECT DISTINCT 'aws-cur' AS x_source, {account} AS billing_account_id, "
+            f"{start} AS billing_period_start FROM {source.relation}")
