@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,8 @@ def test_newest_cur2_execution_replaces_the_month(s3_client: Any, s3_bucket: str
     upload_tree(s3_client, s3_bucket, CUR2)
     ingest(s3_client, s3_bucket, warehouse)
     first = sums(warehouse)
+    # S3 records LastModified to the second; a real re-delivery comes hours later.
+    time.sleep(1.1)
     body = (CUR2 / CUR2_DATA / "finops-cur2-00001.snappy.parquet").read_bytes()
     s3_client.put_object(Bucket=s3_bucket, Key=f"{CUR2_DATA}/exec-2/part-1.snappy.parquet",
                          Body=body)
