@@ -68,21 +68,56 @@ def ingest_files(source: str, paths: list[Path], read: Reader) -> IngestRun:
 
 
 # -- focus ----------------------------------------------------------------------------
+FOCUS_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def fetch_s3(uri: str, dest: Path, endpoint_url: str | None, profile: str | None) -> list[Path]:
+    """Download the FOCUS files under an ``s3://bucket/prefix`` into ``dest``.
+
+    Files keep their bucket and key in the local path, so any error names the object.
+    """
+    from finops.cli.cloud import boto_client
+    from ingestion.s3 import open_store
+
+    store, prefix = open_store(uri, boto_client("s3", endpoint_url, profile))
+    keys = [o.key for o in store.list(prefix) if o.key.lower().endswith(FOCUS_SUFFIXES)]
+    if not keys:
+        raise InputError(f"{uri}: no FOCUS files (.csv, .csv.gz, .parquet) under this prefix")
+    local = []
+    for key in sorted(keys):
+        target = dest / uri.removeprefix("s3://").split("/", 1)[0] / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        local.append(store.download(key, target))
+    return local
+
+
 @ingest_app.command("focus")
 def ingest_focus(
-    paths: list[Path] = typer.Argument(..., help="FOCUS 1.0-1.3 files (CSV, CSV.gz, Parquet)."),
+    sources: list[str] = typer.Argument(
+        ..., help="FOCUS 1.0-1.3 files (CSV, CSV.gz, Parquet), or s3://bucket/prefix."),
     billing_account: str | None = typer.Option(
         None, "--billing-account", help="BillingAccountId for files without that column."),
     currency: str | None = typer.Option(
         None, "--currency", help="BillingCurrency for files without that column."),
     provider: str | None = typer.Option(
         None, "--provider", help="ProviderName for files without that column."),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url", help="S3 endpoint."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile for s3:// URIs."),
 ) -> None:
     """Load FOCUS files; each (billing account, billing period) they cover is replaced."""
+    import tempfile
+
     from ingestion.focus import SOURCE, Defaults, read_focus
 
     defaults = Defaults(billing_account, currency, provider)
-    ingest_files(SOURCE, paths, lambda p: read_focus(p, defaults))
+    with tempfile.TemporaryDirectory(prefix="finops-focus-") as tmp:
+        paths: list[Path] = []
+        for source in sources:
+            if source.startswith("s3://"):
+                paths += fetch_s3(source, Path(tmp), endpoint_url, profile)
+            else:
+                paths.append(Path(source))
+        ingest_files(SOURCE, paths, lambda p: read_focus(p, defaults))
 
 
 def parse_day(text: str, option: str) -> date:

@@ -6,6 +6,7 @@ import csv
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -235,3 +236,29 @@ def test_cli_error_names_file_and_exits_1(tmp_path: Path,
     empty.write_text("")
     assert run_cli(tmp_path / "w.duckdb", "ingest", "focus", str(empty)) == 1
     assert f"Error: {empty}: file is empty" in capsys.readouterr().err
+
+
+
+@pytest.mark.integration
+def test_focus_files_load_from_s3(s3_client: Any, s3_bucket: str, moto_endpoint: str,
+                                  tmp_path: Path) -> None:
+    """`finops ingest focus s3://…` reads through boto3 (moto server) to the same totals."""
+    s3_client.upload_file(str(SAMPLE), s3_bucket, "exports/focus/2024-09/focus_sample.csv")
+    s3_client.put_object(Bucket=s3_bucket, Key="exports/focus/notes.txt", Body=b"not a bill")
+    db = tmp_path / "s3.duckdb"
+    assert run_cli(db, "ingest", "focus", f"s3://{s3_bucket}/exports/focus",
+                   "--endpoint-url", moto_endpoint) == 0
+    with Warehouse(db) as warehouse:
+        assert_cents(source_sums(SAMPLE), table_sums(warehouse))
+        files = warehouse.frame("SELECT DISTINCT x_source_file FROM cost_line")
+    assert files["x_source_file"][0].endswith(f"{s3_bucket}/exports/focus/2024-09/"
+                                              "focus_sample.csv")
+
+
+def test_s3_prefix_without_focus_files_is_an_error(s3_client: Any, s3_bucket: str,
+                                                   moto_endpoint: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    s3_client.put_object(Bucket=s3_bucket, Key="empty/readme.txt", Body=b"x")
+    assert run_cli(tmp_path / "w.duckdb", "ingest", "focus", f"s3://{s3_bucket}/empty",
+                   "--endpoint-url", moto_endpoint) == 1
+    assert f"Error: s3://{s3_bucket}/empty: no FOCUS files" in capsys.readouterr().err
