@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks.report import console, growth_table, stages_table
+from benchmarks.report import console, growth_table, stage_growth_table, stages_table
 from benchmarks.run import ROOT, SIZES, Plan, run
 
 
@@ -19,21 +19,35 @@ def main() -> None:
     one.add_argument("--workdir", type=Path, help="where data and the warehouse go")
     one.add_argument("--seed", type=int, default=7)
     one.add_argument("--reuse", action="store_true", help="reuse generated data if present")
-    one.add_argument("--skip", nargs="*", default=[], help="stages to skip, e.g. api budgets")
+    one.add_argument("--skip", nargs="*", default=[],
+                     help="stages to skip (e.g. api budgets) or bill sources (aws gcp azure) "
+                          "to leave out of ingest_billing and its floor")
+    one.add_argument("--only", nargs="*", default=[],
+                     help="rerun only these stages (e.g. allocate) on the existing warehouse, "
+                          "merging into the existing results file")
     grow = sub.add_parser("growth", help="compare result files of several sizes")
     grow.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
     if args.command == "growth":
         results = [json.loads(p.read_text()) for p in args.files]
-        console.print(growth_table(sorted(results, key=lambda r: list(SIZES).index(r["size"]))))
+        ordered = sorted(results, key=lambda r: list(SIZES).index(r["size"]))
+        console.print(growth_table(ordered))
+        console.print(stage_growth_table(ordered))
         return
     workdir = args.workdir or ROOT / "benchmarks" / "out" / args.size
-    result = run(Plan(args.size, workdir, args.seed), reuse=args.reuse, skip=tuple(args.skip))
     out = args.out or ROOT / "benchmarks" / "out" / f"{args.size}.json"
+    previous = json.loads(out.read_text()) if out.exists() else None
+    result = run(Plan(args.size, workdir, args.seed), reuse=args.reuse, skip=tuple(args.skip),
+                 only=tuple(args.only), previous=previous)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     console.print(stages_table(result))
+    for name in result["failed"]:
+        console.print(f"[red]{name} failed:[/]")
+        console.print(result["stages"][name]["error"], markup=False, highlight=False)
     console.print(f"results: {out}")
+    if result["failed"]:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -11,28 +11,61 @@ console = Console()
 
 
 def stages_table(result: dict[str, Any]) -> Table:
+    budget = result.get("memory_budget_mb", 4096)
     table = Table("stage", "wall s", "cpu s", "peak RSS MB", "rows", "rows/s", "floor ratio",
                   title=f"size {result['size']} ({result['describes']}), "
                         f"{result['date']} @ {result['commit']}")
     for name, stage in result["stages"].items():
-        table.add_row(name, f"{stage['wall_s']:.2f}", f"{stage['cpu_s']:.2f}",
-                      f"{stage['peak_rss_mb']:.0f}", f"{stage.get('rows', '')}",
-                      f"{stage.get('rows_per_s', '')}", f"{stage.get('floor_ratio', '')}")
+        if stage.get("failed"):
+            table.add_row(name, f"{stage['wall_s']:.2f}", "", "", "FAILED", "", "")
+            continue
+        rss = f"{stage['peak_rss_mb']:.0f}" + (" OVER" if stage["peak_rss_mb"] > budget else "")
+        table.add_row(name, f"{stage['wall_s']:.2f}", f"{stage['cpu_s']:.2f}", rss,
+                      _num(stage.get("rows")), _num(stage.get("rows_per_s")),
+                      f"{stage.get('floor_ratio', '')}")
     total = result["total"]
     table.add_row("pipeline total", f"{total['wall_s']:.2f}", f"{total['cpu_s']:.2f}",
                   f"{total['peak_rss_mb']:.0f}", "", "", "")
     return table
 
 
+def _num(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int | float) else ""
+
+
+STAGES = ("generate", "ingest_billing", "ingest_usage", "allocate", "publish", "api", "budgets")
+
+
 def growth_table(results: list[dict[str, Any]]) -> Table:
-    table = Table("size", "pod-hours", "bill lines", "wall s", "peak RSS MB",
-                  "µs per pod-hour", "bytes RSS per pod-hour", title="growth")
+    """Sizes side by side: whole pipeline, then each stage, per pod-hour."""
+    table = Table("size", "pod-hours", "bill lines", "pipeline wall s", "peak RSS MB",
+                  "µs per pod-hour", "bytes RSS per pod-hour", title="growth (pipeline = "
+                  "ingest billing + ingest usage + allocate + publish + api + budgets)")
     for result in results:
         pod_hours = max(result["pod_hours"], 1)
-        bill = result["stages"].get("ingest_billing", {}).get("rows", "")
+        bill = result.get("bill_lines") or result["stages"].get("ingest_billing", {}).get("rows")
         total = result["total"]
-        table.add_row(result["size"], f"{pod_hours:,}", f"{bill:,}" if bill else "",
+        table.add_row(result["size"], f"{pod_hours:,}", _num(bill),
                       f"{total['wall_s']:.1f}", f"{total['peak_rss_mb']:.0f}",
                       f"{total['wall_s'] * 1e6 / pod_hours:.2f}",
                       f"{total['peak_rss_mb'] * 2**20 / pod_hours:.0f}")
+    return table
+
+
+def stage_growth_table(results: list[dict[str, Any]]) -> Table:
+    """Per stage: wall s / peak RSS MB / µs per pod-hour, one column per size."""
+    table = Table("stage", *(f"{r['size']} wall s | RSS MB | µs/pod-h" for r in results),
+                  title="per stage")
+    for name in STAGES:
+        cells = []
+        for result in results:
+            stage = result["stages"].get(name)
+            if not stage:
+                cells.append("—")
+            elif stage.get("failed"):
+                cells.append("FAILED")
+            else:
+                per = stage["wall_s"] * 1e6 / max(result["pod_hours"], 1)
+                cells.append(f"{stage['wall_s']:.1f} | {stage['peak_rss_mb']:.0f} | {per:.2f}")
+        table.add_row(name, *cells)
     return table

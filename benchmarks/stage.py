@@ -35,6 +35,10 @@ def measure(name: str, **kwargs: Any) -> dict[str, Any]:
     }
 
 
+MARK = "BENCHMARK-RESULT "  # the parent reads the line after this mark; the CLI prints too
+
 if __name__ == "__main__":
     name, kwargs = sys.argv[1], json.loads(sys.argv[2])
-    print(json.dumps(measure(name, **kwargs)))  # noqa: T201 — the parent reads this line
+    result = measure(name, **kwargs)
+    sys.stdout.flush()
+    print(MARK + json.dumps(result))  # noqa: T201

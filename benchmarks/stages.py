@@ -7,7 +7,6 @@ amount of work it did (rows), so the harness can report rows per second.
 from __future__ import annotations
 
 import json
-import runpy
 import sys
 import time
 from pathlib import Path
@@ -36,27 +35,55 @@ def _count(db: str, sql: str) -> int:
 
 
 def stage_generate(data: str, size: str, seed: int) -> dict[str, Any]:
-    sys.argv = ["finops.synthetic", "--size", size, "--out", data, "--seed", str(seed)]
-    runpy.run_module("finops.synthetic", run_name="__main__")
+    from finops.synthetic import generate
+    from finops.synthetic import size as size_spec
+
+    totals = generate(size_spec(size), Path(data), seed)
     files = [p for p in Path(data).rglob("*") if p.is_file()]
-    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
+    bill = sum(a["rows"] for a in totals["billing_accounts"])
+    return {"rows": bill, "pod_hours": totals["usage_rows"]["k8s_pod_hour"], "files": len(files),
+            "bytes": sum(p.stat().st_size for p in files)}
 
 
-def stage_ingest_billing(db: str, config: str, data: str) -> dict[str, Any]:
+BILLING_SOURCES = ("aws", "gcp", "azure")
+
+
+def bill_files(data: str, source: str) -> list[str]:
     root = Path(data)
-    _finops(db, config, "ingest", "aws-cur", str(root / "aws"))
-    gcp = sorted(str(p) for p in (root / "gcp").glob("*") if p.is_file())
-    if gcp:
-        _finops(db, config, "ingest", "gcp-billing", *gcp)
-    azure = sorted(str(p) for p in (root / "azure").glob("*.csv"))
-    if azure:
-        _finops(db, config, "ingest", "azure", *azure)
-    return {"rows": _count(db, "SELECT count(*) FROM cost_line")}
+    if source == "aws":
+        return [str(root / "aws")] if (root / "aws").exists() else []
+    if source == "gcp":
+        return sorted(str(p) for p in (root / "gcp").glob("billing_export.*"))
+    return sorted(str(p) for p in (root / "azure").glob("*.csv"))
+
+
+def stage_ingest_billing(db: str, config: str, data: str,
+                         sources: list[str] | None = None) -> dict[str, Any]:
+    """``finops ingest aws-cur | gcp-billing | azure``, one after the other, each timed."""
+    command = {"aws": "aws-cur", "gcp": "gcp-billing", "azure": "azure"}
+    seconds: dict[str, float] = {}
+    for source in sources or BILLING_SOURCES:
+        files = bill_files(data, source)
+        if files:
+            began = time.perf_counter()
+            _finops(db, config, "ingest", command[source], *files)
+            seconds[source] = round(time.perf_counter() - began, 3)
+    return {"rows": _count(db, "SELECT count(*) FROM cost_line"), "sources": seconds}
+
+
+def usage_dirs(data: str) -> list[Path]:
+    """The usage delivery: one directory, or one per day (``usage/day=YYYY-MM-DD``)."""
+    root = Path(data) / "usage"
+    days = sorted(p for p in root.glob("day=*") if p.is_dir())
+    return days or [root]
 
 
 def stage_ingest_usage(db: str, config: str, data: str) -> dict[str, Any]:
-    _finops(db, config, "ingest", "usage", str(Path(data) / "usage"))
-    return {"rows": _count(db, "SELECT count(*) FROM k8s_pod_hour")}
+    """``finops ingest usage DIR`` for the directory, or for each day's in order."""
+    dirs = usage_dirs(data)
+    for directory in dirs:
+        _finops(db, config, "ingest", "usage", str(directory))
+    return {"rows": _count(db, "SELECT count(*) FROM k8s_pod_hour"), "deliveries": len(dirs)}
 
 
 def stage_allocate(db: str, config: str, start: str, end: str) -> dict[str, Any]:

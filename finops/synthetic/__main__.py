@@ -20,15 +20,16 @@ def main(
     size: str = typer.Option("S", "--size", help="S (the demo), M, L or XL."),
     out: Path = typer.Option(..., "--out", help="Directory to write into (created)."),
     seed: int = typer.Option(7, "--seed", help="Same seed, same bytes."),
-    plain_gcp: bool = typer.Option(False, "--plain-gcp",
-                                   help="Write the GCP export uncompressed (.jsonl)."),
+    gcp_format: str | None = typer.Option(
+        None, "--gcp-format", help="GCP export as jsonl.gz, jsonl or parquet "
+        "(default: the size's own; S jsonl.gz, larger sizes parquet)."),
 ) -> None:
     """Generate bills (CUR 2.0, GCP export, Azure FOCUS), usage and finops.yaml."""
     spec = size_spec(size)
     with progress() as bar:
         task = bar.add_task(f"generating size {spec.name} ({spec.days} days)", total=spec.days)
         totals = generate(spec, out, seed, lambda done, _: bar.update(task, completed=done),
-                          gcp_compress=not plain_gcp)
+                          gcp_format=gcp_format)
     for account in totals["billing_accounts"]:
         typer.echo(f"{account['provider']:5} {account['billing_account_id']:22} "
                    f"effective {account['effective_cost']:12.2f} USD  {account['rows']} rows")

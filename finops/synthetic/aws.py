@@ -7,7 +7,6 @@ and ``cur2/acme-cur2-hourly/metadata/BILLING_PERIOD=2026-10/acme-cur2-hourly-Man
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from datetime import datetime
@@ -20,11 +19,12 @@ from finops.synthetic import accounts as acc
 from finops.synthetic import aws_lines as lines
 from finops.synthetic import catalog as cat
 from finops.synthetic import cur_format as cur
+from finops.synthetic.frames import listed
 from finops.synthetic.model import Org
 from finops.synthetic.spec import PERIOD_END, PERIOD_START
 
 PERIOD = PERIOD_START.strftime("%Y-%m")
-ROWS_PER_FILE = 4_000_000
+ROWS_PER_FILE = 2_000_000  # a new file at the first day past this: L has several
 PRODUCT_NAMES = {"AmazonEC2": "Amazon Elastic Compute Cloud", "AmazonEKS": "Amazon Elastic "
                  "Container Service for Kubernetes", "AWSELB": "Elastic Load Balancing",
                  "AmazonRDS": "Amazon Relational Database Service",
@@ -44,14 +44,29 @@ def commitment(org: Org) -> float:
     return round(sum(n.itype.sp_rate for n in main) + 0.5 * batch.sp_rate * per_day, 2)
 
 
-def _line_ids(frame: pl.DataFrame) -> list[str]:
+B32 = "abcdefghijklmnopqrstuvwxyz234567"
+B32_PAIRS = pl.Series([a + b for a in B32 for b in B32])  # 10 bits -> two base32 digits
+
+
+def _line_ids(frame: pl.DataFrame) -> pl.Series:
+    """Lower-case base32 of a 20-byte BLAKE2b of the line's identity.
+
+    Hashing stays in Python (hashlib's C), the base32 step is vectorised: a 20-byte digest is
+    eight 20-bit groups = five hex digits each = four base32 digits each (the stdlib encoder
+    is a Python loop, most of the CUR writer's time at 10 million lines).
+    """
     keys = frame.select(pl.concat_str(
         "line_item_usage_account_id", "line_item_line_item_type", "line_item_product_code",
         "line_item_usage_type",
         pl.col("line_item_resource_id").fill_null(""),
         pl.col("line_item_usage_start_date").dt.strftime("%Y%m%d%H"), separator="|"))
-    return [base64.b32encode(hashlib.blake2b(k.encode(), digest_size=20).digest()).decode()
-            .lower() for k in keys.to_series()]
+    digests = [hashlib.blake2b(k.encode(), digest_size=20).digest() for k in keys.to_series()]
+    hexs = pl.Series("h", digests, dtype=pl.Binary).bin.encode("hex").to_frame()
+    groups = hexs.select(pl.col("h").str.slice(5 * g, 5).str.to_integer(base=16).alias(str(g))
+                         for g in range(8))
+    pairs = [B32_PAIRS.gather(v).alias(f"{g}{i}") for g in range(8)
+             for i, v in enumerate((groups[str(g)] // 1024, groups[str(g)] % 1024))]
+    return pl.DataFrame(pairs).select(pl.concat_str(pl.all())).to_series()
 
 
 class CurWriter:
@@ -85,7 +100,7 @@ class CurWriter:
     def _common(self, frame: pl.DataFrame) -> pl.DataFrame:
         start, end = pl.col("line_item_usage_start_date"), pl.col("line_item_usage_end_date")
         fmt = "%Y-%m-%dT%H:%M:%SZ"
-        product = pl.concat_list(
+        product = listed(
             pl.struct(key=pl.lit("product_name"), value=pl.col("line_item_product_code")
                       .replace_strict(PRODUCT_NAMES, default=None)),
             pl.struct(key=pl.lit("region"), value=pl.lit(acc.AWS_REGION)))
@@ -106,7 +121,7 @@ class CurWriter:
 
     def _write(self, frame: pl.DataFrame) -> None:
         frame = self._common(frame)
-        frame = frame.with_columns(identity_line_item_id=pl.Series(_line_ids(frame)))
+        frame = frame.with_columns(identity_line_item_id=_line_ids(frame))
         self._account(frame)
         table = cur.to_arrow(cur.conform(frame))
         if self.writer is None or self.file_rows >= ROWS_PER_FILE:

@@ -12,6 +12,7 @@ import polars as pl
 
 from finops.synthetic import accounts as acc
 from finops.synthetic import catalog as cat
+from finops.synthetic.frames import listed
 from finops.synthetic.model import CloudResource
 from finops.synthetic.spec import HOURS_IN_PERIOD
 
@@ -106,7 +107,7 @@ def _ec2(lines: pl.DataFrame, part: str) -> pl.DataFrame:
         "product_instance_type": pl.col("instance_type"),
         "product_instance_family": pl.lit("General purpose"),
         "product_product_family": pl.lit("Compute Instance"),
-        "resource_tags": pl.concat_list(
+        "resource_tags": listed(
             pl.struct(key=pl.lit("user_eks_cluster_name"), value=pl.col("cluster")),
             pl.struct(key=pl.lit("user_eks_nodegroup_name"), value=pl.col("pool"))),
     })
@@ -192,7 +193,7 @@ def eks_fee(grid: pl.DataFrame) -> pl.DataFrame:
 
 
 def nlb(lb_hours: pl.DataFrame) -> pl.DataFrame:
-    tags = pl.concat_list(
+    tags = listed(
         pl.struct(key=pl.lit("user_kubernetes_io_service_name"),
                   value=pl.format("{}/{}", pl.col("namespace"), pl.col("service"))),
         pl.struct(key=pl.lit("user_kubernetes_io_cluster_prod_eks"), value=pl.lit("owned")))
@@ -209,7 +210,7 @@ def ebs(volume_hours: pl.DataFrame) -> pl.DataFrame:
     rows = volume_hours.filter(pl.col("volume_id").str.starts_with("vol-"))
     def tag(key: str, value: pl.Expr) -> pl.Expr:
         return pl.struct(key=pl.lit(key), value=value)
-    tags = pl.concat_list(
+    tags = listed(
         tag("user_kubernetes_io_created_for_pv_name", pl.col("volume_name")),
         tag("user_kubernetes_io_created_for_pvc_namespace",
             pl.col("namespace").fill_null("reports-legacy")),

@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import IO, cast
 
 import polars as pl
+import pyarrow.parquet as pq
 
+from finops.errors import InputError
 from finops.synthetic import accounts as acc
 from finops.synthetic import catalog as cat
+from finops.synthetic.frames import listed
 from finops.synthetic.model import Org
 from finops.synthetic.spec import HOURS_IN_PERIOD
 
@@ -103,7 +106,7 @@ def _instance(rows: pl.DataFrame, part: str) -> dict[str, pl.Expr]:
         cost = h * pl.col("memory_gib") * cat.GCE_RAM_GIB_HOUR[family]
         amount = pl.col("running_seconds") * pl.col("memory_gib") * 1024**3
         unit, punit, pamount = "byte-seconds", "gibibyte hour", h * pl.col("memory_gib")
-    credit = pl.when(pl.col("sud") > 0).then(pl.concat_list(pl.struct(
+    credit = pl.when(pl.col("sud") > 0).then(listed(pl.struct(
         name=pl.lit("Sustained Usage Discount"), amount=(-cost * pl.col("sud")).round(6),
         full_name=pl.lit("Sustained Usage Discount"),
         id=pl.lit("SUSTAINED_USAGE_DISCOUNT"), type=pl.lit("SUSTAINED_USAGE_DISCOUNT")))) \
@@ -113,9 +116,9 @@ def _instance(rows: pl.DataFrame, part: str) -> dict[str, pl.Expr]:
                             pl.lit(project), pl.col("zone"), pl.col("instance_id"))
     return _row(GCE, sku, project, cost, amount, unit, pamount, punit,
                 pl.col("hour") + pl.duration(hours=1),
-                labels=pl.concat_list(*_cluster_labels(), pl.struct(
+                labels=listed(*_cluster_labels(), pl.struct(
                     key=pl.lit("goog-k8s-node-pool-name"), value=pl.col("pool"))),
-                system_labels=pl.concat_list(
+                system_labels=listed(
                     pl.struct(key=pl.lit("compute.googleapis.com/machine_spec"),
                               value=pl.col("instance_type")),
                     pl.struct(key=pl.lit("compute.googleapis.com/cores"),
@@ -135,7 +138,7 @@ def cluster_fee(grid: pl.DataFrame) -> pl.DataFrame:
     fields = _row(GKE, ("B561-BFBD-1264", "Regional Kubernetes Clusters"), project,
                   pl.lit(cat.GKE_CLUSTER_HOUR), pl.lit(3600.0), "seconds", pl.lit(1.0), "hour",
                   pl.col("hour") + pl.duration(hours=1),
-                  labels=pl.concat_list(*_cluster_labels()),
+                  labels=listed(*_cluster_labels()),
                   resource=pl.struct(name=pl.lit(name), global_name=pl.lit(
                       f"//container.googleapis.com/projects/{project}/locations/"
                       f"{acc.GCP_REGION}/clusters/{name}")))
@@ -155,7 +158,7 @@ def disks(volume_hours: pl.DataFrame) -> pl.DataFrame:
                   gib_months * cat.GCE_PD_BALANCED_GB_MONTH,
                   pl.col("size_gib") * 1024**3 * pl.col("running_seconds"), "byte-seconds",
                   gib_months, "gibibyte month", pl.col("hour") + pl.duration(hours=1),
-                  labels=pl.concat_list(*_cluster_labels(), pl.struct(
+                  labels=listed(*_cluster_labels(), pl.struct(
                       key=pl.lit("k8s-namespace"), value=pl.col("namespace")
                       .fill_null("kube:unallocated"))),
                   location=pl.struct(location=pl.col("zone"), country=pl.lit("US"),
@@ -209,17 +212,31 @@ def sud_by_node(org: Org) -> dict[str, float]:
     return out
 
 
+FORMATS = ("jsonl.gz", "jsonl", "parquet")
+
+
 class GcpWriter:
-    def __init__(self, out: Path, org: Org, compress: bool) -> None:
-        self.org = org
+    """Appends each day's export rows to ``gcp/billing_export.<fmt>``.
+
+    JSONL is what a ``bq extract`` gives; Parquet (one row group per day, same nested
+    columns) is what the large sizes use: ``finops ingest gcp-billing`` reads it without
+    parsing JSON and the generator skips a slow gzip.
+    """
+
+    def __init__(self, out: Path, org: Org, fmt: str = "jsonl.gz") -> None:
+        if fmt not in FORMATS:
+            raise InputError(f"GCP export format {fmt!r}: choose one of {', '.join(FORMATS)}")
+        self.org, self.fmt = org, fmt
         directory = out / "gcp"
         directory.mkdir(parents=True, exist_ok=True)
-        name = "billing_export.jsonl" + (".gz" if compress else "")
-        self.path = directory / name
-        raw = self.path.open("wb")
-        self.fh = cast(IO[bytes], gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
-                       if compress else raw)
-        self._raw = raw
+        self.path = directory / f"billing_export.{fmt}"
+        self._raw: IO[bytes] | None = None
+        self.fh: IO[bytes] | None = None
+        self.parquet: pq.ParquetWriter | None = None
+        if fmt != "parquet":
+            self._raw = self.path.open("wb")
+            self.fh = cast(IO[bytes], gzip.GzipFile(filename="", mode="wb", fileobj=self._raw,
+                                                    mtime=0) if fmt == "jsonl.gz" else self._raw)
         self.sud = sud_by_node(org)
         self.rows = 0
         self.by_project: dict[str, dict[str, float]] = {}
@@ -232,10 +249,19 @@ class GcpWriter:
                  *managed(self.org, grid, grid.head(1))]
         frame = pl.concat([p for p in parts if p.height], how="vertical_relaxed")
         self._account(frame)
-        buffer = io.BytesIO()
-        frame.write_ndjson(buffer)
-        self.fh.write(buffer.getvalue())
+        self._append(frame)
         self.rows += frame.height
+
+    def _append(self, frame: pl.DataFrame) -> None:
+        if self.fh is not None:
+            buffer = io.BytesIO()
+            frame.write_ndjson(buffer)
+            self.fh.write(buffer.getvalue())
+            return
+        table = frame.to_arrow()
+        if self.parquet is None:
+            self.parquet = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self.parquet.write_table(table.cast(self.parquet.schema))
 
     def _account(self, frame: pl.DataFrame) -> None:
         credits = pl.col("credits").list.eval(pl.element().struct.field("amount")).list.sum()
@@ -247,8 +273,11 @@ class GcpWriter:
             t["credits"] += credit
 
     def finish(self) -> dict:
-        self.fh.close()
-        if self.fh is not self._raw:
+        if self.parquet is not None:
+            self.parquet.close()
+        if self.fh is not None:
+            self.fh.close()
+        if self._raw is not None and self._raw is not self.fh:
             self._raw.close()
         return {"rows": self.rows, "file": self.path.name,
                 "by_project": {p: {"cost": round(t["cost"], 6), "credits": round(t["credits"], 6),

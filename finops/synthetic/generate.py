@@ -22,12 +22,16 @@ Progress = Callable[[int, int], None]
 
 
 def generate(spec: SizeSpec, out: Path, seed: int, progress: Progress | None = None,
-             gcp_compress: bool = True) -> dict:
-    """Write bills, usage, finops.yaml and expected_totals.json under ``out``; return totals."""
+             gcp_format: str | None = None) -> dict:
+    """Write bills, usage, finops.yaml and expected_totals.json under ``out``; return totals.
+
+    ``gcp_format`` (jsonl.gz, jsonl, parquet) defaults to the size's own.
+    """
     out.mkdir(parents=True, exist_ok=True)
     org = build_org(spec, seed)
     frames = build_frames(org)
-    usage, cur, gcp = UsageWriter(out, org), CurWriter(out, org), GcpWriter(out, org, gcp_compress)
+    usage, cur = UsageWriter(out, org, spec.usage_by_day), CurWriter(out, org)
+    gcp = GcpWriter(out, org, gcp_format or spec.gcp_format)
     spend: list[pl.DataFrame] = []
     windows = day_windows(spec.start, spec.days)
     for i, (lo, hi) in enumerate(windows):
@@ -35,7 +39,7 @@ def generate(spec: SizeSpec, out: Path, seed: int, progress: Progress | None = N
         pod_h = pod_usage(hourly(frames.pods, lo, hi), seed, spec.start)
         vol_h = hourly(frames.volumes, lo, hi)
         lb_h = hourly(frames.lbs, lo, hi)
-        usage.write_day(node_h, pod_h, vol_h, lb_h)
+        usage.write_day(node_h, pod_h, vol_h, lb_h, lo)
         cur.write_day(lo, hi, node_h, vol_h, lb_h)
         gcp.write_day(lo, hi, node_h, vol_h)
         spend.append(_team_usage(pod_h))

@@ -24,6 +24,8 @@ class SizeSpec:
     rollouts_per_slot: float  # expected pod replacements per slot over the window
     pods_per_node: int  # packing target that sizes the node pools
     transfer_lines: bool  # hourly data-transfer lines per instance (bulks bills up at L)
+    gcp_format: str = "jsonl.gz"  # the GCP export file: jsonl.gz (as extracted) or parquet
+    usage_by_day: bool = False  # usage/day=YYYY-MM-DD/<table>.parquet, one directory a day
 
     @property
     def start(self) -> datetime:
@@ -40,9 +42,9 @@ class SizeSpec:
 
 SIZES = {
     "S": SizeSpec("S", 31, 8, 30, 72, 0.5, 14, False),
-    "M": SizeSpec("M", 7, 20, 300, 2600, 0.15, 30, False),
-    "L": SizeSpec("L", 30, 60, 2000, 30000, 0.2, 30, True),
-    "XL": SizeSpec("XL", 30, 100, 4000, 60000, 0.2, 30, True),
+    "M": SizeSpec("M", 7, 20, 300, 2600, 0.15, 30, False, "parquet"),
+    "L": SizeSpec("L", 30, 60, 2000, 30000, 0.2, 30, True, "parquet", True),
+    "XL": SizeSpec("XL", 30, 100, 4000, 60000, 0.2, 30, True, "parquet", True),
 }
 
 

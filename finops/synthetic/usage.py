@@ -123,37 +123,57 @@ def namespace_rows(org: Org) -> pl.DataFrame:
 
 
 class UsageWriter:
-    """Writes the six usage tables under ``<out>/usage/``."""
+    """Writes the six usage tables under ``<out>/usage/``.
+
+    ``by_day`` (the large sizes): one directory per day, ``usage/day=YYYY-MM-DD/``, as a
+    collector delivering daily would, so each day can be loaded on its own
+    (``finops ingest usage`` reads a whole directory into memory); ``k8s_namespace`` (not
+    hourly) goes into every day.
+    """
 
     TABLES = (schemas.K8S_NODE_HOUR, schemas.K8S_POD_HOUR, schemas.K8S_QUOTA_HOUR,
               schemas.K8S_VOLUME_HOUR, schemas.K8S_LB_HOUR)
 
-    def __init__(self, out: Path, org: Org) -> None:
+    def __init__(self, out: Path, org: Org, by_day: bool = False) -> None:
         self.dir = out / "usage"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.org = org
-        self.writers = {t.name: TableWriter(self.dir / f"{t.name}.parquet", t)
-                        for t in self.TABLES}
+        self.org, self.by_day = org, by_day
+        self.rows = {t.name: 0 for t in self.TABLES}
+        self.dirs: list[Path] = []
+        self.writers = {} if by_day else self._open(self.dir)
+
+    def _open(self, directory: Path) -> dict[str, TableWriter]:
+        return {t.name: TableWriter(directory / f"{t.name}.parquet", t) for t in self.TABLES}
 
     def write_day(self, node_h: pl.DataFrame, pod_h: pl.DataFrame, vol_h: pl.DataFrame,
-                  lb_h: pl.DataFrame) -> None:
+                  lb_h: pl.DataFrame, day: datetime | None = None) -> None:
+        if self.by_day:
+            assert day is not None
+            self.dirs.append(self.dir / f"day={day:%Y-%m-%d}")
+            self.dirs[-1].mkdir(exist_ok=True)
+            self.writers = self._open(self.dirs[-1])
         w = self.writers
         w["k8s_node_hour"].write(node_hour(node_h))
         w["k8s_pod_hour"].write(pod_hour(pod_h))
         w["k8s_quota_hour"].write(quota_hour(self.org, pod_h))
         w["k8s_volume_hour"].write(volume_hour(vol_h, pod_h))
         w["k8s_lb_hour"].write(lb_hour(lb_h))
+        if self.by_day:
+            self._close_writers()
+
+    def _close_writers(self) -> None:
+        for name, writer in self.writers.items():
+            writer.close()
+            self.rows[name] += writer.rows
 
     def close(self) -> dict[str, int]:
         namespaces = schemas.conform(namespace_rows(self.org), schemas.K8S_NAMESPACE)
-        pq.write_table(namespaces.to_arrow().cast(schemas.K8S_NAMESPACE.empty().to_arrow()
-                                                  .schema),
-                       self.dir / "k8s_namespace.parquet", compression="zstd")
-        for writer in self.writers.values():
-            writer.close()
-        counts = {name: w.rows for name, w in self.writers.items()}
-        counts["k8s_namespace"] = namespaces.height
-        return counts
+        table = namespaces.to_arrow().cast(schemas.K8S_NAMESPACE.empty().to_arrow().schema)
+        for directory in self.dirs or [self.dir]:
+            pq.write_table(table, directory / "k8s_namespace.parquet", compression="zstd")
+        if not self.by_day:
+            self._close_writers()
+        return {**self.rows, "k8s_namespace": namespaces.height}
 
 
 def day_windows(start: datetime, days: int) -> list[tuple[datetime, datetime]]:

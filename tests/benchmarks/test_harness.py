@@ -40,6 +40,6 @@ def test_tables_render(tmp_path: Path) -> None:
     assert "ingest_usage" in text and "2000.00" in text  # 2 s over 1,000 pod-hours = 2000 µs
 
 
-def test_measure_reports_rss_and_cpu_of_the_process() -> None:
-    result = measure("floor_scan_usage", data="/nonexistent")
+def test_measure_reports_rss_and_cpu_of_the_process(tmp_path: Path) -> None:
+    result = measure("floor_scan_usage", data="/nonexistent", scratch=str(tmp_path / "f.duckdb"))
     assert result["rows"] == 0 and result["peak_rss_mb"] > 10 and result["wall_s"] >= 0
