@@ -43,18 +43,9 @@ NODE_SAMPLE = pl.Schema(
     {
         "cluster": STR,
         "ts": TS,
-        "node": STR,
-        "provider_id": STR,
-        "instance_type": STR,
-        "region": STR,
-        "zone": STR,
-        "capacity_cpu": F64,
-        "capacity_memory": F64,
-        "capacity_gpu": F64,
-        "allocatable_cpu": F64,
-        "allocatable_memory": F64,
-        "spot": BOOL,
-        "labels": MAP,
+        # The node's own columns, as k8s_node_hour declares them (declared once).
+        **{name: dtype for name, dtype in K8S_NODE_HOUR.schema.items()
+           if name not in ("cluster", "hour", "running_seconds", "x_source")},
     }
 )
 POD_SAMPLE = pl.Schema(
