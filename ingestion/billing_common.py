@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from finops.errors import InputError
 from finops.warehouse import IngestRun, Rows, Warehouse, file_checksum, new_run_id
@@ -288,6 +289,67 @@ def merge_maps(*maps: pl.Series) -> pl.Series:
         rows.append([{"key": k, "value": v} for k, v in merged.items()])
     return pl.Series("tags", rows, dtype=MAP)
 
+
+# -- vectorised MAP helpers (typed list-of-struct columns, no per-row Python) ----------
+def _map_value(value: pl.Expr, dtype: Any) -> pl.Expr:
+    """``_tag_value`` for a whole column: strings kept, scalars as JSON text."""
+    if dtype == pl.String:
+        return value
+    if dtype == pl.Null:
+        return value.cast(pl.String)
+    if dtype.is_numeric() or dtype == pl.Boolean:
+        return value.cast(pl.String)  # Polars spells these like json.dumps (true, 3, 1.5)
+    return value.map_elements(_tag_value, return_dtype=pl.String)  # nested: rare, JSON text
+
+
+def typed_records_to_map(series: pl.Series) -> pl.Series:
+    """Vectorised ``records_to_map``: a ``List(Struct(key, value, ...))`` -> ``MAP``."""
+    inner = series.dtype.inner  # type: ignore[attr-defined]
+    if not isinstance(inner, pl.Struct) or "key" not in {f.name for f in inner.fields}:
+        return records_to_map(series)
+    types = {f.name: f.dtype for f in inner.fields}
+    key = pl.element().struct.field("key").cast(pl.String).fill_null("None")
+    value = (_map_value(pl.element().struct.field("value"), types["value"])
+             if "value" in types else pl.lit(None, dtype=pl.String))
+    entries = series.list.eval(pl.struct(key.alias("key"), value.alias("value")))
+    return pl.select(entries.fill_null(pl.lit([], dtype=MAP)).cast(MAP)).to_series().alias("tags")
+
+
+def merge_map_columns(*maps: pl.Series) -> pl.Series:
+    """Vectorised ``merge_maps``: keys in first-seen order, the last series' value wins."""
+    return merge_map_entries([map_entries(m) for m in maps], maps[0].len())
+
+
+def map_entries(series: pl.Series) -> pl.DataFrame:
+    """A MAP series in long form: one ``(_r, key, value)`` row per entry, ``_r`` = row."""
+    return (
+        pl.DataFrame({"tags": series.cast(MAP)}).with_row_index("_r")
+        .explode("tags", empty_as_null=True).filter(pl.col("tags").is_not_null())
+        .unnest("tags")
+    )
+
+
+def merge_map_entries(parts: Sequence[pl.DataFrame], height: int) -> pl.Series:
+    """Long-form MAP parts (``map_entries``) merged key-wise, later parts winning, back
+    into a MAP series of ``height`` rows (``concat_list`` of struct lists is slow)."""
+    # stable sort: within a row, entries keep part order, then list order
+    frames = [p.select(pl.col("_r").cast(pl.UInt32), "key", "value") for p in parts]
+    long = pl.concat(frames).sort("_r", maintain_order=True)
+    if long.select(pl.struct("_r", "key").n_unique()).item() != long.height:
+        long = _last_value_per_key(long)
+    bounds = pl.arange(0, height + 1, dtype=pl.UInt32, eager=True)
+    offsets = long["_r"].search_sorted(bounds, side="left").cast(pl.Int32).rechunk().to_arrow()
+    values = long.select(pl.struct("key", "value").alias("entry"))["entry"].rechunk().to_arrow()
+    lists = pl.from_arrow(pa.ListArray.from_arrays(offsets, values))
+    assert isinstance(lists, pl.Series)
+    return lists.cast(MAP).alias("tags")
+
+
+def _last_value_per_key(long: pl.DataFrame) -> pl.DataFrame:
+    """One entry per (row, key), at the key's first position, with its last value."""
+    long = long.with_row_index("_pos")
+    dedup = long.group_by("_r", "key").agg(pl.col("_pos").first(), pl.col("value").last())
+    return dedup.sort("_r", "_pos").select("_r", "key", "value")
 
 # -- checks ---------------------------------------------------------------------------
 def check_required_values(

@@ -33,7 +33,6 @@ import polars as pl
 
 from finops.errors import CollectorError, InputError
 from ingestion import billing_common as bc
-from models.schemas import MAP
 
 SOURCE = "gcp-billing"
 PROVIDER = "Google Cloud"
@@ -158,6 +157,8 @@ def credits(frame: pl.DataFrame, column: str | None, source: str) -> pl.DataFram
             schema={"amount": pl.Float64, "cud": pl.String},
         )
     series = frame[column]
+    if isinstance(series.dtype, pl.List) and isinstance(series.dtype.inner, pl.Struct):
+        return _typed_credits(series)
     if isinstance(series.dtype, pl.List):
         parts = [_credit_parts(v) for v in series.to_list()]
     else:
@@ -172,15 +173,42 @@ def credits(frame: pl.DataFrame, column: str | None, source: str) -> pl.DataFram
     return pl.DataFrame(parts, schema={"amount": pl.Float64, "cud": pl.String})
 
 
+def _typed_credits(series: pl.Series) -> pl.DataFrame:
+    """``_credit_parts`` for a typed ``List(Struct)`` column, without per-row Python."""
+    names = {f.name for f in series.dtype.inner.fields}  # type: ignore[attr-defined]
+    field = pl.element().struct.field
+    amount = field("amount").cast(pl.Float64).fill_null(0.0).sum() if "amount" in names else None
+    amounts = (series.list.eval(amount).list.first().fill_null(0.0) if amount is not None
+               else pl.Series([0.0] * series.len()))
+    cud = pl.Series([None] * series.len(), dtype=pl.String)
+    if "type" in names and names & {"id", "name"}:
+        is_cud = field("type").cast(pl.String).str.starts_with("COMMITTED_USAGE_DISCOUNT")
+        ident = _id_or_name(names)
+        cud = series.list.eval(ident.filter(is_cud.fill_null(False))).list.first()
+    return pl.DataFrame({"amount": amounts, "cud": cud},
+                        schema={"amount": pl.Float64, "cud": pl.String})
+
+
+def _id_or_name(names: set[str]) -> pl.Expr:
+    """``credit.get("id") or credit.get("name")`` (an empty id falls through to name)."""
+    field = pl.element().struct.field
+    none = pl.lit(None, dtype=pl.String)
+    ident = field("id").cast(pl.String) if "id" in names else none
+    name = field("name").cast(pl.String) if "name" in names else none
+    return pl.when(ident.is_not_null() & (ident != "")).then(ident).otherwise(name)
+
+
 def _labels(frame: pl.DataFrame, column: str | None, source: str) -> pl.Series:
+    if column is not None and isinstance(frame[column].dtype, pl.List):
+        return bc.typed_records_to_map(frame[column])
     return bc.parse_tags(frame, column, source)
 
 
 def _label(tags: pl.Series, key: str) -> pl.Series:
-    values = [
-        next((i["value"] for i in items or [] if i["key"] == key), None) for items in tags.to_list()
-    ]
-    return pl.Series(key, values, dtype=pl.String)
+    """The value of ``key`` in each row's (merged, so key-unique) tags, else null."""
+    entry = pl.element().struct
+    found = tags.list.eval(entry.field("value").filter(entry.field("key") == key)).list.first()
+    return found.cast(pl.String).alias(key)
 
 
 # -- mapping --------------------------------------------------------------------------
@@ -228,11 +256,12 @@ def _tags(
     resource = _labels(frame, bc.pick(index, "labels"), source)
     system = _labels(frame, bc.pick(index, "system_labels"), source)
     # keep the global name when resource_id had to be rewritten to the gce:// form
-    kept = [
-        [{"key": GLOBAL_NAME_TAG, "value": g}] if g and g != r else []
-        for g, r in zip(global_name.to_list(), resource_id.to_list(), strict=True)
-    ]
-    return bc.merge_maps(project, resource, system, pl.Series(kept, dtype=MAP))
+    ids = pl.DataFrame({"value": global_name.cast(pl.String), "r": resource_id.cast(pl.String)})
+    g = pl.col("value")
+    kept = (ids.with_row_index("_r").filter(g.is_not_null() & (g != "") & g.ne_missing(pl.col("r")))
+            .select("_r", pl.lit(GLOBAL_NAME_TAG).alias("key"), "value"))
+    parts = [bc.map_entries(m) for m in (project, resource, system)]
+    return bc.merge_map_entries([*parts, kept], frame.height)
 
 
 def to_cost_lines(frame: pl.DataFrame, source: str) -> pl.DataFrame:
