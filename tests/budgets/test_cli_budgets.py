@@ -11,8 +11,8 @@ from budget_data import CONFIG, allocation_rows, load_allocation
 from slack_stub import SlackStub
 
 from finops import alerts
-from finops.cli import main
 from finops.warehouse import Warehouse, open_snapshot
+from tests.cli_runner import run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +29,6 @@ def cli_args(tmp_path: Path, slack: SlackStub, monkeypatch: pytest.MonkeyPatch) 
                        "API__PUBLIC_URL": "https://finops.example.com"}.items():
         monkeypatch.setenv(f"FINOPS_{key}", value)
     return ["--db", str(db), "--config", str(config)]
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def published_alerts(cli_args: list[str]) -> dict[str, str]:

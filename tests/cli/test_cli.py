@@ -14,6 +14,7 @@ import pytest
 from finops.cli import main
 from finops.warehouse import IngestRun, Warehouse, new_run_id
 from models.schemas import COST_LINE
+from tests.cli_runner import run_cli
 
 
 @pytest.fixture
@@ -26,16 +27,6 @@ def published(tmp_path: Path) -> Path:
                        ("x_source", "billing_account_id", "billing_period_start"))
         wh.publish()
     return db
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_sql_prints_json(published: Path, capsys: pytest.CaptureFixture[str]) -> None:

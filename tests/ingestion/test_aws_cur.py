@@ -342,13 +342,9 @@ def aws_cur_store(path: Path) -> tuple[Any, str]:
 
 # -- the command, as a user runs it --------------------------------------------------------------
 def run_cli(args: list[str]) -> int:
-    from finops.cli import main
+    from tests.cli_runner import exit_code
 
-    try:
-        main(args)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
+    return exit_code(args)
 
 
 def test_cli_ingests_s3_and_local_demo_layout(s3_client: Any, s3_bucket: str,

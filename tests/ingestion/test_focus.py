@@ -14,11 +14,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from finops.cli import main
 from finops.errors import InputError
 from finops.warehouse import Warehouse
 from ingestion import billing_common as bc
 from ingestion.focus import Defaults, read_focus
+from tests.cli_runner import exit_code
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "focus-1.0" / "focus_sample.csv"
@@ -204,11 +204,7 @@ def test_currency_mix_in_one_account_and_period(tmp_path: Path, warehouse: Wareh
 
 
 def run_cli(db: Path, *args: str) -> int:
-    try:
-        main(["--db", str(db), *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return exit_code(["--db", str(db), *args])
 
 
 def test_cli_idempotent_duplicates_and_failed_load_keeps_data(tmp_path: Path) -> None:
