@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     )
     demo_dir: Path = Field(REPO_ROOT / "data" / "demo", description="Bundled demo data.")
     memory_limit: str = Field("4GB", description="DuckDB memory limit of the writer.")
+    allocate_memory_limit: str = Field(
+        "1GB", description="DuckDB memory limit while `finops allocate` runs (the Polars "
+        "engine holds a day of pod-hours beside it, so DuckDB's cache is kept small).")
     api: ApiSettings = ApiSettings()  # type: ignore[call-arg]
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
     slack: SlackSettings = SlackSettings()  # type: ignore[call-arg]

@@ -29,7 +29,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from finops.errors import FinOpsError, WarehouseError
+from finops.errors import ConfigError, FinOpsError, WarehouseError
 from models.schemas import MAP, Table, conform
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -95,11 +95,22 @@ def _select_list(table: Table, relation: str) -> str:
     return f"SELECT {', '.join(parts)} FROM {relation}"
 
 
+@dataclass(frozen=True)
+class Reader:
+    """Reads as Polars frames on one DuckDB connection (see ``Warehouse.reader``)."""
+
+    con: duckdb.DuckDBPyConnection
+
+    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
+        return self.con.sql(sql, params=params).pl()
+
+
 class Warehouse:
     """The read-write warehouse. Use as a context manager; call ``publish`` after writes."""
 
     def __init__(self, path: Path, *, memory_limit: str = "4GB", snapshot: Path | None = None):
         self.path = path
+        self._memory_limit = memory_limit
         self.snapshot = snapshot or path.with_name(f"{path.stem}.published.duckdb")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -222,6 +233,34 @@ class Warehouse:
             self._fail(run, exc, started)
         return run
 
+    def load_streamed(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
+                      keys: tuple[str, ...]) -> IngestRun:
+        """``load_staged`` for batches that must not all be held: no staging copy.
+
+        Inside ONE transaction, each batch first deletes the partitions (distinct ``keys``)
+        it is the first to touch, then is inserted straight into ``table``; so the result is
+        the same as ``load_staged`` (every touched partition replaced by the new rows) with
+        memory bounded by one batch. A failure in any batch (a bad row found late) rolls
+        everything back: the previous data stays, a ``failed`` run row is recorded.
+        """
+        started = time.monotonic()
+        where = " AND ".join(f'"{k}" IS NOT DISTINCT FROM ?' for k in keys)
+        seen: set[tuple[Any, ...]] = set()
+        try:
+            with self._bulk(), self.transaction():
+                run.rows = 0
+                for batch in batches:
+                    for key in batch.select(keys).unique().iter_rows():
+                        if key not in seen:
+                            seen.add(key)
+                            self.con.execute(f"DELETE FROM {table.name} WHERE {where}", list(key))
+                    run.rows += self._insert(table, batch)
+                run.status, run.duration_s = "ok", time.monotonic() - started
+                self._record(run)
+        except Exception as exc:
+            self._fail(run, exc, started)
+        return run
+
     def load_partitions(self, run: IngestRun, table: Table, select_sql: str, keys_sql: str,
                         ) -> IngestRun:
         """Replace the partitions ``keys_sql`` names with the rows of ``select_sql``, streamed.
@@ -282,9 +321,33 @@ class Warehouse:
         run.status, run.error = "failed", error
         self._record(run)
 
+    @contextmanager
+    def memory_limit(self, limit: str | None) -> Iterator[None]:
+        """Run with DuckDB's memory limit at ``limit`` (None: unchanged), then restore it.
+        For work whose memory is mostly outside DuckDB (the Polars engine): DuckDB would
+        otherwise keep caching the blocks it read up to its own limit."""
+        if limit is None:
+            yield
+            return
+        self.con.execute(f"SET memory_limit = '{_size(limit)}'")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = '{_size(self._memory_limit)}'")
+
     # -- reads ------------------------------------------------------------------------
     def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
         return self.con.sql(sql, params=params).pl()
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A second connection to the same file, for reads on another thread while this
+        one writes (it sees committed data only)."""
+        cursor = self.con.cursor()
+        try:
+            yield Reader(cursor)
+        finally:
+            cursor.close()
 
     # -- publish ----------------------------------------------------------------------
     def publish(self) -> Path:
@@ -297,8 +360,16 @@ class Warehouse:
             os.replace(tmp, self.snapshot)
         finally:
             tmp.unlink(missing_ok=True)
-            self.con = duckdb.connect(str(self.path))
+            self.con = duckdb.connect(str(self.path),
+                                      config={"memory_limit": self._memory_limit})
         return self.snapshot
+
+
+def _size(limit: str) -> str:
+    """A DuckDB size such as ``1GB`` or ``512MiB`` (checked: it is pasted into SQL)."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?i?B", limit.strip(), flags=re.IGNORECASE):
+        raise ConfigError(f"memory limit {limit!r} is not a size such as 1GB or 512MiB")
+    return limit.strip()
 
 
 def read_only_config(*, memory_limit: str = "1GB", threads: int = 2,

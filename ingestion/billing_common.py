@@ -116,16 +116,30 @@ def read_rows(path: Path) -> pl.DataFrame:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise InputError(f"{path}: cannot read as {fmt}: {exc}") from None
+    frame = tidy_rows(frame)
+    if frame.height == 0:
+        raise InputError(f"{path}: no data rows (only a header)")
+    return frame
+
+
+def file_format(path: Path) -> str:
+    """``parquet``, ``jsonl`` or ``csv``, from the name (a ``.gz`` suffix is ignored)."""
+    return _format(path)
+
+
+def tidy_rows(frame: pl.DataFrame, first_row: int = 1) -> pl.DataFrame:
+    """Trimmed column names, text nulls as null, ``_row`` added, all-null rows dropped.
+
+    ``first_row`` is the file row number of the frame's first row, so a batch read from
+    the middle of a file keeps the file's row numbers in its error messages.
+    """
     frame = frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
     # typed files may still spell null as text ("NULL" in the FOCUS sample's Parquet copy)
     text = [c for c, t in frame.schema.items() if t == pl.String]
     frame = frame.with_columns(pl.when(pl.col(c).is_in(NULLS)).then(None).otherwise(pl.col(c))
                                .alias(c) for c in text)
-    frame = frame.with_row_index("_row", offset=1).cast({"_row": pl.Int64})
-    frame = frame.filter(~pl.all_horizontal(pl.exclude("_row").is_null()))
-    if frame.height == 0:
-        raise InputError(f"{path}: no data rows (only a header)")
-    return frame
+    frame = frame.with_row_index("_row", offset=first_row).cast({"_row": pl.Int64})
+    return frame.filter(~pl.all_horizontal(pl.exclude("_row").is_null()))
 
 
 def _read_text(data: bytes, fmt: str) -> pl.DataFrame:
@@ -385,6 +399,53 @@ def check_currency_mix(frames: Sequence[pl.DataFrame]) -> None:
         )
 
 
+class StreamChecks:
+    """``check_currency_mix`` and the run window for frames that stream past one by one.
+
+    Remembers the first currency of every (billing account, billing period) seen so far, so
+    a mix is caught across batches and files without holding them; widens ``run``'s window
+    as billing periods arrive (the run row is written after the last batch).
+    """
+
+    def __init__(self, run: IngestRun | None = None) -> None:
+        self.run = run
+        self.currency: dict[tuple[Any, Any], tuple[str, str]] = {}
+
+    def __call__(self, frames: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        for frame in frames:
+            if frame.height:
+                self.check(frame)
+                self.widen(frame)
+            yield frame
+
+    def check(self, frame: pl.DataFrame) -> None:
+        row = pl.col("_row").min() if "_row" in frame.columns else pl.lit(None)
+        groups = (
+            frame.group_by("billing_account_id", "billing_period_start", "billing_currency")
+            .agg(row.alias("row"), pl.col("x_source_file").first().alias("file"))
+            .sort("row", nulls_last=True)
+        )
+        for account, period, currency, first, file in groups.iter_rows():
+            seen, seen_file = self.currency.setdefault((account, period), (currency, file))
+            if seen != currency:
+                at = f", row {first}" if first is not None else ""
+                files = ", ".join(sorted({seen_file, file}))
+                raise InputError(
+                    f"{files}: billing account {account} period {period:%Y-%m} mixes "
+                    f"currencies {sorted([seen, currency])} (column billing currency{at})"
+                )
+
+    def widen(self, frame: pl.DataFrame) -> None:
+        if self.run is None:
+            return
+        run = self.run
+        start, end = _window([frame])
+        if start is not None:
+            run.window_start = min(run.window_start or start, start)
+        if end is not None:
+            run.window_end = max(run.window_end or end, end)
+
+
 # -- loading --------------------------------------------------------------------------
 def finish(frame: pl.DataFrame, columns: dict[str, Any]) -> pl.DataFrame:
     """The COST_LINE-shaped frame (plus ``_row``) from series (one value per row of
@@ -429,10 +490,12 @@ def load_cost_lines(
     rows touch with those rows, in one transaction, and record an ``ingest_runs`` row.
 
     ``frames_or_sql`` is a COST_LINE-shaped frame, a list of them (checked for a currency
-    mix, window = billing periods covered), an iterator of frames (streamed; pass
-    ``window``), or a DuckDB SELECT over files (columns named like ``cost_line``; pass
-    ``window``). ``x_source`` and ``x_ingest_run`` are set here; ``_row`` is dropped.
-    Local paths in ``files`` are checksummed. A failure leaves the old rows in place.
+    mix, window = billing periods covered), an iterator of frames (streamed: each batch is
+    checked as it arrives, the currency mix across all of them, window = the periods seen,
+    unless ``window`` is given), or a DuckDB SELECT over files (columns named like
+    ``cost_line``; pass ``window``). ``x_source`` and ``x_ingest_run`` are set here;
+    ``_row`` is dropped. Local paths in ``files`` are checksummed. A failure leaves the
+    old rows in place.
     """
     run_id = new_run_id(source)
     local = [Path(f) for f in files if Path(f).exists()]
@@ -460,7 +523,12 @@ def load_cost_lines(
         window = window or _window(frames)
         rows = [_stamp(f, source, run_id) for f in frames]
     else:
-        rows = (_stamp(f, source, run_id) for f in frames_or_sql)
+        # streamed: checked batch by batch inside the load (a failure rolls it back)
+        checks = StreamChecks(run if window is None else None)
+        stream = (_stamp(f, source, run_id) for f in checks(frames_or_sql))
+        if window is not None:
+            run.window_start, run.window_end = window
+        return warehouse.load_streamed(run, COST_LINE, stream, PARTITION_KEYS)
     run.window_start, run.window_end = window or (None, None)
     return warehouse.load_staged(run, COST_LINE, rows, PARTITION_KEYS)
 

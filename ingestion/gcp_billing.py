@@ -3,7 +3,8 @@
 Rows come from BigQuery (``bq://project.dataset.table``, read with an injected
 ``google.cloud.bigquery.Client``) or from files of the same rows: JSONL / Parquet (nested
 records) or CSV (records flattened to ``service.description`` etc.; repeated fields as
-JSON or Python-repr lists of records).
+JSON or Python-repr lists of records). ``iter_gcp_file`` streams a Parquet file in record
+batches (bounded memory for multi-million-row exports); JSONL/CSV are read whole.
 
 Money (reference/billing-formats.md §3.2: net cost = ``cost + SUM(credits.amount)``,
 credits are negative; that ties to the invoice):
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ import polars as pl
 
 from finops.errors import CollectorError, InputError
 from ingestion import billing_common as bc
+from ingestion.parquet_batches import BATCH_ROWS, parquet_batches
 
 SOURCE = "gcp-billing"
 PROVIDER = "Google Cloud"
@@ -86,7 +89,30 @@ def flatten(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def read_gcp_file(path: Path) -> pl.DataFrame:
+    """One export file as one frame (the whole file in memory; see ``iter_gcp_file``)."""
     return to_cost_lines(flatten(bc.read_rows(path)), str(path))
+
+
+def _wanted(name: str) -> bool:
+    """A column the mapping reads: a ``FIELDS`` record, or one of its flattened fields."""
+    return bc.norm(name.split(".")[0]) in _FIELD_KEYS
+
+
+_FIELD_KEYS = frozenset(bc.norm(f) for f in FIELDS)
+
+
+def iter_gcp_file(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """One export file as cost-line frames of at most ``batch_rows`` rows.
+
+    Parquet is streamed in record batches (only the ``FIELDS`` columns), so memory stays
+    bounded by the batch, not the file (a 4.6M-row export); ``_row`` keeps the file's row
+    numbers. JSONL and CSV are still read whole (one frame): they are the small exports.
+    """
+    if bc.file_format(path) != "parquet":
+        yield read_gcp_file(path)
+        return
+    for batch in parquet_batches(path, batch_rows, _wanted):
+        yield to_cost_lines(flatten(batch), str(path))
 
 
 def bigquery_query(table: str, fields: list[str]) -> str:

@@ -105,16 +105,21 @@ def pod_fractions(pods: pl.DataFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
         hours.lazy().select(node_cols), on=NODE_HOUR, how="inner")
     if basis == "quota" and quotas.height:
         joined = _quota_scaled(joined, quotas)
+    # What all pods of a node-hour claim: a group-by joined back on the integer id (a window
+    # ``.over("_nh")`` over a million pod-hours costs several times more).
+    claims = joined.group_by("_nh").agg(pl.col(f"_a_{r}").sum().alias(f"_cl_{r}")
+                                        for r in RESOURCES)
+    joined = joined.join(claims, on="_nh", how="left")
     fracs = []
     for r in RESOURCES:
-        claimed = pl.col(f"_a_{r}").sum().over("_nh")
+        claimed = pl.col(f"_cl_{r}")
         capacity = pl.col(f"_rh_{r}")
         charged = pl.when(claimed > capacity).then(pl.col(f"_a_{r}") * (capacity / claimed)
                                                    ).otherwise(pl.col(f"_a_{r}"))
         share = pl.when(capacity > 0).then(charged / capacity).otherwise(0.0)
         fracs += [(pl.col("_h") * pl.col(f"_s_{r}") * share).alias(f"_f_{r}"),
                   pl.when(capacity > 0).then(charged).otherwise(0.0).alias(f"_c_{r}")]
-    drop = [*[f"_{x}_{r}" for x in ("rh", "s", "a") for r in RESOURCES], "_h"]
+    drop = [*[f"_{x}_{r}" for x in ("rh", "s", "a", "cl") for r in RESOURCES], "_h"]
     return joined.with_columns(fracs).drop(drop).collect()
 
 

@@ -3,15 +3,19 @@
 ``run_allocation`` streams day by day: each day's inputs are read from the warehouse (only the
 columns the engine uses), allocated (all (cluster, day) partitions of the day in one pass, then
 the day's cloud partition), reconciled, and handed to ``Warehouse.load`` as one batch of an
-iterator that inserts it at once, so memory holds one day at a time whatever the window. The load
-replaces the window's days in ``allocation`` inside one transaction: if any day does not add up
-to the bill, ``ReconciliationError`` lists the rows that disagree and nothing is written.
+iterator that inserts it at once, so memory holds one day at a time whatever the window (two
+while the next day is read ahead on a second connection, overlapping DuckDB's read with the
+engine). DuckDB's own memory limit is lowered for the run (``allocate_memory_limit``): the
+engine's frames live outside it. The load replaces the window's days in ``allocation`` inside
+one transaction: if any day does not add up to the bill, ``ReconciliationError`` lists the rows
+that disagree and nothing is written.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -25,7 +29,7 @@ from finops.allocation.inputs import BILL_KEYS, MONEY, AllocationInputs, conform
 from finops.allocation.ownership import parse_backstage
 from finops.allocation.reconcile import check, reconcile
 from finops.errors import ConfigError, InputError
-from finops.warehouse import IngestRun, Replace, Warehouse, new_run_id
+from finops.warehouse import IngestRun, Reader, Replace, Warehouse, new_run_id
 from models.config import FinOpsConfig
 from models.schemas import (
     ALLOCATION,
@@ -87,14 +91,14 @@ def load_backstage(path: Path | None) -> pl.DataFrame:
     return parse_backstage(entities)
 
 
-def _read(wh: Warehouse, table: Table, where: str, params: dict[str, Any],
+def _read(wh: Warehouse | Reader, table: Table, where: str, params: dict[str, Any],
           columns: tuple[str, ...] | None = None) -> pl.DataFrame:
     select = ", ".join(columns) if columns else "*"
     frame = wh.frame(f"SELECT {select} FROM {table.name} WHERE {where}", params)
     return conform(frame, table)
 
 
-def read_day(wh: Warehouse, day: date, backstage: pl.DataFrame,
+def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
              namespaces: pl.DataFrame, catalog: pl.DataFrame) -> AllocationInputs:
     """One day's inputs, reading only the columns the engine uses (the rest stay null)."""
     start = datetime.combine(day, time())
@@ -109,6 +113,22 @@ def read_day(wh: Warehouse, day: date, backstage: pl.DataFrame,
                     {**params, "day": day})
     return AllocationInputs(bill=conform_bill(bill), namespaces=namespaces, catalog=catalog,
                             backstage=backstage, **frames)
+
+
+def _read_ahead(wh: Warehouse, days: list[date], backstage: pl.DataFrame,
+                namespaces: pl.DataFrame, catalog: pl.DataFrame,
+                ) -> Iterator[tuple[date, AllocationInputs]]:
+    """Each day's inputs, the next day read on a second connection while this one is used."""
+    with wh.reader() as reader, ThreadPoolExecutor(1, "finops-read-ahead") as pool:
+        def read(day: date) -> AllocationInputs:
+            return read_day(reader, day, backstage, namespaces, catalog)
+
+        pending = pool.submit(read, days[0]) if days else None
+        for i, day in enumerate(days):
+            assert pending is not None
+            inputs = pending.result()
+            pending = pool.submit(read, days[i + 1]) if i + 1 < len(days) else None
+            yield day, inputs
 
 
 def _totals(rows: pl.DataFrame, summary: RunSummary) -> None:
@@ -131,7 +151,8 @@ def _totals(rows: pl.DataFrame, summary: RunSummary) -> None:
 
 def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, *,
                    on_partition: Callable[[Partition], None] | None = None,
-                   on_day: Callable[[date], None] | None = None) -> RunSummary:
+                   on_day: Callable[[date], None] | None = None,
+                   duckdb_memory: str | None = None) -> RunSummary:
     """Allocate ``start``..``end`` (inclusive) and replace those days of ``allocation``."""
     if end < start:
         raise InputError(f"--end {end} is before --start {start}")
@@ -147,8 +168,7 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
             on_partition(part)
 
     def batches() -> Iterator[pl.DataFrame]:
-        for day in days:
-            inputs = read_day(wh, day, backstage, namespaces, catalog)
+        for day, inputs in _read_ahead(wh, days, backstage, namespaces, catalog):
             rows = finish(allocate_day(inputs, config, day, counted), summary.run_id)
             check(reconcile(inputs.bill, rows))
             _totals(rows, summary)
@@ -159,8 +179,9 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
 
     run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
                     datetime.combine(end, time()) + timedelta(days=1), files=[])
-    wh.load(run, [Replace(ALLOCATION, batches(), "day BETWEEN $start AND $end",
-                          {"start": start, "end": end})])
+    with wh.memory_limit(duckdb_memory):
+        wh.load(run, [Replace(ALLOCATION, batches(), "day BETWEEN $start AND $end",
+                              {"start": start, "end": end})])
     _verify(wh, start, end)
     return summary
 

@@ -63,9 +63,10 @@ def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: pl.DataFrame,
     mounted = vols.filter(pl.col("_n") > 0).explode("mounting_pods", empty_as_null=True)
     mounted = mounted.with_columns(
         (pl.col("_h") / pl.col("_n")).alias("_h"), pl.col("mounting_pods").alias("pod"))
-    attrs = pods.select("cluster", "namespace", "pod", "hour", "workload_kind", "workload_name",
-                        "pod_value", "workload_value").unique(["cluster", "namespace", "pod",
-                                                               "hour"])
+    # Only the mounting pod-hours (a small share of all pod-hours) are deduplicated.
+    keys = ["cluster", "namespace", "pod", "hour"]
+    attrs = pods.select(*keys, "workload_kind", "workload_name", "pod_value", "workload_value"
+                        ).join(mounted.select(keys), on=keys, how="semi").unique(keys)
     mounted = mounted.join(attrs, on=["cluster", "namespace", "pod", "hour"], how="left")
     unmounted = vols.filter(pl.col("_n") == 0)
     pieces = pl.concat([mounted.select(*VOLUME, *GROUP, "_h"),

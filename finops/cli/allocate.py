@@ -44,7 +44,8 @@ def allocate_command(
             bar.update(task, description=f"{getattr(part, 'day', '')} {cluster}")
 
         summary = run_allocation(wh, config, first, last, on_partition=on_partition,
-                                 on_day=lambda _d: bar.advance(task))
+                                 on_day=lambda _d: bar.advance(task),
+                                 duckdb_memory=state.settings.allocate_memory_limit)
     t = summary.totals
     note(f"run {summary.run_id}: {len(summary.days)} days, {summary.partitions} partitions, "
          f"{summary.rows} rows; reconciliation 0.00 on every (day, billing account)")

@@ -7,7 +7,7 @@ files cover in one transaction; the run is recorded in ``ingest_runs`` either wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,8 +18,10 @@ from finops.cli.common import export_app, ingest_app, note, open_warehouse, prog
 from finops.errors import FinOpsError, InputError
 from finops.warehouse import IngestRun, Warehouse
 from ingestion import billing_common as bc
+from ingestion.parquet_batches import row_count
 
 Reader = Callable[[Path], pl.DataFrame]
+BatchReader = Callable[[Path], Iterator[pl.DataFrame]]
 
 
 def read_all(paths: list[Path], read: Reader, label: str) -> tuple[list[Path], list[pl.DataFrame]]:
@@ -60,6 +62,43 @@ def ingest_files(source: str, paths: list[Path], read: Reader) -> IngestRun:
                 bc.record_failed(warehouse, source, paths, exc)
                 raise
             run = bc.load_cost_lines(warehouse, source, frames, files)  # records its failures
+        except FinOpsError:
+            warehouse.publish()  # the failed run is visible to readers; the data is unchanged
+            raise
+        summarize(warehouse, run)
+    return run
+
+
+def stream_files(files: list[Path], batches: BatchReader, label: str) -> Iterator[pl.DataFrame]:
+    """Every file's batches in turn, with a progress bar by rows (Parquet footers give the
+    total) and a per-file row count."""
+    counts = [row_count(f) for f in files]
+    total = None if None in counts else sum(c or 0 for c in counts)
+    with progress() as bar:
+        task = bar.add_task(f"loading {label}", total=total)
+        for path in files:
+            rows = 0
+            for frame in batches(path):
+                rows += frame.height
+                bar.advance(task, frame.height)
+                yield frame
+            note(f"  {path}: {rows} rows")
+
+
+def ingest_stream(source: str, paths: list[Path], batches: BatchReader) -> IngestRun:
+    """Like ``ingest_files``, but the batches stream into the load: nothing holds a whole
+    file. Each batch is checked as it arrives; a bad one rolls the whole load back."""
+    with open_warehouse() as warehouse:
+        try:
+            try:
+                files, duplicates = bc.distinct_files(paths)
+            except FinOpsError as exc:
+                bc.record_failed(warehouse, source, paths, exc)
+                raise
+            for path in duplicates:
+                note(f"skipping {path}: same content as another file in this run")
+            run = bc.load_cost_lines(warehouse, source, stream_files(files, batches, source),
+                                     files)
         except FinOpsError:
             warehouse.publish()  # the failed run is visible to readers; the data is unchanged
             raise
@@ -158,11 +197,11 @@ def ingest_gcp(
         None, "--project", help="Project that runs the BigQuery job (default: the table's)."),
 ) -> None:
     """Load the GCP billing export (standard or detailed), from BigQuery or from files."""
-    from ingestion.gcp_billing import SOURCE, read_gcp_file
+    from ingestion.gcp_billing import SOURCE, iter_gcp_file
 
     tables = [s for s in sources if s.startswith("bq://")]
-    if not tables:
-        ingest_files(SOURCE, [Path(s) for s in sources], read_gcp_file)
+    if not tables:  # streamed: a multi-million-row Parquet export never sits in memory
+        ingest_stream(SOURCE, [Path(s) for s in sources], iter_gcp_file)
         return
     if len(tables) != len(sources):
         raise InputError("give either bq:// tables or files, not both")

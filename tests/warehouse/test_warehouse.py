@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from finops.errors import SchemaMismatch, WarehouseError
+from finops.errors import ConfigError, SchemaMismatch, WarehouseError
 from finops.warehouse import IngestRun, Replace, Warehouse, new_run_id, open_snapshot
 from models.schemas import COST_LINE, K8S_QUOTA_HOUR
 
@@ -125,3 +125,30 @@ def test_cost_line_daily_spreads_multi_day_lines(warehouse: Warehouse) -> None:
     assert daily.height == 31
     assert daily["effective_cost"].sum() == pytest.approx(31.0)
     assert daily["effective_cost"][0] == pytest.approx(1.0)
+
+
+def test_memory_limit_is_lowered_for_a_block_then_restored(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb", memory_limit="3GB") as wh:
+        def limit() -> str:
+            return str(wh.frame("SELECT current_setting('memory_limit') AS m")["m"][0])
+
+        before = limit()
+        with wh.memory_limit("512MiB"):
+            assert limit() != before
+            assert limit().startswith("512")
+        assert limit() == before
+        with pytest.raises(ConfigError, match="not a size"):
+            with wh.memory_limit("1GB'; DROP TABLE cost_line; --"):
+                pass
+        assert limit() == before
+
+
+def test_reader_sees_committed_rows_not_an_open_transaction(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.load(run(), [Replace(COST_LINE, bill("111", [1.25]), "true", {})])
+        with wh.reader() as reader:
+            count = "SELECT count(*) AS n FROM cost_line"
+            with wh.transaction():
+                wh.con.execute("DELETE FROM cost_line")
+                assert reader.frame(count)["n"][0] == 1  # the writer's delete is not visible
+            assert reader.frame(count)["n"][0] == 0
