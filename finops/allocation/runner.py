@@ -91,20 +91,38 @@ def load_backstage(path: Path | None) -> pl.DataFrame:
     return parse_backstage(entities)
 
 
+# Pod label maps are cut down to the ownership label keys while DuckDB reads them: real pods
+# carry a dozen labels (app, version, chart, ...) and the engine only ever reads those keys
+# (compared case-insensitively, as ``frames.map_value`` does).
+POD_LABEL_MAPS = ("labels", "workload_labels")
+_OWNERSHIP_LABELS = ("map_from_entries(list_filter(map_entries({0}), "
+                     "lambda e: list_contains($label_keys, lower(e.key)))) AS {0}")
+
+
 def _read(wh: Warehouse | Reader, table: Table, where: str, params: dict[str, Any],
-          columns: tuple[str, ...] | None = None) -> pl.DataFrame:
-    select = ", ".join(columns) if columns else "*"
+          select: str = "*") -> pl.DataFrame:
     frame = wh.frame(f"SELECT {select} FROM {table.name} WHERE {where}", params)
     return conform(frame, table)
 
 
+def _hourly(wh: Warehouse | Reader, name: str, params: dict[str, Any],
+            label_keys: list[str]) -> pl.DataFrame:
+    """One hourly table's rows of the window, only the columns the engine uses."""
+    columns = COLUMNS[name]
+    if name == "pods":
+        params = {**params, "label_keys": [k.lower() for k in label_keys]}
+        columns = tuple(_OWNERSHIP_LABELS.format(c) if c in POD_LABEL_MAPS else c
+                        for c in columns)
+    return _read(wh, HOURLY[name], "hour >= $start AND hour < $end", params, ", ".join(columns))
+
+
 def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
-             namespaces: pl.DataFrame, catalog: pl.DataFrame) -> AllocationInputs:
+             namespaces: pl.DataFrame, catalog: pl.DataFrame,
+             label_keys: list[str]) -> AllocationInputs:
     """One day's inputs, reading only the columns the engine uses (the rest stay null)."""
     start = datetime.combine(day, time())
     params = {"start": start, "end": start + timedelta(days=1)}
-    frames = {name: _read(wh, table, "hour >= $start AND hour < $end", params, COLUMNS[name])
-              for name, table in HOURLY.items()}
+    frames = {name: _hourly(wh, name, params, label_keys) for name in HOURLY}
     # The view cuts multi-day lines into days; the period test lets DuckDB skip the rest of
     # cost_line before it does (same rows as ``day = $day`` alone).
     columns = ", ".join((*BILL_KEYS, *MONEY))
@@ -115,13 +133,16 @@ def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
                             backstage=backstage, **frames)
 
 
-def _read_ahead(wh: Warehouse, days: list[date], backstage: pl.DataFrame,
-                namespaces: pl.DataFrame, catalog: pl.DataFrame,
+def _read_ahead(wh: Warehouse, days: list[date], config: FinOpsConfig,
                 ) -> Iterator[tuple[date, AllocationInputs]]:
     """Each day's inputs, the next day read on a second connection while this one is used."""
+    backstage = load_backstage(config.ownership.backstage_catalog)
+    namespaces = _read(wh, K8S_NAMESPACE, "true", {})
+    catalog = _read(wh, PRICE_CATALOG, "true", {})
     with wh.reader() as reader, ThreadPoolExecutor(1, "finops-read-ahead") as pool:
         def read(day: date) -> AllocationInputs:
-            return read_day(reader, day, backstage, namespaces, catalog)
+            return read_day(reader, day, backstage, namespaces, catalog,
+                            config.ownership.label_keys)
 
         pending = pool.submit(read, days[0]) if days else None
         for i, day in enumerate(days):
@@ -158,9 +179,6 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
         raise InputError(f"--end {end} is before --start {start}")
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     summary = RunSummary(new_run_id("allocate"), days)
-    backstage = load_backstage(config.ownership.backstage_catalog)
-    namespaces = _read(wh, K8S_NAMESPACE, "true", {})
-    catalog = _read(wh, PRICE_CATALOG, "true", {})
 
     def counted(part: Partition) -> None:
         summary.partitions += 1
@@ -168,7 +186,7 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
             on_partition(part)
 
     def batches() -> Iterator[pl.DataFrame]:
-        for day, inputs in _read_ahead(wh, days, backstage, namespaces, catalog):
+        for day, inputs in _read_ahead(wh, days, config):
             rows = finish(allocate_day(inputs, config, day, counted), summary.run_id)
             check(reconcile(inputs.bill, rows))
             _totals(rows, summary)

@@ -11,6 +11,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from finops.allocation.ownership import parse_backstage
+from finops.allocation.runner import read_day
 from finops.cli import main
 from finops.warehouse import IngestRun, Replace, Warehouse
 from models.schemas import COST_LINE, K8S_NAMESPACE, K8S_NODE_HOUR, K8S_POD_HOUR
@@ -97,3 +99,19 @@ def test_explain_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert report["total"] == pytest.approx(sum(i["effective_cost"] for i in report["rules"]),
                                             abs=0.02)
 
+
+
+def test_read_day_keeps_only_the_ownership_label_keys(tmp_path: Path) -> None:
+    """Pod label maps come back cut to the configured keys, matched case-insensitively."""
+    pods = pod_rows("pay-1", "a", "payments", n_hours=2,
+                    pod_labels=labels(**{"Team": "payments", "app": "api", "owner": "x"}))
+    pods = [{**p, "workload_labels": labels(**{"TEAM": "web", "chart": "api-1.2"})} for p in pods]
+    db = tmp_path / "wh.duckdb"
+    with Warehouse(db) as wh:
+        wh.load(IngestRun("seed", "test", None, None, []),
+                [Replace(K8S_POD_HOUR, pl.DataFrame(pods))])
+        inputs = read_day(wh, date(2024, 5, 1), parse_backstage([]), pl.DataFrame(),
+                          pl.DataFrame(), ["team"])
+    assert inputs.pods.height == 2
+    assert inputs.pods["labels"].to_list()[0] == [{"key": "Team", "value": "payments"}]
+    assert inputs.pods["workload_labels"].to_list()[0] == [{"key": "TEAM", "value": "web"}]
