@@ -71,11 +71,13 @@ def map_value(column: str, keys: Iterable[str]) -> pl.Expr:
     return pl.coalesce(exprs).str.strip_chars().replace("", None)
 
 
-def with_map_value(frame: pl.DataFrame, column: str, keys: list[str], alias: str) -> pl.DataFrame:
-    """``map_value`` computed once per distinct map (maps repeat across hours) and joined back."""
+def with_map_values(frame: pl.DataFrame, keys: list[str], columns: dict[str, str],
+                    ) -> pl.DataFrame:
+    """``map_value`` of each map column (``{column: alias}``), computed once per distinct
+    combination of maps (maps repeat across hours) and joined back on its hash."""
     if not frame.height:
-        return frame.with_columns(pl.lit(None, pl.String).alias(alias))
-    hashed = frame.with_columns(pl.col(column).hash().alias("_mh"))
-    distinct = hashed.select("_mh", column).unique(subset="_mh").select(
-        "_mh", map_value(column, keys).alias(alias))
+        return frame.with_columns(pl.lit(None, pl.String).alias(a) for a in columns.values())
+    hashed = frame.with_columns(pl.struct(*columns).hash().alias("_mh"))
+    distinct = hashed.select("_mh", *columns).unique(subset="_mh").select(
+        "_mh", *[map_value(column, keys).alias(alias) for column, alias in columns.items()])
     return hashed.join(distinct, on="_mh", how="left").drop("_mh")

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from finops.allocation.frames import glob_regex, map_value, with_map_value
+from finops.allocation.frames import glob_regex, map_value, with_map_values
 from models.config import FinOpsConfig
 
 INPUTS = ["cluster", "namespace", "workload_name", "pod_value", "workload_value",
@@ -43,19 +43,31 @@ def _namespace_versions(namespaces: pl.DataFrame, keys: tuple[str, ...]) -> pl.D
     for frame, cached_keys, versions in _VERSIONS:
         if frame is namespaces and cached_keys == keys:
             return versions
-    ns = with_map_value(namespaces, "labels", list(keys), "ns_label_value")
-    ns = with_map_value(ns, "annotations", list(keys), "ns_annotation_value")
+    ns = with_map_values(namespaces, list(keys), {"labels": "ns_label_value",
+                                                  "annotations": "ns_annotation_value"})
     versions = ns.select("cluster", "namespace", "valid_from", "ns_label_value",
                          "ns_annotation_value").sort("valid_from")
     _VERSIONS[:] = [(namespaces, keys, versions)]  # holding the frame keeps its identity valid
     return versions
 
 
+def _probe(frame: pl.DataFrame, versions: pl.DataFrame) -> pl.DataFrame:
+    """The (cluster, namespace, hour) keys to look up. For a big frame (a day of pod-hours)
+    every known namespace at every hour of the frame is fewer rows than the frame's own
+    distinct keys, and costs no pass over its strings; keys with no version find nothing
+    either way."""
+    hours = frame.get_column("hour").drop_nulls().unique().to_frame()
+    known = versions.select("cluster", "namespace").unique().drop_nulls()
+    if known.height * hours.height < frame.height:
+        return known.join(hours, how="cross")
+    return frame.select("cluster", "namespace", "hour").unique().drop_nulls()
+
+
 def namespace_values(frame: pl.DataFrame, namespaces: pl.DataFrame,
                      config: FinOpsConfig) -> pl.DataFrame:
     """Add the namespace's team label/annotation values as they were at ``hour``."""
     ns = _namespace_versions(namespaces, tuple(config.ownership.label_keys))
-    probe = frame.select("cluster", "namespace", "hour").unique().drop_nulls()
+    probe = _probe(frame, ns)
     # The version in effect at mid-hour; a namespace created later that hour takes its first.
     probe = probe.with_columns((pl.col("hour") + pl.duration(minutes=30)).alias("_at"))
     back = probe.sort("_at").join_asof(ns, left_on="_at", right_on="valid_from",
@@ -73,8 +85,8 @@ def namespace_values(frame: pl.DataFrame, namespaces: pl.DataFrame,
 
 def pod_values(pods: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
     keys = config.ownership.label_keys
-    pods = with_map_value(pods, "labels", keys, "pod_value")
-    return with_map_value(pods, "workload_labels", keys, "workload_value")
+    return with_map_values(pods, keys, {"labels": "pod_value",
+                                        "workload_labels": "workload_value"})
 
 
 def _mapping_team(config: FinOpsConfig) -> pl.Expr:
