@@ -94,22 +94,29 @@ def _quota_scaled(joined: pl.LazyFrame, quotas: pl.DataFrame) -> pl.LazyFrame:
     return with_q.with_columns(exprs).drop([f"_Q_{r}" for r in RESOURCES])
 
 
+AMOUNT_INPUTS = ["running_seconds", "cpu_request", "cpu_usage", "memory_request", "memory_usage",
+                 "gpu_request"]
+
+
 def pod_fractions(pods: pl.DataFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
                   config: FinOpsConfig) -> pl.DataFrame:
-    """Pod-hour rows with ``_f_r`` (fraction of the node-day pool), ``_c_r`` (resource-hours
-    charged after capping) and ``_q_r`` (request-hours)."""
+    """Pod-hour rows with ``_nh`` (node-hour id), ``_f_r`` (fraction of the node-day pool),
+    ``_c_r`` (resource-hours charged after capping) and ``_q_r`` (request-hours)."""
     basis = config.allocation.basis
     node_cols = [*NODE_HOUR, "_nh", "_h", *[f"_{x}_{r}" for x in ("rh", "s") for r in RESOURCES]]
-    # One string join to the node-hour; every later window and group-by is on its integer id.
-    joined = pods.lazy().with_columns(_amounts(basis)).join(
-        hours.lazy().select(node_cols), on=NODE_HOUR, how="inner")
+    # Only keys and amounts go through the joins (``_pi``: the pod row); the wide pod columns
+    # (names, owner values) are set back beside the result at the end. One string join to the
+    # node-hour; every later group-by and join is on its integer id.
+    narrow = pods.lazy().select(*NODE_HOUR, "namespace", *AMOUNT_INPUTS).with_row_index("_pi")
+    joined = narrow.with_columns(_amounts(basis)).join(
+        hours.lazy().select(node_cols), on=NODE_HOUR, how="inner", maintain_order="left")
     if basis == "quota" and quotas.height:
         joined = _quota_scaled(joined, quotas)
     # What all pods of a node-hour claim: a group-by joined back on the integer id (a window
     # ``.over("_nh")`` over a million pod-hours costs several times more).
     claims = joined.group_by("_nh").agg(pl.col(f"_a_{r}").sum().alias(f"_cl_{r}")
                                         for r in RESOURCES)
-    joined = joined.join(claims, on="_nh", how="left")
+    joined = joined.join(claims, on="_nh", how="left", maintain_order="left")
     fracs = []
     for r in RESOURCES:
         claimed = pl.col(f"_cl_{r}")
@@ -119,8 +126,20 @@ def pod_fractions(pods: pl.DataFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
         share = pl.when(capacity > 0).then(charged / capacity).otherwise(0.0)
         fracs += [(pl.col("_h") * pl.col(f"_s_{r}") * share).alias(f"_f_{r}"),
                   pl.when(capacity > 0).then(charged).otherwise(0.0).alias(f"_c_{r}")]
-    drop = [*[f"_{x}_{r}" for x in ("rh", "s", "a", "cl") for r in RESOURCES], "_h"]
-    return joined.with_columns(fracs).drop(drop).collect()
+    computed = joined.with_columns(fracs).select(
+        "_pi", *[f"_q_{r}" for r in RESOURCES], "_nh",
+        *[f"_{x}_{r}" for x in ("f", "c") for r in RESOURCES]).collect()
+    return _beside(pods, computed)
+
+
+def _beside(pods: pl.DataFrame, computed: pl.DataFrame) -> pl.DataFrame:
+    """``computed`` (one row per matched pod row ``_pi``) beside its pod rows. When every pod
+    row matched once, in order (the usual case), nothing is copied; else pods are gathered."""
+    index = computed.get_column("_pi")
+    aligned = computed.height == pods.height and bool(
+        (index == pl.int_range(pods.height, eager=True, dtype=pl.UInt32)).all())
+    wide = pods if aligned else pods[index]
+    return wide.hstack(computed.drop("_pi").get_columns())
 
 
 def idle_hours(fractions: pl.DataFrame, hours: pl.DataFrame) -> pl.LazyFrame:
