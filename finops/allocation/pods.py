@@ -160,10 +160,10 @@ def idle_hours(fractions: pl.DataFrame, hours: pl.DataFrame) -> pl.LazyFrame:
 
 def idle_fractions(idle: pl.LazyFrame) -> pl.DataFrame:
     """Per node and resource: the node-day fraction no pod claimed (>= 0 by the scaling)."""
-    long = idle.select("cluster", "node", *RESOURCES, "unsplit").unpivot(
-        index=["cluster", "node"], variable_name="resource", value_name="_f")
-    return long.group_by("cluster", "node", "resource").agg(pl.col("_f").sum()).filter(
-        pl.col("_f") > 0).collect()
+    per_node = idle.group_by("cluster", "node").agg(pl.col(*RESOURCES, "unsplit").sum())
+    long = per_node.unpivot(index=["cluster", "node"], variable_name="resource",
+                            value_name="_f")
+    return long.filter(pl.col("_f") > 0).collect()
 
 
 def quota_claims(idle: pl.LazyFrame, present: pl.LazyFrame,
