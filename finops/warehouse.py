@@ -234,32 +234,44 @@ class Warehouse:
         return run
 
     def load_streamed(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
-                      keys: tuple[str, ...]) -> IngestRun:
-        """``load_staged`` for batches that must not all be held: no staging copy.
+                      keys: tuple[str, ...], *, memory_limit: str | None = "1GB") -> IngestRun:
+        """``load_staged`` for more rows than fit in memory (a 4.6M-line GCP export).
 
-        Inside ONE transaction, each batch first deletes the partitions (distinct ``keys``)
-        it is the first to touch, then is inserted straight into ``table``; so the result is
-        the same as ``load_staged`` (every touched partition replaced by the new rows) with
-        memory bounded by one batch. A failure in any batch (a bad row found late) rolls
-        everything back: the previous data stays, a ``failed`` run row is recorded.
+        Each batch is appended to a scratch table and committed on its own: one transaction
+        appending millions of rows batch by batch keeps them all in memory (~1 KB a row
+        with tags), while one ``INSERT … SELECT`` of them is written to disk as it goes.
+        Then, in ONE transaction, every partition (distinct ``keys``) the rows touch is
+        replaced. ``table`` is untouched until that transaction; a failure anywhere (a bad
+        row in the last batch) leaves the previous data, records a ``failed`` run and drops
+        the scratch table. DuckDB runs at ``memory_limit`` meanwhile (the batches are built
+        in Polars; at the writer's 4GB, the final copy alone cached ~1.8 GB for 4.6M rows).
         """
         started = time.monotonic()
-        where = " AND ".join(f'"{k}" IS NOT DISTINCT FROM ?' for k in keys)
-        seen: set[tuple[Any, ...]] = set()
+        stage = f"_stream_{table.name}"
         try:
+            with self.memory_limit(memory_limit):
+                self._load_streamed(run, table, batches, keys, stage, started)
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {stage}")
+        return run
+
+    def _load_streamed(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
+                       keys: tuple[str, ...], stage: str, started: float) -> None:
+        key_list = ", ".join(keys)
+        try:
+            self.con.execute(f"DROP TABLE IF EXISTS {stage}")  # left by a killed load
+            self.con.execute(f"CREATE TABLE {stage} AS SELECT * FROM {table.name} LIMIT 0")
+            run.rows = sum(self._insert(table, batch, target=stage) for batch in batches)
             with self._bulk(), self.transaction():
-                run.rows = 0
-                for batch in batches:
-                    for key in batch.select(keys).unique().iter_rows():
-                        if key not in seen:
-                            seen.add(key)
-                            self.con.execute(f"DELETE FROM {table.name} WHERE {where}", list(key))
-                    run.rows += self._insert(table, batch)
+                self.con.execute(
+                    f"DELETE FROM {table.name} WHERE ({key_list}) IN "
+                    f"(SELECT DISTINCT {key_list} FROM {stage})"
+                )
+                self.con.execute(f"INSERT INTO {table.name} SELECT * FROM {stage}")
                 run.status, run.duration_s = "ok", time.monotonic() - started
                 self._record(run)
         except Exception as exc:
             self._fail(run, exc, started)
-        return run
 
     def load_partitions(self, run: IngestRun, table: Table, select_sql: str, keys_sql: str,
                         ) -> IngestRun:

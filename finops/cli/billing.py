@@ -3,6 +3,9 @@
 Every ingest reads and checks all files first (a bad file stops the run before anything
 is written), then replaces the (source, billing account, billing period) partitions the
 files cover in one transaction; the run is recorded in ``ingest_runs`` either way.
+``gcp-billing`` files stream instead (``ingest_stream``): Parquet exports in record
+batches checked as they are loaded; a bad batch rolls the whole load back, so the
+previous data stays just the same.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from finops.cli.common import export_app, ingest_app, note, open_warehouse, prog
 from finops.errors import FinOpsError, InputError
 from finops.warehouse import IngestRun, Warehouse
 from ingestion import billing_common as bc
-from ingestion.parquet_batches import row_count
+from ingestion.parquet_batches import BATCH_ROWS, row_count
 
 Reader = Callable[[Path], pl.DataFrame]
 BatchReader = Callable[[Path], Iterator[pl.DataFrame]]
@@ -195,13 +198,16 @@ def ingest_gcp(
         None, "--month", help="Invoice month to read from BigQuery (YYYY-MM)."),
     project: str | None = typer.Option(
         None, "--project", help="Project that runs the BigQuery job (default: the table's)."),
+    batch_rows: int = typer.Option(
+        BATCH_ROWS, "--batch-rows", min=1,
+        help="Rows per batch when streaming a Parquet export (memory vs. speed)."),
 ) -> None:
     """Load the GCP billing export (standard or detailed), from BigQuery or from files."""
     from ingestion.gcp_billing import SOURCE, iter_gcp_file
 
     tables = [s for s in sources if s.startswith("bq://")]
     if not tables:  # streamed: a multi-million-row Parquet export never sits in memory
-        ingest_stream(SOURCE, [Path(s) for s in sources], iter_gcp_file)
+        ingest_stream(SOURCE, [Path(s) for s in sources], lambda p: iter_gcp_file(p, batch_rows))
         return
     if len(tables) != len(sources):
         raise InputError("give either bq:// tables or files, not both")

@@ -1,26 +1,37 @@
 """GCP billing export -> cost_line: koku CSV samples to the cent, synthetic GKE cost
-allocation rows (JSONL, Parquet), and ``bq://`` through a FAKE BigQuery client object
-(no server: it records the SQL/parameters it is sent and returns Arrow rows)."""
+allocation rows (JSONL, Parquet; Parquet also streamed in small batches and compared with
+the one-frame read), and ``bq://`` through a FAKE BigQuery client object (no server: it
+records the SQL/parameters it is sent and returns Arrow rows)."""
 
 from __future__ import annotations
 
 import ast
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from polars.testing import assert_frame_equal
 
 from finops.cli import common
 from finops.errors import InputError
 from finops.warehouse import Warehouse
 from ingestion import billing_common as bc
-from ingestion.gcp_billing import GLOBAL_NAME_TAG, read_bigquery, read_gcp_file
+from ingestion.gcp_billing import (
+    GLOBAL_NAME_TAG,
+    SOURCE,
+    iter_gcp_file,
+    read_bigquery,
+    read_gcp_file,
+)
+from tests.cli_runner import run_cli
 
 DATA = Path(__file__).parent / "data" / "gcp-billing"
 KOKU = sorted(DATA.glob("*.csv"))
@@ -191,3 +202,111 @@ def test_bigquery_standard_table_through_the_cli_loader(tmp_path: Path) -> None:
         assert got["n"][0] == 3 and got["b"][0] == pytest.approx(1.34)
         assert warehouse.frame("SELECT files FROM ingest_runs")["files"][0].to_list() == [
             "bq://p.d.gcp_billing_export_v1_X"]
+
+
+# -- streamed Parquet (``iter_gcp_file``): same rows as one frame, bounded memory ----------
+def export_rows(n: int, months: tuple[str, ...] = ("202503", "202504")) -> list[dict[str, Any]]:
+    """``n`` detailed-export rows cycling the GKE node/idle/tax rows, each with its own cost
+    (so rows sort uniquely), credits, project, usage hour and invoice month."""
+    base = gke_rows()
+    rows = []
+    for i in range(n):
+        row = json.loads(json.dumps(base[i % 3]))
+        row["cost"] = round(1.013 * (i + 1), 6)
+        row["cost_at_list"] = round(1.2 * (i + 1), 6)
+        if row["credits"]:
+            row["credits"][0]["amount"] = round(-0.0107 * (i + 1), 6)
+        row["project"]["id"] = f"proj-{i % 4}"
+        row["usage_start_time"] = f"2025-03-{1 + i % 28:02d}T{i % 24:02d}:00:00Z"
+        row["invoice"] = {"month": months[i % len(months)]}
+        rows.append(row)
+    return rows
+
+
+def write_parquet(path: Path, rows: list[dict[str, Any]], row_group_size: int = 4) -> Path:
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=row_group_size)
+    return path
+
+
+def net_total(rows: list[dict[str, Any]]) -> float:
+    """The source's net cost (cost + credits), summed in Python, not by the reader."""
+    return sum(r["cost"] + sum(c["amount"] for c in r["credits"]) for r in rows)
+
+
+def cost_lines(warehouse: Warehouse) -> pl.DataFrame:
+    frame = warehouse.frame("SELECT * EXCLUDE (x_ingest_run) FROM cost_line")
+    return frame.sort("billed_cost", "billing_period_start")
+
+
+def test_streamed_batches_equal_the_one_frame_read(tmp_path: Path) -> None:
+    path = write_parquet(tmp_path / "export.parquet", export_rows(23))
+    batches = list(iter_gcp_file(path, batch_rows=5))
+    assert [b.height for b in batches] == [5, 5, 5, 5, 3]
+    assert batches[1]["_row"].to_list() == [6, 7, 8, 9, 10]  # the file's row numbers
+    assert_frame_equal(pl.concat(batches), read_gcp_file(path))
+
+
+def test_streamed_load_equals_one_frame_load_to_the_cent(tmp_path: Path) -> None:
+    rows = export_rows(23)
+    path = write_parquet(tmp_path / "export.parquet", rows)
+    with Warehouse(tmp_path / "one.duckdb") as one, Warehouse(tmp_path / "str.duckdb") as st:
+        bc.load_cost_lines(one, SOURCE, [read_gcp_file(path)], [path])
+        run = bc.load_cost_lines(st, SOURCE, iter_gcp_file(path, batch_rows=5), [path])
+        assert run.status == "ok" and run.rows == 23
+        assert_frame_equal(cost_lines(st), cost_lines(one))
+        window = "SELECT window_start, window_end FROM ingest_runs"
+        assert_frame_equal(st.frame(window), one.frame(window))
+        total = st.frame("SELECT sum(billed_cost) AS b, count(*) AS n FROM cost_line").row(0)
+        assert round(total[0], 2) == round(net_total(rows), 2) and total[1] == 23
+        assert "_stream_cost_line" not in st.frame("SHOW TABLES")["name"].to_list()
+
+
+def test_streamed_load_restates_only_the_periods_in_the_file(warehouse: Warehouse,
+                                                             tmp_path: Path) -> None:
+    both = write_parquet(tmp_path / "both.parquet", export_rows(20))
+    march = export_rows(7, months=("202503",))
+    restated = write_parquet(tmp_path / "march.parquet", march)
+    bc.load_cost_lines(warehouse, SOURCE, iter_gcp_file(both, batch_rows=3), [both])
+    bc.load_cost_lines(warehouse, SOURCE, iter_gcp_file(restated, batch_rows=3), [restated])
+    got = warehouse.frame("SELECT strftime(billing_period_start, '%Y%m') AS m, count(*) AS n, "
+                          "sum(billed_cost) AS b FROM cost_line GROUP BY m ORDER BY m")
+    april = [r for r in export_rows(20) if r["invoice"]["month"] == "202504"]
+    assert got["m"].to_list() == ["202503", "202504"]
+    assert got["n"].to_list() == [7, len(april)]
+    assert round(got["b"][0], 2) == round(net_total(march), 2)
+    assert round(got["b"][1], 2) == round(net_total(april), 2)
+
+
+def test_bad_row_in_second_batch_names_the_file_row_and_keeps_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "w.duckdb"
+    good_rows = export_rows(12)
+    good = write_parquet(tmp_path / "good.parquet", good_rows)
+    bad_rows = export_rows(13)
+    bad_rows[7]["invoice"] = {"month": "March"}  # file row 8: the second batch of 5
+    bad = write_parquet(tmp_path / "bad.parquet", bad_rows)
+    assert run_cli(["--db", str(db), "ingest", "gcp-billing", "--batch-rows", "5",
+                    str(good)], capsys)[0] == 0
+    code, out, err = run_cli(["--db", str(db), "ingest", "gcp-billing", "--batch-rows", "5",
+                              str(bad)], capsys)
+    assert code == 1
+    assert re.search(r"bad\.parquet: row 8, column 'invoice\.month': 'March'", out + err)
+    with Warehouse(db) as warehouse:
+        total = warehouse.frame("SELECT count(*) AS n, sum(billed_cost) AS b FROM cost_line")
+        assert total["n"][0] == 12 and round(total["b"][0], 2) == round(net_total(good_rows), 2)
+        runs = warehouse.frame("SELECT status, error FROM ingest_runs ORDER BY started_at")
+        assert runs["status"].to_list() == ["ok", "failed"]
+        assert "row 8" in runs["error"][1]
+        assert "_stream_cost_line" not in warehouse.frame("SHOW TABLES")["name"].to_list()
+
+
+def test_currency_mix_across_batches_is_rejected(warehouse: Warehouse, tmp_path: Path) -> None:
+    rows = export_rows(12, months=("202503",))
+    rows[10]["currency"] = "EUR"  # file row 11, third batch: the first two were USD
+    path = write_parquet(tmp_path / "mixed.parquet", rows)
+    with pytest.raises(InputError, match=r"mixed\.parquet: billing account 01A2B3-C4D5E6-F7A8B9 "
+                       r"period 2025-03 mixes currencies \['EUR', 'USD'\].*row 11"):
+        bc.load_cost_lines(warehouse, SOURCE, iter_gcp_file(path, batch_rows=5), [path])
+    assert warehouse.frame("SELECT count(*) AS n FROM cost_line")["n"][0] == 0
+    assert warehouse.frame("SELECT status FROM ingest_runs")["status"].to_list() == ["failed"]
