@@ -237,41 +237,51 @@ class Warehouse:
                       keys: tuple[str, ...], *, memory_limit: str | None = "1GB") -> IngestRun:
         """``load_staged`` for more rows than fit in memory (a 4.6M-line GCP export).
 
-        Each batch is appended to a scratch table and committed on its own: one transaction
-        appending millions of rows batch by batch keeps them all in memory (~1 KB a row
-        with tags), while one ``INSERT … SELECT`` of them is written to disk as it goes.
-        Then, in ONE transaction, every partition (distinct ``keys``) the rows touch is
-        replaced. ``table`` is untouched until that transaction; a failure anywhere (a bad
-        row in the last batch) leaves the previous data, records a ``failed`` run and drops
-        the scratch table. DuckDB runs at ``memory_limit`` meanwhile (the batches are built
-        in Polars; at the writer's 4GB, the final copy alone cached ~1.8 GB for 4.6M rows).
+        Every partition (distinct ``keys``) the rows touch is replaced, through a scratch
+        table (``_via_stage``). DuckDB runs at ``memory_limit`` meanwhile (the batches are
+        built in Polars; at the writer's 4GB, the final copy alone cached ~1.8 GB for 4.6M
+        rows).
         """
+        key_list = ", ".join(keys)
+        delete = (f"DELETE FROM {table.name} WHERE ({key_list}) IN "
+                  f"(SELECT DISTINCT {key_list} FROM {{stage}})")
+        with self.memory_limit(memory_limit):
+            return self._via_stage(run, table, batches, delete, {})
+
+    def replace_streamed(self, run: IngestRun, item: Replace) -> IngestRun:
+        """``load`` of one ``Replace`` whose rows are many batches (a month of allocation):
+        the same all-or-nothing result, through a scratch table (``_via_stage``)."""
+        batches = [item.rows] if isinstance(item.rows, pl.DataFrame) else item.rows
+        if isinstance(batches, str):
+            return self.load(run, [item])  # DuckDB streams a SELECT by itself
+        delete = f"DELETE FROM {item.table.name} WHERE {item.where}"
+        return self._via_stage(run, item.table, batches, delete, item.params)
+
+    def _via_stage(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
+                   delete: str, params: dict[str, Any]) -> IngestRun:
+        """Append each batch to a scratch table, committed on its own (one transaction
+        appending millions of rows batch by batch keeps them all in memory, ~1 KB a row with
+        tags; one ``INSERT … SELECT`` of them is written to disk as it goes), then in ONE
+        transaction run ``delete`` (``{stage}`` names the scratch table) and copy the
+        scratch rows in. ``table`` is untouched until that transaction; a failure anywhere
+        (a bad row in the last batch) leaves the previous data, records a ``failed`` run and
+        drops the scratch table."""
         started = time.monotonic()
         stage = f"_stream_{table.name}"
-        try:
-            with self.memory_limit(memory_limit):
-                self._load_streamed(run, table, batches, keys, stage, started)
-        finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {stage}")
-        return run
-
-    def _load_streamed(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
-                       keys: tuple[str, ...], stage: str, started: float) -> None:
-        key_list = ", ".join(keys)
         try:
             self.con.execute(f"DROP TABLE IF EXISTS {stage}")  # left by a killed load
             self.con.execute(f"CREATE TABLE {stage} AS SELECT * FROM {table.name} LIMIT 0")
             run.rows = sum(self._insert(table, batch, target=stage) for batch in batches)
             with self._bulk(), self.transaction():
-                self.con.execute(
-                    f"DELETE FROM {table.name} WHERE ({key_list}) IN "
-                    f"(SELECT DISTINCT {key_list} FROM {stage})"
-                )
+                self.con.execute(delete.format(stage=stage), params)
                 self.con.execute(f"INSERT INTO {table.name} SELECT * FROM {stage}")
                 run.status, run.duration_s = "ok", time.monotonic() - started
                 self._record(run)
         except Exception as exc:
             self._fail(run, exc, started)
+        finally:
+            self.con.execute(f"DROP TABLE IF EXISTS {stage}")
+        return run
 
     def load_partitions(self, run: IngestRun, table: Table, select_sql: str, keys_sql: str,
                         ) -> IngestRun:

@@ -2,13 +2,13 @@
 
 ``run_allocation`` streams day by day: each day's inputs are read from the warehouse (only the
 columns the engine uses), allocated (all (cluster, day) partitions of the day in one pass, then
-the day's cloud partition), reconciled, and handed to ``Warehouse.load`` as one batch of an
-iterator that inserts it at once, so memory holds one day at a time whatever the window (two
-while the next day is read ahead on a second connection, overlapping DuckDB's read with the
-engine). DuckDB's own memory limit is lowered for the run (``allocate_memory_limit``): the
-engine's frames live outside it. The load replaces the window's days in ``allocation`` inside
-one transaction: if any day does not add up to the bill, ``ReconciliationError`` lists the rows
-that disagree and nothing is written.
+the day's cloud partition), reconciled, and appended as one batch to a
+scratch table (committed day by day, ``Warehouse.replace_streamed``), so memory holds one day at
+a time whatever the window (two while the next day is read ahead on a second connection,
+overlapping DuckDB's read with the engine). DuckDB's own memory limit is lowered for the run
+(``allocate_memory_limit``): the engine's frames live outside it. The window's days in
+``allocation`` are then replaced inside one transaction: if any day does not add up to the
+bill, ``ReconciliationError`` lists the rows that disagree and nothing is written.
 """
 
 from __future__ import annotations
@@ -198,8 +198,8 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
     run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
                     datetime.combine(end, time()) + timedelta(days=1), files=[])
     with wh.memory_limit(duckdb_memory):
-        wh.load(run, [Replace(ALLOCATION, batches(), "day BETWEEN $start AND $end",
-                              {"start": start, "end": end})])
+        wh.replace_streamed(run, Replace(ALLOCATION, batches(), "day BETWEEN $start AND $end",
+                                         {"start": start, "end": end}))
     _verify(wh, start, end)
     return summary
 

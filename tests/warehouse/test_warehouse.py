@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -152,3 +153,28 @@ def test_reader_sees_committed_rows_not_an_open_transaction(tmp_path: Path) -> N
                 wh.con.execute("DELETE FROM cost_line")
                 assert reader.frame(count)["n"][0] == 1  # the writer's delete is not visible
             assert reader.frame(count)["n"][0] == 0
+
+
+def test_replace_streamed_swaps_the_window_at_once_or_not_at_all(tmp_path: Path) -> None:
+    window = "billing_account_id = $account"
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.load(run(), [Replace(COST_LINE, bill("111", [1.0, 2.0]), "true", {})])
+
+        def failing() -> Iterator[pl.DataFrame]:
+            yield bill("111", [5.0])
+            raise WarehouseError("day 2 does not reconcile")
+
+        with pytest.raises(WarehouseError, match="does not reconcile"):
+            wh.replace_streamed(run(), Replace(COST_LINE, failing(), window, {"account": "111"}))
+        assert totals(wh) == {"111": 3.0}  # the old rows, untouched
+        failed = wh.frame("SELECT status FROM ingest_runs ORDER BY started_at DESC LIMIT 1")
+        assert failed["status"][0] == "failed"
+
+        batches = iter([bill("111", [5.0]), bill("111", [0.25, 0.5])])
+        done = wh.replace_streamed(run(), Replace(COST_LINE, batches, window,
+                                                  {"account": "111"}))
+        assert (done.status, done.rows) == ("ok", 3)
+        assert totals(wh) == {"111": 5.75}
+        scratch = wh.frame("SELECT count(*) AS n FROM duckdb_tables() "
+                           "WHERE table_name LIKE '_stream_%'")
+        assert scratch["n"][0] == 0
