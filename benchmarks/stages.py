@@ -79,11 +79,11 @@ def usage_dirs(data: str) -> list[Path]:
 
 
 def stage_ingest_usage(db: str, config: str, data: str) -> dict[str, Any]:
-    """``finops ingest usage DIR`` for the directory, or for each day's in order."""
-    dirs = usage_dirs(data)
-    for directory in dirs:
-        _finops(db, config, "ingest", "usage", str(directory))
-    return {"rows": _count(db, "SELECT count(*) FROM k8s_pod_hour"), "deliveries": len(dirs)}
+    """One ``finops ingest usage DIR`` over the whole delivery (a recording, or the daily
+    recordings of ``usage/day=*``, loaded in one transaction)."""
+    _finops(db, config, "ingest", "usage", str(Path(data) / "usage"))
+    return {"rows": _count(db, "SELECT count(*) FROM k8s_pod_hour"),
+            "deliveries": len(usage_dirs(data))}
 
 
 def stage_allocate(db: str, config: str, start: str, end: str) -> dict[str, Any]:

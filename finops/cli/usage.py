@@ -174,11 +174,24 @@ def ingest_prometheus(
 
 @ingest_app.command("usage")
 def ingest_usage(
-    directory: Path = typer.Argument(..., help="Directory of <table>.parquet recorded usage."),
+    directories: list[Path] = typer.Argument(
+        ...,
+        help="Recording directories of <table>.parquet files, or directories of such "
+        "directories (e.g. usage/ holding day=2026-10-01/ …, taken in name order).",
+    ),
 ) -> None:
-    """Load recorded usage (k8s_*_hour / k8s_namespace Parquet files) replacing their window."""
-    with open_warehouse() as wh:
-        run = recorded.load_usage(wh, directory)
+    """Load recorded usage (k8s_*_hour / k8s_namespace Parquet files) replacing their window.
+
+    Every file is checked first; then all recordings load in ONE transaction (a bad file
+    changes nothing): each cluster's hours between its first and last recorded hour are
+    replaced, and its namespace history comes from the last recording that has it. DuckDB
+    reads the files itself, so a month of day=* directories loads in one call with bounded
+    memory. Columns the tables do not declare are ignored; missing ones load as NULL.
+    """
+    found = recorded.recordings(directories)
+    with open_warehouse() as wh, progress() as bar:
+        task = bar.add_task("checking files", total=recorded.file_count(found))
+        run = recorded.load_usage(wh, found, on_file=lambda _p: bar.advance(task))
         summarize(wh, run)
 
 
