@@ -4,9 +4,10 @@
 columns the engine uses), allocated (all (cluster, day) partitions of the day in one pass, then
 the day's cloud partition), reconciled, and appended as one batch to a
 scratch table (committed day by day, ``Warehouse.replace_streamed``), so memory holds one day at
-a time whatever the window (two while the next day is read ahead on a second connection,
-overlapping DuckDB's read with the engine). DuckDB's own memory limit is lowered for the run
-(``allocate_memory_limit``): the engine's frames live outside it. The window's days in
+a time whatever the window (three in flight: DuckDB reads the next day on a second
+connection and writes the previous one while the engine works, see ``finops.prefetch``).
+DuckDB's own memory limit is lowered for the run (``allocate_memory_limit``): the engine's
+frames live outside it. The window's days in
 ``allocation`` are then replaced inside one transaction: if any day does not add up to the
 bill, ``ReconciliationError`` lists the rows that disagree and nothing is written.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -29,6 +30,7 @@ from finops.allocation.inputs import BILL_KEYS, MONEY, AllocationInputs, conform
 from finops.allocation.ownership import parse_backstage
 from finops.allocation.reconcile import check, reconcile
 from finops.errors import ConfigError, InputError
+from finops.prefetch import ahead
 from finops.warehouse import IngestRun, Reader, Replace, Warehouse, new_run_id
 from models.config import FinOpsConfig
 from models.schemas import (
@@ -133,23 +135,15 @@ def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
                             backstage=backstage, **frames)
 
 
-def _read_ahead(wh: Warehouse, days: list[date], config: FinOpsConfig,
-                ) -> Iterator[tuple[date, AllocationInputs]]:
-    """Each day's inputs, the next day read on a second connection while this one is used."""
+def _inputs(reader: Reader, days: list[date], config: FinOpsConfig,
+            ) -> Iterator[tuple[date, AllocationInputs]]:
+    """Each day's inputs, read on the reader's own connection (so on its own thread)."""
     backstage = load_backstage(config.ownership.backstage_catalog)
-    namespaces = _read(wh, K8S_NAMESPACE, "true", {})
-    catalog = _read(wh, PRICE_CATALOG, "true", {})
-    with wh.reader() as reader, ThreadPoolExecutor(1, "finops-read-ahead") as pool:
-        def read(day: date) -> AllocationInputs:
-            return read_day(reader, day, backstage, namespaces, catalog,
+    namespaces = _read(reader, K8S_NAMESPACE, "true", {})
+    catalog = _read(reader, PRICE_CATALOG, "true", {})
+    for day in days:
+        yield day, read_day(reader, day, backstage, namespaces, catalog,
                             config.ownership.label_keys)
-
-        pending = pool.submit(read, days[0]) if days else None
-        for i, day in enumerate(days):
-            assert pending is not None
-            inputs = pending.result()
-            pending = pool.submit(read, days[i + 1]) if i + 1 < len(days) else None
-            yield day, inputs
 
 
 def _totals(rows: pl.DataFrame, summary: RunSummary) -> None:
@@ -185,8 +179,8 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
         if on_partition:
             on_partition(part)
 
-    def batches() -> Iterator[pl.DataFrame]:
-        for day, inputs in _read_ahead(wh, days, config):
+    def batches(reader: Reader) -> Iterator[pl.DataFrame]:
+        for day, inputs in ahead(_inputs(reader, days, config), "finops-read"):
             rows = finish(allocate_day(inputs, config, day, counted), summary.run_id)
             check(reconcile(inputs.bill, rows))
             _totals(rows, summary)
@@ -197,8 +191,11 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
 
     run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
                     datetime.combine(end, time()) + timedelta(days=1), files=[])
-    with wh.memory_limit(duckdb_memory):
-        wh.replace_streamed(run, Replace(ALLOCATION, batches(), "day BETWEEN $start AND $end",
+    # Three threads: DuckDB reads day n+2, the engine allocates day n+1, DuckDB writes n.
+    # ``closing`` stops the threads (on success or failure) before the reader is closed.
+    with (wh.memory_limit(duckdb_memory), wh.reader() as reader,
+          closing(ahead(batches(reader), "finops-allocate")) as rows):
+        wh.replace_streamed(run, Replace(ALLOCATION, rows, "day BETWEEN $start AND $end",
                                          {"start": start, "end": end}))
     _verify(wh, start, end)
     return summary
