@@ -101,6 +101,24 @@ _OWNERSHIP_LABELS = ("map_from_entries(list_filter(map_entries({0}), "
                      "lambda e: list_contains($label_keys, lower(e.key)))) AS {0}")
 
 
+def _compact_bill_sql() -> str:
+    """The day's bill as ``inputs.compact_bill`` makes it, computed by DuckDB while it reads:
+    one line per distinct engine-relevant attributes, money summed, only lines the bill split
+    per pod keeping their hour. An hourly bill is ~6x fewer lines to hand over and route
+    (the engine compacts again; on a compact bill that changes nothing)."""
+    keys = [k for k in BILL_KEYS if k != "charge_period_start"]
+    hour = ("CASE WHEN x_namespace IS NOT NULL OR x_pod IS NOT NULL "
+            "THEN date_trunc('hour', charge_period_start) END AS charge_period_start")
+    money = ", ".join(f"sum({m}) AS {m}" for m in MONEY)
+    # The view cuts multi-day lines into days; the period test lets DuckDB skip the rest of
+    # cost_line before it does (same rows as ``day = $day`` alone).
+    return (f"SELECT {', '.join(keys)}, {hour}, {money} FROM cost_line_daily WHERE day = $day "
+            "AND charge_period_start < $end AND charge_period_end > $start GROUP BY ALL")
+
+
+COMPACT_BILL_SQL = _compact_bill_sql()
+
+
 def _read(wh: Warehouse | Reader, table: Table, where: str, params: dict[str, Any],
           select: str = "*") -> pl.DataFrame:
     frame = wh.frame(f"SELECT {select} FROM {table.name} WHERE {where}", params)
@@ -125,12 +143,7 @@ def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
     start = datetime.combine(day, time())
     params = {"start": start, "end": start + timedelta(days=1)}
     frames = {name: _hourly(wh, name, params, label_keys) for name in HOURLY}
-    # The view cuts multi-day lines into days; the period test lets DuckDB skip the rest of
-    # cost_line before it does (same rows as ``day = $day`` alone).
-    columns = ", ".join((*BILL_KEYS, *MONEY))
-    bill = wh.frame(f"SELECT {columns} FROM cost_line_daily WHERE day = $day "
-                    "AND charge_period_start < $end AND charge_period_end > $start",
-                    {**params, "day": day})
+    bill = wh.frame(COMPACT_BILL_SQL, {**params, "day": day})
     return AllocationInputs(bill=conform_bill(bill), namespaces=namespaces, catalog=catalog,
                             backstage=backstage, **frames)
 

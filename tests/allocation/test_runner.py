@@ -11,6 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from finops.allocation.inputs import BILL_KEYS, MONEY, compact_bill, conform_bill
 from finops.allocation.ownership import parse_backstage
 from finops.allocation.runner import read_day
 from finops.cli import main
@@ -115,3 +116,30 @@ def test_read_day_keeps_only_the_ownership_label_keys(tmp_path: Path) -> None:
     assert inputs.pods.height == 2
     assert inputs.pods["labels"].to_list()[0] == [{"key": "Team", "value": "payments"}]
     assert inputs.pods["workload_labels"].to_list()[0] == [{"key": "TEAM", "value": "web"}]
+
+
+def test_the_bill_is_read_compacted_exactly_as_the_engine_compacts_it(tmp_path: Path) -> None:
+    db = tmp_path / "wh.duckdb"
+    _seed(db)
+    hourly = [bill_row("i-0aaa00000000000a", 1.25, day=date(2024, 5, 1),
+                       charge_period_start=datetime(2024, 5, 1, h),
+                       charge_period_end=datetime(2024, 5, 1, h, 59)) for h in range(24)]
+    split = [bill_row("i-0aaa00000000000a", 0.5, day=date(2024, 5, 1), x_namespace="payments",
+                      x_pod="pay-1", charge_period_start=datetime(2024, 5, 1, h),
+                      charge_period_end=datetime(2024, 5, 1, h, 59)) for h in (3, 3, 4)]
+    with Warehouse(db) as wh:
+        wh.load(IngestRun("more", "test", None, None, []),
+                [Replace(COST_LINE, pl.DataFrame(hourly + split).drop("day"), "false", {})])
+        raw = conform_bill(wh.frame("SELECT * FROM cost_line_daily WHERE day = '2024-05-01'"))
+        read = read_day(wh, date(2024, 5, 1), parse_backstage([]), pl.DataFrame(),
+                        pl.DataFrame(), ["team"]).bill
+    expected = compact_bill(raw)
+    assert read.height == expected.height < raw.height
+    order = [c for c in BILL_KEYS if c != "tags"]
+    got = compact_bill(read).sort(order, nulls_last=True)
+    want = expected.sort(order, nulls_last=True)
+    assert got.drop(MONEY).equals(want.drop(MONEY))
+    for m in MONEY:
+        assert (got[m] - want[m]).abs().max() < 1e-9
+    total = [round(float(f["effective_cost"].sum()), 2) for f in (read, raw)]
+    assert total[0] == total[1]
