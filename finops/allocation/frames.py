@@ -37,12 +37,18 @@ def concat_rows(parts: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames) if frames else empty_rows()
 
 
+# Money below this is float noise of splitting (an idle remainder of 1e-17 in one run and 0 in
+# another, by summation order); rows that carry no more than that are dropped, so the same
+# inputs give the same rows however they are partitioned.
+NOISE = 1e-9
+
+
 def collapse(rows: pl.DataFrame) -> pl.DataFrame:
     """Sum money over identical keys (the output grain), dropping rows that are all zero."""
     if not rows.height:
         return empty_rows()
     summed = rows.group_by(KEYS).agg([pl.col(m).sum() for m in MONEY])
-    nonzero = pl.any_horizontal([pl.col(m) != 0 for m in MONEY])
+    nonzero = pl.any_horizontal([pl.col(m).abs() >= NOISE for m in MONEY])
     return as_rows(summed.filter(nonzero))
 
 
