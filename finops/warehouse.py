@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -241,8 +242,8 @@ class Warehouse:
                       keys: tuple[str, ...], *, memory_limit: str | None = "1GB") -> IngestRun:
         """``load_staged`` for more rows than fit in memory (a 4.6M-line GCP export).
 
-        Every partition (distinct ``keys``) the rows touch is replaced, through a scratch
-        table (``_via_stage``). DuckDB runs at ``memory_limit`` meanwhile (the batches are
+        Every partition (distinct ``keys``) the rows touch is replaced, through a spool of
+        Parquet files (``_via_stage``). DuckDB runs at ``memory_limit`` meanwhile (the batches are
         built in Polars; at the writer's 4GB, the final copy alone cached ~1.8 GB for 4.6M
         rows).
         """
@@ -254,7 +255,7 @@ class Warehouse:
 
     def replace_streamed(self, run: IngestRun, item: Replace) -> IngestRun:
         """``load`` of one ``Replace`` whose rows are many batches (a month of allocation):
-        the same all-or-nothing result, through a scratch table (``_via_stage``)."""
+        the same all-or-nothing result, through a spool (``_via_stage``)."""
         batches = [item.rows] if isinstance(item.rows, pl.DataFrame) else item.rows
         if isinstance(batches, str):
             return self.load(run, [item])  # DuckDB streams a SELECT by itself
@@ -263,28 +264,33 @@ class Warehouse:
 
     def _via_stage(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
                    delete: str, params: dict[str, Any]) -> IngestRun:
-        """Append each batch to a scratch table, committed on its own (one transaction
-        appending millions of rows batch by batch keeps them all in memory, ~1 KB a row with
-        tags; one ``INSERT … SELECT`` of them is written to disk as it goes), then in ONE
-        transaction run ``delete`` (``{stage}`` names the scratch table) and copy the
-        scratch rows in. ``table`` is untouched until that transaction; a failure anywhere
-        (a bad row in the last batch) leaves the previous data, records a ``failed`` run and
-        drops the scratch table."""
+        """Spool each batch to a Parquet file beside the warehouse (memory: one batch), then
+        in ONE transaction run ``delete`` (``{stage}`` names the spooled rows) and insert
+        the spooled rows with one ``INSERT … SELECT``, which DuckDB streams to disk (one
+        transaction appending millions of rows batch by batch keeps them all in memory, ~1 KB
+        a row with tags; a scratch table instead writes every row twice). ``table`` is
+        untouched until that transaction; a failure anywhere (a bad row in the last batch)
+        leaves the previous data, records a ``failed`` run and removes the spool."""
         started = time.monotonic()
-        stage = f"_stream_{table.name}"
+        spool = Path(tempfile.mkdtemp(prefix=".finops-spool-", dir=self.path.parent))
+        quoted = str(spool / "*.parquet").replace("'", "''")
+        stage = f"read_parquet('{quoted}')"
         try:
-            self.con.execute(f"DROP TABLE IF EXISTS {stage}")  # left by a killed load
-            self.con.execute(f"CREATE TABLE {stage} AS SELECT * FROM {table.name} LIMIT 0")
-            run.rows = sum(self._insert(table, batch, target=stage) for batch in batches)
+            table.empty().write_parquet(spool / "000000.parquet")  # the glob always matches
+            run.rows = 0
+            for number, batch in enumerate(batches, start=1):
+                rows = conform(batch, table)
+                rows.write_parquet(spool / f"{number:06d}.parquet", compression="lz4")
+                run.rows += rows.height
             with self._bulk(), self.transaction():
                 self.con.execute(delete.format(stage=stage), params)
-                self.con.execute(f"INSERT INTO {table.name} SELECT * FROM {stage}")
+                self.con.execute(f"INSERT INTO {table.name} {_select_list(table, stage)}")
                 run.status, run.duration_s = "ok", time.monotonic() - started
                 self._record(run)
         except Exception as exc:
             self._fail(run, exc, started)
         finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {stage}")
+            shutil.rmtree(spool, ignore_errors=True)
         return run
 
     def load_partitions(self, run: IngestRun, table: Table, select_sql: str, keys_sql: str,

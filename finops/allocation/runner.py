@@ -1,15 +1,15 @@
 """The only module of the engine that does I/O: read a window, allocate, write, reconcile.
 
 ``run_allocation`` streams day by day: each day's inputs are read from the warehouse (only the
-columns the engine uses), allocated (all (cluster, day) partitions of the day in one pass, then
-the day's cloud partition), reconciled, and appended as one batch to a
-scratch table (committed day by day, ``Warehouse.replace_streamed``), so memory holds one day at
-a time whatever the window (three in flight: DuckDB reads the next day on a second
-connection and writes the previous one while the engine works, see ``finops.prefetch``).
+columns the engine uses, the bill already compacted by DuckDB), allocated (all (cluster, day)
+partitions of the day in one pass, then the day's cloud partition), reconciled, and spooled as
+one Parquet batch beside the warehouse (``Warehouse.replace_streamed``), so memory holds a day
+at a time whatever the window: three are in flight, as DuckDB reads the next day on a second
+connection and the previous one is spooled while the engine works (``finops.prefetch``).
 DuckDB's own memory limit is lowered for the run (``allocate_memory_limit``): the engine's
-frames live outside it. The window's days in
-``allocation`` are then replaced inside one transaction: if any day does not add up to the
-bill, ``ReconciliationError`` lists the rows that disagree and nothing is written.
+frames live outside it. The window's days in ``allocation`` are then replaced inside one
+transaction: if any day does not add up to the bill, ``ReconciliationError`` lists the rows
+that disagree and nothing is written.
 """
 
 from __future__ import annotations
