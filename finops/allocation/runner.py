@@ -93,14 +93,6 @@ def load_backstage(path: Path | None) -> pl.DataFrame:
     return parse_backstage(entities)
 
 
-# Pod label maps are cut down to the ownership label keys while DuckDB reads them: real pods
-# carry a dozen labels (app, version, chart, ...) and the engine only ever reads those keys
-# (compared case-insensitively, as ``frames.map_value`` does).
-POD_LABEL_MAPS = ("labels", "workload_labels")
-_OWNERSHIP_LABELS = ("map_from_entries(list_filter(map_entries({0}), "
-                     "lambda e: list_contains($label_keys, lower(e.key)))) AS {0}")
-
-
 def _compact_bill_sql() -> str:
     """The day's bill as ``inputs.compact_bill`` makes it, computed by DuckDB while it reads:
     one line per distinct engine-relevant attributes, money summed, only lines the bill split
@@ -125,24 +117,18 @@ def _read(wh: Warehouse | Reader, table: Table, where: str, params: dict[str, An
     return conform(frame, table)
 
 
-def _hourly(wh: Warehouse | Reader, name: str, params: dict[str, Any],
-            label_keys: list[str]) -> pl.DataFrame:
+def _hourly(wh: Warehouse | Reader, name: str, params: dict[str, Any]) -> pl.DataFrame:
     """One hourly table's rows of the window, only the columns the engine uses."""
-    columns = COLUMNS[name]
-    if name == "pods":
-        params = {**params, "label_keys": [k.lower() for k in label_keys]}
-        columns = tuple(_OWNERSHIP_LABELS.format(c) if c in POD_LABEL_MAPS else c
-                        for c in columns)
-    return _read(wh, HOURLY[name], "hour >= $start AND hour < $end", params, ", ".join(columns))
+    return _read(wh, HOURLY[name], "hour >= $start AND hour < $end", params,
+                 ", ".join(COLUMNS[name]))
 
 
 def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
-             namespaces: pl.DataFrame, catalog: pl.DataFrame,
-             label_keys: list[str]) -> AllocationInputs:
+             namespaces: pl.DataFrame, catalog: pl.DataFrame) -> AllocationInputs:
     """One day's inputs, reading only the columns the engine uses (the rest stay null)."""
     start = datetime.combine(day, time())
     params = {"start": start, "end": start + timedelta(days=1)}
-    frames = {name: _hourly(wh, name, params, label_keys) for name in HOURLY}
+    frames = {name: _hourly(wh, name, params) for name in HOURLY}
     bill = wh.frame(COMPACT_BILL_SQL, {**params, "day": day})
     return AllocationInputs(bill=conform_bill(bill), namespaces=namespaces, catalog=catalog,
                             backstage=backstage, **frames)
@@ -155,8 +141,7 @@ def _inputs(reader: Reader, days: list[date], config: FinOpsConfig,
     namespaces = _read(reader, K8S_NAMESPACE, "true", {})
     catalog = _read(reader, PRICE_CATALOG, "true", {})
     for day in days:
-        yield day, read_day(reader, day, backstage, namespaces, catalog,
-                            config.ownership.label_keys)
+        yield day, read_day(reader, day, backstage, namespaces, catalog)
 
 
 def _totals(rows: pl.DataFrame, summary: RunSummary) -> None:

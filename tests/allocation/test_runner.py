@@ -102,22 +102,6 @@ def test_explain_json(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
 
 
 
-def test_read_day_keeps_only_the_ownership_label_keys(tmp_path: Path) -> None:
-    """Pod label maps come back cut to the configured keys, matched case-insensitively."""
-    pods = pod_rows("pay-1", "a", "payments", n_hours=2,
-                    pod_labels=labels(**{"Team": "payments", "app": "api", "owner": "x"}))
-    pods = [{**p, "workload_labels": labels(**{"TEAM": "web", "chart": "api-1.2"})} for p in pods]
-    db = tmp_path / "wh.duckdb"
-    with Warehouse(db) as wh:
-        wh.load(IngestRun("seed", "test", None, None, []),
-                [Replace(K8S_POD_HOUR, pl.DataFrame(pods))])
-        inputs = read_day(wh, date(2024, 5, 1), parse_backstage([]), pl.DataFrame(),
-                          pl.DataFrame(), ["team"])
-    assert inputs.pods.height == 2
-    assert inputs.pods["labels"].to_list()[0] == [{"key": "Team", "value": "payments"}]
-    assert inputs.pods["workload_labels"].to_list()[0] == [{"key": "TEAM", "value": "web"}]
-
-
 def test_the_bill_is_read_compacted_exactly_as_the_engine_compacts_it(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
     _seed(db)
@@ -132,7 +116,7 @@ def test_the_bill_is_read_compacted_exactly_as_the_engine_compacts_it(tmp_path: 
                 [Replace(COST_LINE, pl.DataFrame(hourly + split).drop("day"), "false", {})])
         raw = conform_bill(wh.frame("SELECT * FROM cost_line_daily WHERE day = '2024-05-01'"))
         read = read_day(wh, date(2024, 5, 1), parse_backstage([]), pl.DataFrame(),
-                        pl.DataFrame(), ["team"]).bill
+                        pl.DataFrame()).bill
     expected = compact_bill(raw)
     assert read.height == expected.height < raw.height
     order = [c for c in BILL_KEYS if c != "tags"]
