@@ -189,7 +189,7 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
 
     run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
                     datetime.combine(end, time()) + timedelta(days=1), files=[])
-    # Three threads: DuckDB reads day n+2, the engine allocates day n+1, DuckDB writes n.
+    # Three threads: DuckDB reads day n+2, the engine allocates day n+1, day n is spooled.
     # ``closing`` stops the threads (on success or failure) before the reader is closed.
     with (wh.memory_limit(duckdb_memory), wh.reader() as reader,
           closing(ahead(batches(reader), "finops-allocate")) as rows):
