@@ -38,6 +38,13 @@ BILL_KEYS = ("day", "billing_account_id", "sub_account_id", "provider", "service
              "x_split_parent_resource_id", "tags", "charge_period_start")
 
 
+# The warehouse table behind each input frame; the hourly ones are read a day at a time.
+HOURLY: dict[str, Table] = {"nodes": K8S_NODE_HOUR, "pods": K8S_POD_HOUR,
+                            "quotas": K8S_QUOTA_HOUR, "volumes": K8S_VOLUME_HOUR,
+                            "lbs": K8S_LB_HOUR}
+TABLES: dict[str, Table] = {**HOURLY, "namespaces": K8S_NAMESPACE, "catalog": PRICE_CATALOG}
+
+
 def _empty(table: Table) -> pl.DataFrame:
     return table.empty()
 
@@ -83,11 +90,8 @@ class AllocationInputs:
     @classmethod
     def build(cls, **frames: pl.DataFrame) -> AllocationInputs:
         """Conform each given frame to its schema (missing columns become nulls)."""
-        tables = {"nodes": K8S_NODE_HOUR, "pods": K8S_POD_HOUR, "namespaces": K8S_NAMESPACE,
-                  "quotas": K8S_QUOTA_HOUR, "volumes": K8S_VOLUME_HOUR, "lbs": K8S_LB_HOUR,
-                  "catalog": PRICE_CATALOG}
-        conformed = {name: conform(frame, tables[name]) for name, frame in frames.items()
-                     if name in tables}
+        conformed = {name: conform(frame, TABLES[name]) for name, frame in frames.items()
+                     if name in TABLES}
         if "bill" in frames:
             conformed["bill"] = conform_bill(frames["bill"])
         if "backstage" in frames:

@@ -26,7 +26,7 @@ import polars as pl
 import yaml
 
 from finops.allocation.engine import Partition, allocate_day, finish
-from finops.allocation.inputs import BILL_KEYS, MONEY, AllocationInputs, conform_bill
+from finops.allocation.inputs import BILL_KEYS, HOURLY, MONEY, AllocationInputs, conform_bill
 from finops.allocation.ownership import parse_backstage
 from finops.allocation.reconcile import check, reconcile
 from finops.errors import ConfigError, InputError
@@ -35,12 +35,7 @@ from finops.warehouse import IngestRun, Reader, Replace, Warehouse, new_run_id
 from models.config import FinOpsConfig
 from models.schemas import (
     ALLOCATION,
-    K8S_LB_HOUR,
     K8S_NAMESPACE,
-    K8S_NODE_HOUR,
-    K8S_POD_HOUR,
-    K8S_QUOTA_HOUR,
-    K8S_VOLUME_HOUR,
     PRICE_CATALOG,
     Table,
     conform,
@@ -59,8 +54,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "lbs": ("cluster", "namespace", "service", "hour", "resource_id", "ingress", "labels",
             "running_seconds"),
 }
-HOURLY = {"nodes": K8S_NODE_HOUR, "pods": K8S_POD_HOUR, "quotas": K8S_QUOTA_HOUR,
-          "volumes": K8S_VOLUME_HOUR, "lbs": K8S_LB_HOUR}
 
 
 @dataclass

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from enum import StrEnum
 
 import typer
 
 from finops.allocation.explain import explain_team, render_text
 from finops.allocation.runner import run_allocation
-from finops.cli.common import app, note, open_warehouse, out, progress, state
+from finops.cli.common import app, day_option, note, open_warehouse, out, progress, state
 from finops.errors import NotFound
 from finops.warehouse import open_snapshot
 
@@ -20,21 +19,13 @@ class ExplainFormat(StrEnum):
     json = "json"
 
 
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)",
-                                 param_hint=option) from None
-
-
 @app.command("allocate")
 def allocate_command(
     start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD)."),
     end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
 ) -> None:
     """Attribute every dollar of the window to a team or to unowned spend; reconcile it."""
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = day_option(start, "--start"), day_option(end, "--end")
     config = state.finops_config()
     with open_warehouse() as wh, progress() as bar:
         task = bar.add_task("allocating", total=(last - first).days + 1)
@@ -65,7 +56,7 @@ def explain_command(
     fmt: ExplainFormat = typer.Option(ExplainFormat.table, "--format", help="table or json."),
 ) -> None:
     """Show how a team's cost was built: compute, shared charges, idle, cloud, rules."""
-    first, last = _day(start, "--start"), _day(end, "--end")
+    first, last = day_option(start, "--start"), day_option(end, "--end")
     con = open_snapshot(state.settings.snapshot_path)
     try:
         frame = con.sql("SELECT * FROM allocation WHERE day BETWEEN $s AND $e AND team = $t",

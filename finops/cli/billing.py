@@ -17,7 +17,14 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from finops.cli.common import export_app, ingest_app, note, open_warehouse, progress
+from finops.cli.common import (
+    export_app,
+    ingest_app,
+    note,
+    open_warehouse,
+    parse_day,
+    progress,
+)
 from finops.errors import FinOpsError, InputError
 from finops.warehouse import IngestRun, Warehouse
 from ingestion import billing_common as bc
@@ -160,13 +167,6 @@ def ingest_focus(
             else:
                 paths.append(Path(source))
         ingest_files(SOURCE, paths, lambda p: read_focus(p, defaults))
-
-
-def parse_day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 # -- azure ----------------------------------------------------------------------------

@@ -7,26 +7,24 @@ pending messages (new ones and earlier failures) are posted to Slack.
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.console import Console
 
 from finops import alerts
 from finops.budgets import BudgetStatus, money
-from finops.cli.common import budgets_app, console, note, open_warehouse, out, progress, state
+from finops.cli.common import (
+    budgets_app,
+    console,
+    note,
+    open_warehouse,
+    out,
+    parse_day,
+    progress,
+    state,
+)
 from finops.cli.output import render
-from finops.errors import AlertDeliveryError, InputError
+from finops.errors import AlertDeliveryError
 from finops.warehouse import Warehouse
-
-
-def _parse_day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--as-of: {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @budgets_app.command("check")
@@ -37,7 +35,8 @@ def check(
     fmt: str = typer.Option("table", "--format", help="Summary format: table, csv or json."),
 ) -> None:
     """Evaluate every budget, queue crossed thresholds, anomalies and the unowned digest."""
-    settings, config, day = state.settings, state.finops_config(), _parse_day(as_of)
+    settings, config = state.settings, state.finops_config()
+    day = parse_day(as_of, "--as-of") if as_of is not None else None
     client = alerts.slack_client(settings) if send else None  # fail before any work
     with open_warehouse() as wh:
         statuses, queued = alerts.collect(wh.con, config, settings, day)

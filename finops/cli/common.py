@@ -10,12 +10,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from finops.errors import InputError
 from finops.settings import Settings, get_settings
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, load_config
@@ -104,3 +106,20 @@ def progress() -> Progress:
 
 def note(message: str) -> None:
     console.print(message, highlight=False)
+
+
+def parse_day(text: str, option: str) -> date:
+    """A YYYY-MM-DD value read from a file or option; a bad one is an ``Error: …``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def day_option(text: str, option: str | None = None) -> date:
+    """A YYYY-MM-DD command-line option; a bad one is a usage error naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)",
+                                 param_hint=option) from None

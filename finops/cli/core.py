@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 
 import typer
 
-from finops.cli.common import app, note, report_app, state
+from finops.cli.common import app, day_option, note, report_app, state
 from finops.cli.output import render
 from finops.sandbox import Sandbox
 
@@ -54,14 +53,9 @@ def report_unowned(
     fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
 ) -> None:
     """Spend no team owns, by reason and place, largest first."""
-    result = sandbox().run(UNOWNED_SQL, {"start": parse_day(start), "end": parse_day(end)})
+    result = sandbox().run(UNOWNED_SQL, {"start": day_option(start), "end": day_option(end)})
     render(result.columns, result.rows, fmt.value)
     total = sum(float(r[-1] or 0) for r in result.rows)
     note(f"{len(result.rows)} unowned items, ${total:,.2f} in {start}..{end}")
 
 
-def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
