@@ -210,26 +210,38 @@ class Warehouse:
             self._fail(run, exc, started)
         return run
 
-    def load_staged(self, run: IngestRun, table: Table, rows: Rows,
-                    keys: tuple[str, ...]) -> IngestRun:
-        """Stage ``rows``, then replace every partition (distinct ``keys``) they touch.
+    def load_staged(self, run: IngestRun, table: Table, rows: Rows, keys: tuple[str, ...], *,
+                    memory_limit: str | None = None) -> IngestRun:
+        """Replace every partition (distinct ``keys``) the rows touch, all or nothing.
 
         For sources whose partitions are only known after reading, e.g. a CUR delivery
         restating (billing account, billing period): the newest delivery replaces the
-        previous one atomically, and a failure anywhere leaves the old rows in place.
+        previous one atomically, and a failure anywhere leaves the old rows in place. The
+        rows may be more than fit in memory (a 4.6M-line GCP export in batches): they go
+        through a spool (``_via_stage``), with DuckDB at ``memory_limit`` meanwhile (the
+        batches are built in Polars; at the writer's 4GB, the final copy alone cached
+        ~1.8 GB for 4.6M rows). A SQL SELECT is staged by DuckDB itself in a temporary table,
+        inside the same transaction (it streams a SELECT to disk as it goes).
         """
-        started = time.monotonic()
         key_list = ", ".join(keys)
+        delete = (f"DELETE FROM {table.name} WHERE ({key_list}) IN "
+                  f"(SELECT DISTINCT {key_list} FROM {{stage}})")
+        with self.memory_limit(memory_limit):
+            if isinstance(rows, str):
+                return self._staged_select(run, table, rows, delete)
+            batches = [rows] if isinstance(rows, pl.DataFrame) else rows
+            return self._via_stage(run, table, batches, delete, {})
+
+    def _staged_select(self, run: IngestRun, table: Table, select: str,
+                       delete: str) -> IngestRun:
+        started = time.monotonic()
         try:
             with self.transaction():
                 self.con.execute(
                     f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM {table.name} LIMIT 0"
                 )
-                run.rows = self._insert(table, rows, target="_stage")
-                self.con.execute(
-                    f"DELETE FROM {table.name} WHERE ({key_list}) IN "
-                    f"(SELECT DISTINCT {key_list} FROM _stage)"
-                )
+                run.rows = self._insert(table, select, target="_stage")
+                self.con.execute(delete.format(stage="_stage"))
                 self.con.execute(f"INSERT INTO {table.name} SELECT * FROM _stage")
                 self.con.execute("DROP TABLE _stage")
                 run.status, run.duration_s = "ok", time.monotonic() - started
@@ -237,21 +249,6 @@ class Warehouse:
         except Exception as exc:
             self._fail(run, exc, started)
         return run
-
-    def load_streamed(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
-                      keys: tuple[str, ...], *, memory_limit: str | None = "1GB") -> IngestRun:
-        """``load_staged`` for more rows than fit in memory (a 4.6M-line GCP export).
-
-        Every partition (distinct ``keys``) the rows touch is replaced, through a spool of
-        Parquet files (``_via_stage``). DuckDB runs at ``memory_limit`` meanwhile (the batches are
-        built in Polars; at the writer's 4GB, the final copy alone cached ~1.8 GB for 4.6M
-        rows).
-        """
-        key_list = ", ".join(keys)
-        delete = (f"DELETE FROM {table.name} WHERE ({key_list}) IN "
-                  f"(SELECT DISTINCT {key_list} FROM {{stage}})")
-        with self.memory_limit(memory_limit):
-            return self._via_stage(run, table, batches, delete, {})
 
     def replace_streamed(self, run: IngestRun, item: Replace) -> IngestRun:
         """``load`` of one ``Replace`` whose rows are many batches (a month of allocation):
@@ -369,7 +366,7 @@ class Warehouse:
 
     # -- reads ------------------------------------------------------------------------
     def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
-        return self.con.sql(sql, params=params).pl()
+        return Reader(self.con).frame(sql, params)
 
     @contextmanager
     def reader(self) -> Iterator[Reader]:

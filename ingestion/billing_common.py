@@ -528,7 +528,7 @@ def load_cost_lines(
         stream = (_stamp(f, source, run_id) for f in checks(frames_or_sql))
         if window is not None:
             run.window_start, run.window_end = window
-        return warehouse.load_streamed(run, COST_LINE, stream, PARTITION_KEYS)
+        return warehouse.load_staged(run, COST_LINE, stream, PARTITION_KEYS, memory_limit="1GB")
     run.window_start, run.window_end = window or (None, None)
     return warehouse.load_staged(run, COST_LINE, rows, PARTITION_KEYS)
 
