@@ -20,17 +20,11 @@ from finops.allocation import pods as pod_step
 from finops.allocation import storage
 from finops.allocation.frames import concat_rows
 from finops.allocation.inputs import MONEY, AllocationInputs
-from finops.allocation.ownership import INPUTS, namespace_values, pod_values, resolve
+from finops.allocation.ownership import INPUTS, namespace_values, resolve
+from finops.allocation.pod_keys import PodFrame, key_pods
 from finops.allocation.route import Routed
 from finops.allocation.shared import RECIPIENT, share_within_cluster, spread
 from models.config import FinOpsConfig
-
-# The pod columns any later step reads: label maps are reduced to their team values first,
-# so the 1-per-pod-hour frame that is joined and grouped stays narrow.
-POD_COLUMNS = ["cluster", "namespace", "pod", "hour", "node", "workload_kind", "workload_name",
-               "running_seconds", "cpu_request", "cpu_usage", "memory_request", "memory_usage",
-               "gpu_request", "network_bytes", "pod_value", "workload_value",
-               "ns_label_value", "ns_annotation_value"]
 
 
 def _split_nodes(routed: Routed) -> pl.DataFrame:
@@ -39,7 +33,7 @@ def _split_nodes(routed: Routed) -> pl.DataFrame:
     ).unique()
 
 
-def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: pl.DataFrame,
+def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame,
                   config: FinOpsConfig, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(pod rows with ownership inputs, idle rows)."""
     hours = node_step.node_hours(inputs.nodes, config)
@@ -48,11 +42,11 @@ def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: pl.DataFrame,
     pools = pl.concat([billed, estimated], how="diagonal_relaxed") if estimated.height else billed
     fractions = pod_step.pod_fractions(pods, hours, inputs.quotas, config)
     split = _split_nodes(routed)
-    idle = pod_step.idle_hours(fractions, hours).join(split.lazy(), on=["cluster", "node"],
+    idle = pod_step.idle_hours(fractions).join(split.lazy(), on=["cluster", "node"],
                                                       how="anti")
-    pieces = pod_step.pod_pieces(fractions)
+    pieces = pod_step.pod_pieces(fractions, pods)
     if config.allocation.basis == "quota" and inputs.quotas.height:
-        present = fractions.lazy().select(pod_step.NS_HOUR).unique()
+        present = pod_step.present_namespaces(fractions, pods)
         idle, ns_pieces = pod_step.quota_claims(idle, present, inputs.quotas)
         pieces = pl.concat([pieces, _namespace_pieces(ns_pieces, inputs.namespaces, config)],
                            how="diagonal_relaxed")
@@ -81,7 +75,7 @@ def _priced(pieces: pl.DataFrame, pools: pl.DataFrame) -> pl.DataFrame:
         "_f").collect()
 
 
-def _split_rows(routed: Routed, pods: pl.DataFrame) -> pl.DataFrame:
+def _split_rows(routed: Routed, pods: PodFrame) -> pl.DataFrame:
     """Bill lines already split per pod: used as given (price_source split-bill)."""
     lines = routed.split
     if not lines.height:
@@ -90,21 +84,14 @@ def _split_rows(routed: Routed, pods: pl.DataFrame) -> pl.DataFrame:
                          separator=" ", ignore_nulls=True).str.to_lowercase()
     kind = (pl.when(text.str.contains("gpu")).then(pl.lit("gpu"))
             .when(text.str.contains("mem|ram|gib|gb")).then(pl.lit("ram")).otherwise(pl.lit("cpu")))
-    attrs = pods.select("cluster", "namespace", "pod", "workload_kind", "workload_name",
-                        "pod_value", "workload_value").unique(["cluster", "namespace", "pod"])
+    attrs = pods.attrs.select("cluster", "namespace", "pod", "workload_kind", "workload_name",
+                              "pod_value", "workload_value").unique(["cluster", "namespace", "pod"])
     rows = lines.with_columns(
         pl.col("x_namespace").alias("namespace"), pl.col("x_pod").alias("pod"),
         kind.alias("cost_kind"), pl.lit("split-bill").alias("price_source"),
         pl.col("charge_period_start").dt.truncate("1h").alias("hour"),
     ).join(attrs, on=["cluster", "namespace", "pod"], how="left")
     return rows.drop("pod")
-
-
-def slim_pods(inputs: AllocationInputs, config: FinOpsConfig) -> pl.DataFrame:
-    """Pods with their team values (pod, workload, namespace as of the hour), label maps
-    dropped."""
-    pods = pod_values(inputs.pods, config).drop("labels", "workload_labels")
-    return namespace_values(pods, inputs.namespaces, config).select(POD_COLUMNS)
 
 
 def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
@@ -115,7 +102,7 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
     def placed(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(pl.lit(day).alias("day")) if frame.height else frame
 
-    pods = slim_pods(inputs, config)
+    pods = key_pods(inputs.pods, inputs.namespaces, config)
     pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, config, day))
     ns = inputs.namespaces
     volume = storage.with_namespace_values(
@@ -141,13 +128,15 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
     return share_within_cluster(rows, extra, config).with_columns(pl.lit(day).alias("day"))
 
 
-def _usage(pods: pl.DataFrame) -> pl.DataFrame:
-    """Workload groups with request-hours and traffic (weights for idle and network)."""
-    amounts = pods.lazy().with_columns(pod_step._amounts("request"))
-    return amounts.group_by(INPUTS[:2] + ["workload_kind", "workload_name", *INPUTS[3:]]).agg(
-        *[pl.col(f"_q_{r}").sum() for r in ("cpu", "ram", "gpu")],
-        pl.col("network_bytes").fill_null(0).clip(0).sum().alias("_net"),
-    ).collect()
+def _usage(pods: PodFrame) -> pl.DataFrame:
+    """Workload groups with request-hours and traffic (weights for idle and network): summed
+    per pod key over the pod-hours, then per group over the keys."""
+    sums = [pl.col(c).sum() for c in ("_q_cpu", "_q_ram", "_q_gpu", "_net")]
+    per_key = pods.facts.lazy().with_columns(
+        *pod_step._amounts("request"), pl.col("network_bytes").fill_null(0).clip(0).alias("_net")
+    ).group_by("_pk").agg(sums)
+    group = INPUTS[:2] + ["workload_kind", "workload_name", *INPUTS[3:]]
+    return per_key.join(pods.attrs_of(*group), on="_pk").group_by(group).agg(sums).collect()
 
 
 def _network(routed: Routed, usage: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -52,8 +52,8 @@ class Partition:
 
 
 def _route(day_inputs: AllocationInputs, config: FinOpsConfig) -> Routed:
-    return route_day(compact_bill(day_inputs.bill), day_inputs.nodes, day_inputs.volumes,
-                     day_inputs.lbs, config)
+    bill = day_inputs.bill if day_inputs.bill_is_compact else compact_bill(day_inputs.bill)
+    return route_day(bill, day_inputs.nodes, day_inputs.volumes, day_inputs.lbs, config)
 
 
 def _clusters(day_inputs: AllocationInputs, routed: Routed) -> list[str]:

@@ -86,6 +86,9 @@ class AllocationInputs:
     catalog: pl.DataFrame = field(default_factory=lambda: _empty(PRICE_CATALOG))
     # Backstage owners: kind = namespace | kubernetes-id, match = the name, owner = team.
     backstage: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BACKSTAGE_SCHEMA))
+    # True when ``bill`` is already what ``compact_bill`` makes of it (the runner has DuckDB
+    # compact it while reading), so the engine does not group it again.
+    bill_is_compact: bool = False
 
     @classmethod
     def build(cls, **frames: pl.DataFrame) -> AllocationInputs:

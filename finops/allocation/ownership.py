@@ -63,9 +63,20 @@ def _probe(frame: pl.DataFrame, versions: pl.DataFrame) -> pl.DataFrame:
     return frame.select("cluster", "namespace", "hour").unique().drop_nulls()
 
 
+NS_VALUES = ["ns_label_value", "ns_annotation_value"]
+
+
 def namespace_values(frame: pl.DataFrame, namespaces: pl.DataFrame,
                      config: FinOpsConfig) -> pl.DataFrame:
     """Add the namespace's team label/annotation values as they were at ``hour``."""
+    found = namespace_values_by_hour(frame, namespaces, config)
+    return frame.join(found, on=["cluster", "namespace", "hour"], how="left", nulls_equal=True)
+
+
+def namespace_values_by_hour(frame: pl.DataFrame, namespaces: pl.DataFrame,
+                             config: FinOpsConfig) -> pl.DataFrame:
+    """(cluster, namespace, hour, NS_VALUES) covering every key of ``frame`` that has a
+    namespace version (keys without one get nothing: their values are null)."""
     ns = _namespace_versions(namespaces, tuple(config.ownership.label_keys))
     probe = _probe(frame, ns)
     # The version in effect at mid-hour; a namespace created later that hour takes its first.
@@ -76,11 +87,10 @@ def namespace_values(frame: pl.DataFrame, namespaces: pl.DataFrame,
     fwd = probe.sort("_at").join_asof(ns, left_on="_at", right_on="valid_from",
                                       by=["cluster", "namespace"], strategy="forward",
                                       check_sortedness=False)
-    found = back.with_columns(
+    return back.with_columns(
         pl.when(pl.col("valid_from").is_null()).then(fwd.get_column(c)).otherwise(pl.col(c))
-        .alias(c) for c in ("ns_label_value", "ns_annotation_value")
+        .alias(c) for c in NS_VALUES
     ).drop("_at", "valid_from")
-    return frame.join(found, on=["cluster", "namespace", "hour"], how="left", nulls_equal=True)
 
 
 def pod_values(pods: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:

@@ -33,9 +33,12 @@ union of per-cluster calls.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from finops.allocation.nodes import GIB, RESOURCES
+from finops.allocation.pod_keys import PodFrame
 from models.config import FinOpsConfig
 
 POD_GROUP = ["cluster", "node", "namespace", "workload_kind", "workload_name", "pod_value",
@@ -94,68 +97,109 @@ def _quota_scaled(joined: pl.LazyFrame, quotas: pl.DataFrame) -> pl.LazyFrame:
     return with_q.with_columns(exprs).drop([f"_Q_{r}" for r in RESOURCES])
 
 
-AMOUNT_INPUTS = ["running_seconds", "cpu_request", "cpu_usage", "memory_request", "memory_usage",
-                 "gpu_request"]
+@dataclass(frozen=True)
+class Fractions:
+    """``pods``: per pod-hour on a known node-hour, ``_pk``, ``hour``, ``_f_r`` (fraction of
+    the node-day pool) and ``_q_r`` (request-hours). ``hours``: the node-hours with what
+    their pods took, ``_uf_r`` (fractions) and ``_uc_r`` (resource-hours charged)."""
+
+    pods: pl.DataFrame
+    hours: pl.DataFrame
 
 
-def pod_fractions(pods: pl.DataFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
-                  config: FinOpsConfig) -> pl.DataFrame:
-    """Pod-hour rows with ``_nh`` (node-hour id), ``_f_r`` (fraction of the node-day pool),
-    ``_c_r`` (resource-hours charged after capping) and ``_q_r`` (request-hours)."""
+def _hour_key(origin: int, span: int) -> pl.Expr:
+    offset = pl.col("hour").dt.epoch("us") - origin
+    return (pl.col("_nid").cast(pl.Int64) * span + offset).alias("_k")
+
+
+def _on_node_hours(pods: PodFrame, hours: pl.DataFrame) -> pl.DataFrame:
+    """(``_row`` of a pod-hour in ``pods.facts``, ``_nh`` of its node-hour), in facts order.
+    The string join is done per pod and per node; the pod-hours join on one integer,
+    node id x span + microseconds since the first hour (exact: no two keys can meet)."""
+    ids = hours.select("cluster", "node").unique().with_row_index("_nid")
+    pod_nodes = pods.attrs.select("_pk", "cluster", "node").join(ids, on=["cluster", "node"])
+    facts = pods.facts.select("_pk", "hour").with_row_index("_row").join(
+        pod_nodes.select("_pk", "_nid"), on="_pk", maintain_order="left")
+    node_hours = hours.select("cluster", "node", "hour", "_nh").join(ids, on=["cluster", "node"])
+    stamps = pl.concat([facts.get_column("hour"), node_hours.get_column("hour")]).drop_nulls()
+    if not stamps.len():
+        return pl.DataFrame(schema={"_row": pl.UInt32, "_nh": pl.UInt32})
+    micros = stamps.dt.epoch("us")
+    origin, span = int(micros.min()), int(micros.max()) - int(micros.min()) + 1  # type: ignore[arg-type]
+    if span * (ids.height + 1) >= 2**62:
+        raise ValueError(f"pod-hours over {span / 3.6e9:.0f} hours: too long for one pass")
+    left = facts.select("_row", _hour_key(origin, span))
+    right = node_hours.select(_hour_key(origin, span), "_nh")
+    return left.join(right, on="_k", maintain_order="left").select("_row", "_nh")
+
+
+def _matched_amounts(pods: PodFrame, hours: pl.DataFrame, basis: str) -> pl.DataFrame:
+    """Each pod-hour on a known node-hour with ``_nh`` and its amounts. When every pod-hour
+    matched once, in order (the usual case), no pod column is copied."""
+    pairs = _on_node_hours(pods, hours)
+    rows = pairs.get_column("_row")
+    facts = pods.facts
+    aligned = pairs.height == facts.height and bool(
+        (rows == pl.int_range(facts.height, eager=True, dtype=pl.UInt32)).all())
+    matched = facts if aligned else facts[rows]
+    return matched.select("_pk", "hour", *_amounts(basis)).with_columns(pairs.get_column("_nh"))
+
+
+def pod_fractions(pods: PodFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
+                  config: FinOpsConfig) -> Fractions:
+    """Per node-hour and resource, what a pod-hour's allocated amount is worth as a fraction
+    of the node-day pool (``_g_r``, capped so the node is never exceeded), times its amount."""
     basis = config.allocation.basis
-    node_cols = [*NODE_HOUR, "_nh", "_h", *[f"_{x}_{r}" for x in ("rh", "s") for r in RESOURCES]]
-    # Only keys and amounts go through the joins (``_pi``: the pod row); the wide pod columns
-    # (names, owner values) are set back beside the result at the end. One string join to the
-    # node-hour; every later group-by and join is on its integer id.
-    narrow = pods.lazy().select(*NODE_HOUR, "namespace", *AMOUNT_INPUTS).with_row_index("_pi")
-    joined = narrow.with_columns(_amounts(basis)).join(
-        hours.lazy().select(node_cols), on=NODE_HOUR, how="inner", maintain_order="left")
+    amounts = _matched_amounts(pods, hours, basis)
     if basis == "quota" and quotas.height:
-        joined = _quota_scaled(joined, quotas)
-    # What all pods of a node-hour claim: a group-by joined back on the integer id (a window
-    # ``.over("_nh")`` over a million pod-hours costs several times more).
-    claims = joined.group_by("_nh").agg(pl.col(f"_a_{r}").sum().alias(f"_cl_{r}")
-                                        for r in RESOURCES)
-    joined = joined.join(claims, on="_nh", how="left", maintain_order="left")
-    fracs = []
+        amounts = _quota_scaled(amounts.lazy().join(pods.attrs_of("cluster", "namespace"),
+                                                    on="_pk"), quotas).collect()
+    claims = amounts.group_by("_nh").agg(pl.col(f"_a_{r}").sum().alias(f"_cl_{r}")
+                                         for r in RESOURCES)
+    # ``hours`` is numbered by ``_nh``, and the left join keeps its order: row i is _nh i.
+    per_hour = hours.join(claims, on="_nh", how="left", maintain_order="left").with_columns(
+        _node_hour_factors())
+    nh = amounts.get_column("_nh")
+    fractions = amounts.select(
+        "_pk", "hour", *[f"_q_{r}" for r in RESOURCES],
+        *[(pl.col(f"_a_{r}") * per_hour.get_column(f"_g_{r}").gather(nh)).alias(f"_f_{r}")
+          for r in RESOURCES])
+    return Fractions(fractions, per_hour)
+
+
+def _node_hour_factors() -> list[pl.Expr]:
+    """Per node-hour and resource r, with claims cl and capacity cap (resource-hours): the
+    share of what pods claim that they are charged, min(1, cap / cl) (0 with no capacity);
+    ``_g_r``, the pool fraction one claimed resource-hour is worth; and what all its pods
+    took, ``_uf_r`` (fractions) and ``_uc_r`` (resource-hours)."""
+    out = []
     for r in RESOURCES:
-        claimed = pl.col(f"_cl_{r}")
-        capacity = pl.col(f"_rh_{r}")
-        charged = pl.when(claimed > capacity).then(pl.col(f"_a_{r}") * (capacity / claimed)
-                                                   ).otherwise(pl.col(f"_a_{r}"))
-        share = pl.when(capacity > 0).then(charged / capacity).otherwise(0.0)
-        fracs += [(pl.col("_h") * pl.col(f"_s_{r}") * share).alias(f"_f_{r}"),
-                  pl.when(capacity > 0).then(charged).otherwise(0.0).alias(f"_c_{r}")]
-    computed = joined.with_columns(fracs).select(
-        "_pi", *[f"_q_{r}" for r in RESOURCES], "_nh",
-        *[f"_{x}_{r}" for x in ("f", "c") for r in RESOURCES]).collect()
-    return _beside(pods, computed)
+        claimed, capacity = pl.col(f"_cl_{r}").fill_null(0), pl.col(f"_rh_{r}")
+        charged = pl.when(capacity <= 0).then(0.0).when(claimed > capacity).then(
+            capacity / claimed).otherwise(1.0)
+        worth = pl.when(capacity > 0).then(pl.col("_h") * pl.col(f"_s_{r}") * charged / capacity
+                                           ).otherwise(0.0)
+        out += [worth.alias(f"_g_{r}"), (worth * claimed).alias(f"_uf_{r}"),
+                (charged * claimed).alias(f"_uc_{r}")]
+    return out
 
 
-def _beside(pods: pl.DataFrame, computed: pl.DataFrame) -> pl.DataFrame:
-    """``computed`` (one row per matched pod row ``_pi``) beside its pod rows. When every pod
-    row matched once, in order (the usual case), nothing is copied; else pods are gathered."""
-    index = computed.get_column("_pi")
-    aligned = computed.height == pods.height and bool(
-        (index == pl.int_range(pods.height, eager=True, dtype=pl.UInt32)).all())
-    wide = pods if aligned else pods[index]
-    return wide.hstack(computed.drop("_pi").get_columns())
+def present_namespaces(fractions: Fractions, pods: PodFrame) -> pl.LazyFrame:
+    """(cluster, namespace, hour) with a pod on a known node."""
+    keys = fractions.pods.lazy().select("_pk", "hour").unique()
+    return keys.join(pods.attrs_of("cluster", "namespace"), on="_pk").select(NS_HOUR).unique()
 
 
-def idle_hours(fractions: pl.DataFrame, hours: pl.DataFrame) -> pl.LazyFrame:
+def idle_hours(fractions: Fractions) -> pl.LazyFrame:
     """Per node-hour: idle fraction ``r`` and idle resource-hours ``_u_r`` per resource,
     and ``unsplit`` (a node with no capacity figures: the whole hour is idle)."""
-    used = fractions.lazy().group_by("_nh").agg(
-        *[pl.col(f"_f_{r}").sum() for r in RESOURCES],
-        *[pl.col(f"_c_{r}").sum() for r in RESOURCES])
-    per_hour = hours.lazy().join(used, on="_nh", how="left")
-    idle = [(pl.col("_h") * pl.col(f"_s_{r}") - pl.col(f"_f_{r}").fill_null(0)).clip(0)
-            .alias(r) for r in RESOURCES]
-    units = [(pl.col(f"_rh_{r}") - pl.col(f"_c_{r}").fill_null(0)).clip(0).alias(f"_u_{r}")
+    idle = [(pl.col("_h") * pl.col(f"_s_{r}") - pl.col(f"_uf_{r}")).clip(0).alias(r)
+            for r in RESOURCES]
+    units = [(pl.col(f"_rh_{r}") - pl.col(f"_uc_{r}")).clip(0).alias(f"_u_{r}")
              for r in RESOURCES]
     unsplit = pl.when(pl.sum_horizontal([f"_s_{r}" for r in RESOURCES]) <= 0).then(
         pl.col("_h")).otherwise(0.0).alias("unsplit")
-    return per_hour.select(*NODE_HOUR, *idle, *units, unsplit)
+    return fractions.hours.lazy().select(*NODE_HOUR, *idle, *units, unsplit)
 
 
 def idle_fractions(idle: pl.LazyFrame) -> pl.DataFrame:
@@ -202,10 +246,12 @@ def quota_claims(idle: pl.LazyFrame, present: pl.LazyFrame,
     return left.drop([f"_k_{r}" for r in RESOURCES]), pieces
 
 
-def pod_pieces(fractions: pl.DataFrame) -> pl.DataFrame:
-    """Pod fractions summed to (node, workload, ownership inputs, resource)."""
+def pod_pieces(fractions: Fractions, pods: PodFrame) -> pl.DataFrame:
+    """Pod fractions summed to (node, workload, ownership inputs, resource): per key over the
+    pod-hours, then per group over the keys."""
     aggs = [pl.col(f"_{x}_{r}").sum() for x in ("f", "q") for r in RESOURCES]
-    grouped = fractions.lazy().group_by(POD_GROUP).agg(aggs)
+    per_key = fractions.pods.lazy().group_by("_pk").agg(aggs)
+    grouped = per_key.join(pods.attrs_of(*POD_GROUP), on="_pk").group_by(POD_GROUP).agg(aggs)
     parts = [grouped.select(*POD_GROUP, pl.lit(r).alias("resource"), pl.col(f"_f_{r}").alias("_f"),
                             pl.col(f"_q_{r}").alias("_req")) for r in RESOURCES]
     long = pl.concat(parts)

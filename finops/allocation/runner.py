@@ -90,7 +90,7 @@ def _compact_bill_sql() -> str:
     """The day's bill as ``inputs.compact_bill`` makes it, computed by DuckDB while it reads:
     one line per distinct engine-relevant attributes, money summed, only lines the bill split
     per pod keeping their hour. An hourly bill is ~6x fewer lines to hand over and route
-    (the engine compacts again; on a compact bill that changes nothing)."""
+    (``bill_is_compact`` tells the engine not to group them again)."""
     keys = [k for k in BILL_KEYS if k != "charge_period_start"]
     hour = ("CASE WHEN x_namespace IS NOT NULL OR x_pod IS NOT NULL "
             "THEN date_trunc('hour', charge_period_start) END AS charge_period_start")
@@ -124,7 +124,7 @@ def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
     frames = {name: _hourly(wh, name, params) for name in HOURLY}
     bill = wh.frame(COMPACT_BILL_SQL, {**params, "day": day})
     return AllocationInputs(bill=conform_bill(bill), namespaces=namespaces, catalog=catalog,
-                            backstage=backstage, **frames)
+                            backstage=backstage, bill_is_compact=True, **frames)
 
 
 def _inputs(reader: Reader, days: list[date], config: FinOpsConfig,

@@ -21,11 +21,13 @@ from finops.allocation.frames import map_value
 from finops.allocation.inputs import MONEY
 from finops.allocation.nodes import GIB
 from finops.allocation.ownership import namespace_values
+from finops.allocation.pod_keys import PodFrame
 from models.config import FinOpsConfig
 
 ACCOUNT = ["provider", "billing_account_id", "sub_account_id", "resource_id", "price_source"]
 VOLUME = ["cluster", "volume_name"]
 GROUP = ["namespace", "workload_kind", "workload_name", "pod_value", "workload_value", "hour"]
+MOUNT = ["cluster", "namespace", "pod", "hour"]
 
 
 def _volume_pools(volumes: pl.DataFrame, lines: pl.DataFrame,
@@ -47,7 +49,7 @@ def _volume_pools(volumes: pl.DataFrame, lines: pl.DataFrame,
     return pl.concat([billed, est.select(billed.columns)])
 
 
-def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: pl.DataFrame,
+def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: PodFrame,
                 config: FinOpsConfig) -> pl.DataFrame:
     """Storage rows with ownership inputs (namespace null = a disk nobody claims)."""
     pools = _volume_pools(volumes, lines, config)
@@ -63,17 +65,26 @@ def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: pl.DataFrame,
     mounted = vols.filter(pl.col("_n") > 0).explode("mounting_pods", empty_as_null=True)
     mounted = mounted.with_columns(
         (pl.col("_h") / pl.col("_n")).alias("_h"), pl.col("mounting_pods").alias("pod"))
-    # Only the mounting pod-hours (a small share of all pod-hours) are deduplicated.
-    keys = ["cluster", "namespace", "pod", "hour"]
-    attrs = pods.select(*keys, "workload_kind", "workload_name", "pod_value", "workload_value"
-                        ).join(mounted.select(keys), on=keys, how="semi").unique(keys)
-    mounted = mounted.join(attrs, on=["cluster", "namespace", "pod", "hour"], how="left")
+    mounted = mounted.join(_mounting_pods(mounted, pods), on=MOUNT, how="left")
     unmounted = vols.filter(pl.col("_n") == 0)
     pieces = pl.concat([mounted.select(*VOLUME, *GROUP, "_h"),
                         unmounted.select(*VOLUME, pl.col("namespace"),
                                          *[pl.lit(None, pl.String).alias(c) for c in GROUP[1:5]],
                                          "hour", "_h")])
     return _money(pieces, pools, VOLUME, "storage")
+
+
+def _mounting_pods(mounted: pl.DataFrame, pods: PodFrame) -> pl.DataFrame:
+    """Workload and team values of each mounting (pod, hour): the pod's key at that hour
+    (a pod has several keys in a day when its labels changed)."""
+    wanted = mounted.lazy().select(MOUNT).unique()
+    candidates = wanted.join(pods.attrs_of("cluster", "namespace", "pod", *GROUP[1:5]),
+                             on=["cluster", "namespace", "pod"]).collect()
+    # The semi-join probes the pod-hours against the few candidates, not the other way round.
+    present = pods.facts.select("_pk", "hour").join(
+        candidates.select("_pk", "hour"), on=["_pk", "hour"], how="semi")
+    at_hour = candidates.join(present, on=["_pk", "hour"], how="semi")
+    return at_hour.unique(MOUNT).drop("_pk")
 
 
 def _money(pieces: pl.DataFrame, pools: pl.DataFrame, on: list[str], kind: str) -> pl.DataFrame:
