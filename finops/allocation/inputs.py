@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -93,8 +94,8 @@ class AllocationInputs:
     @classmethod
     def build(cls, **frames: pl.DataFrame) -> AllocationInputs:
         """Conform each given frame to its schema (missing columns become nulls)."""
-        conformed = {name: conform(frame, TABLES[name]) for name, frame in frames.items()
-                     if name in TABLES}
+        conformed: dict[str, Any] = {name: conform(frame, TABLES[name])
+                                     for name, frame in frames.items() if name in TABLES}
         if "bill" in frames:
             conformed["bill"] = conform_bill(frames["bill"])
         if "backstage" in frames:
