@@ -105,10 +105,8 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
     pods = key_pods(inputs.pods, inputs.namespaces, config)
     pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, config, day))
     ns = inputs.namespaces
-    volume = storage.with_namespace_values(
-        placed(storage.volume_rows(inputs.volumes, routed.volume, pods, config)), ns, config)
-    lbs = storage.with_namespace_values(placed(storage.lb_rows(inputs.lbs, routed.lb, config)),
-                                        ns, config)
+    volume = placed(storage.volume_rows(inputs.volumes, routed.volume, pods, ns, config))
+    lbs = placed(storage.lb_rows(inputs.lbs, routed.lb, ns, config))
     split = storage.with_namespace_values(placed(_split_rows(routed, pods)), ns, config)
     owned_parts = [p for p in (pod_rows, volume, lbs, split) if p.height]
     direct = pl.concat(owned_parts, how="diagonal_relaxed") if owned_parts else pl.DataFrame()

@@ -18,14 +18,19 @@ from models.config import FinOpsConfig
 
 RECIPIENT = ["namespace", "workload_kind", "workload_name", "team", "owner_rule",
              "unowned_reason"]
+# Shared cost goes to tenant namespaces (and, inside one, to each team that owns part of it):
+# one row per origin and (namespace, owner), not per workload, which would be ~7x the rows
+# for the same team and namespace totals.
+TENANT = ["namespace", "team", "owner_rule", "unowned_reason"]
 SOURCE = ["day", "provider", "billing_account_id", "sub_account_id", "cluster", "price_source",
           "shared_from"]
 DIRECT_KINDS = ("cpu", "ram", "gpu", "storage", "network", "load_balancer")
 
 
 def spread(sources: pl.DataFrame, recipients: pl.DataFrame, *, kind: str | None,
-           on: list[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split each source's money over ``recipients`` (cluster + RECIPIENT cols + ``_w``) of
+           on: list[str] | None = None, grain: list[str] = RECIPIENT,
+           ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split each source's money over ``recipients`` (cluster + ``grain`` cols + ``_w``) of
     the same cluster, also joined on ``on``.
 
     Returns (spread rows, sources that had no recipient with positive weight).
@@ -33,7 +38,7 @@ def spread(sources: pl.DataFrame, recipients: pl.DataFrame, *, kind: str | None,
     on = ["cluster", *(on or [])]
     keep = list(dict.fromkeys(SOURCE + on + (["cost_kind"] if kind is None else [])))
     pooled = sources.group_by(keep).agg([pl.col(m).sum() for m in MONEY])
-    weights = recipients.filter(pl.col("_w") > 0).group_by(RECIPIENT + on).agg(pl.col("_w").sum())
+    weights = recipients.filter(pl.col("_w") > 0).group_by(grain + on).agg(pl.col("_w").sum())
     joined = pooled.join(weights, on=on, how="inner", nulls_equal=True)
     total = pl.col("_w").sum().over(keep)
     # share first: money x (w / total) stays exact when weights are tiny (w x money underflows)
@@ -47,11 +52,12 @@ def spread(sources: pl.DataFrame, recipients: pl.DataFrame, *, kind: str | None,
 
 
 def tenant_weights(direct: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
-    """Recipients of shared cost: non-shared namespaces with direct cost, weighted or even."""
+    """Recipients of shared cost: the owners of non-shared namespaces with direct cost,
+    weighted by that cost or even per namespace."""
     tenants = direct.filter(pl.col("cost_kind").is_in(DIRECT_KINDS)
                             & pl.col("namespace").is_not_null()
                             & ~is_shared_namespace(config))
-    grouped = tenants.group_by("cluster", *RECIPIENT).agg(
+    grouped = tenants.group_by("cluster", *TENANT).agg(
         pl.col("effective_cost").sum().alias("_cost"))
     grouped = grouped.filter(pl.col("_cost") > 0)
     if config.allocation.shared_split == "even":
@@ -80,7 +86,7 @@ def share_within_cluster(rows: pl.DataFrame, extra_sources: pl.DataFrame,
     if not sources.height:
         return rows
     recipients = tenant_weights(rest, config)
-    out, left = spread(sources, recipients, kind="shared")
+    out, left = spread(sources, recipients, kind="shared", grain=TENANT)
     left = left.with_columns(pl.lit(None, pl.String).alias("team"),
                              pl.lit("shared-no-tenant").alias("unowned_reason"))
     return concat_rows([rest, out, left])

@@ -20,7 +20,7 @@ import polars as pl
 from finops.allocation.frames import map_value
 from finops.allocation.inputs import MONEY
 from finops.allocation.nodes import GIB
-from finops.allocation.ownership import namespace_values
+from finops.allocation.ownership import NS_VALUES, namespace_values
 from finops.allocation.pod_keys import PodFrame
 from models.config import FinOpsConfig
 
@@ -28,6 +28,7 @@ ACCOUNT = ["provider", "billing_account_id", "sub_account_id", "resource_id", "p
 VOLUME = ["cluster", "volume_name"]
 GROUP = ["namespace", "workload_kind", "workload_name", "pod_value", "workload_value", "hour"]
 MOUNT = ["cluster", "namespace", "pod", "hour"]
+OWNED = [*GROUP[:-1], *NS_VALUES]  # what a storage/LB row of the day is grouped by
 
 
 def _volume_pools(volumes: pl.DataFrame, lines: pl.DataFrame,
@@ -50,8 +51,9 @@ def _volume_pools(volumes: pl.DataFrame, lines: pl.DataFrame,
 
 
 def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: PodFrame,
-                config: FinOpsConfig) -> pl.DataFrame:
-    """Storage rows with ownership inputs (namespace null = a disk nobody claims)."""
+                namespaces: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
+    """Storage rows of the day with ownership inputs (namespace null = a disk nobody
+    claims)."""
     pools = _volume_pools(volumes, lines, config)
     if not pools.height:
         return pl.DataFrame()
@@ -71,7 +73,7 @@ def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: PodFrame,
                         unmounted.select(*VOLUME, pl.col("namespace"),
                                          *[pl.lit(None, pl.String).alias(c) for c in GROUP[1:5]],
                                          "hour", "_h")])
-    return _money(pieces, pools, VOLUME, "storage")
+    return _money(namespace_values(pieces, namespaces, config), pools, VOLUME, "storage")
 
 
 def _mounting_pods(mounted: pl.DataFrame, pods: PodFrame) -> pl.DataFrame:
@@ -88,13 +90,16 @@ def _mounting_pods(mounted: pl.DataFrame, pods: PodFrame) -> pl.DataFrame:
 
 
 def _money(pieces: pl.DataFrame, pools: pl.DataFrame, on: list[str], kind: str) -> pl.DataFrame:
-    grouped = pieces.group_by(*on, *GROUP).agg(pl.col("_h").sum())
+    """Pools split by the pieces' shares ``_h``, summed over the day's hours: the namespace
+    values of each hour are already on the pieces, so the hour can go."""
+    grouped = pieces.group_by(*on, *OWNED).agg(pl.col("_h").sum())
     joined = grouped.join(pools, on=on, how="inner")
     return joined.with_columns([(pl.col(m) * pl.col("_h")).alias(m) for m in MONEY]).with_columns(
         pl.lit(kind).alias("cost_kind")).drop("_h", on[1:])
 
 
-def lb_rows(lbs: pl.DataFrame, lines: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
+def lb_rows(lbs: pl.DataFrame, lines: pl.DataFrame, namespaces: pl.DataFrame,
+            config: FinOpsConfig) -> pl.DataFrame:
     """Load balancer rows per service, spread over the service's hours that day."""
     if not lines.height:
         return pl.DataFrame()
@@ -109,7 +114,8 @@ def lb_rows(lbs: pl.DataFrame, lines: pl.DataFrame, config: FinOpsConfig) -> pl.
         pl.lit("Service").alias("workload_kind"), pl.col("service").alias("workload_name"),
         pl.lit(None, pl.String).alias("pod_value"),
         map_value("labels", config.ownership.label_keys).alias("workload_value"))
-    pieces = hours.select("cluster", "service", *GROUP, "_h")
+    pieces = namespace_values(hours.select("cluster", "service", *GROUP, "_h"), namespaces,
+                              config)
     pools = pools.with_columns(pl.col("namespace").alias("_pool_ns"))
     out = _money(pieces, pools.drop("namespace"), ["cluster", "service"], "load_balancer")
     return out.filter(pl.col("namespace").eq_missing(pl.col("_pool_ns"))).drop("_pool_ns")

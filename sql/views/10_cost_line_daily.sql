@@ -4,27 +4,31 @@
 --   monthly fee, tax, a commitment purchase) is spread over those days in proportion to the
 --   hours it covers, so every per-day figure (allocation, reconciliation, dashboards) uses
 --   the same day assignment. Money columns are scaled by the share of the line in that day.
+--   Each branch reads cost_line itself (no shared CTE): DuckDB materializes a CTE used twice,
+--   which made every filtered read (one day, one account) cut the whole bill first.
 CREATE OR REPLACE VIEW cost_line_daily AS
-WITH lines AS (
-    SELECT *,
-           date_trunc('day', charge_period_start) AS first_day,
-           date_trunc('day', greatest(charge_period_end - INTERVAL 1 MICROSECOND,
-                                      charge_period_start)) AS last_day
+WITH single_day AS (
+    SELECT *, charge_period_start::DATE AS day
     FROM cost_line
-),
-single_day AS (
-    SELECT * EXCLUDE (first_day, last_day), first_day::DATE AS day
-    FROM lines WHERE first_day = last_day
+    WHERE date_trunc('day', charge_period_start)
+          = date_trunc('day', greatest(charge_period_end - INTERVAL 1 MICROSECOND,
+                                       charge_period_start))
 ),
 multi_day AS (
-    SELECT * EXCLUDE (first_day, last_day, day_start),
+    SELECT * EXCLUDE (last_day, day_start),
            day_start::DATE AS day,
            (epoch(least(charge_period_end, day_start + INTERVAL 1 DAY))
             - epoch(greatest(charge_period_start, day_start)))
            / (epoch(charge_period_end) - epoch(charge_period_start)) AS day_share
     FROM (
-        SELECT *, unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS day_start
-        FROM lines WHERE first_day <> last_day
+        SELECT *, unnest(generate_series(date_trunc('day', charge_period_start), last_day,
+                                         INTERVAL 1 DAY)) AS day_start
+        FROM (
+            SELECT *, date_trunc('day', greatest(charge_period_end - INTERVAL 1 MICROSECOND,
+                                                 charge_period_start)) AS last_day
+            FROM cost_line
+        )
+        WHERE date_trunc('day', charge_period_start) <> last_day
     )
 )
 SELECT * FROM single_day
