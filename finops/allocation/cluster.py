@@ -33,10 +33,9 @@ def _split_nodes(routed: Routed) -> pl.DataFrame:
     ).unique()
 
 
-def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame,
+def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame, hours: pl.DataFrame,
                   config: FinOpsConfig, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(pod rows with ownership inputs, idle rows)."""
-    hours = node_step.node_hours(inputs.nodes, config)
     billed = node_step.billed_pools(routed.node)
     estimated = node_step.estimated_pools(hours, billed, inputs.catalog, config, day)
     pools = pl.concat([billed, estimated], how="diagonal_relaxed") if estimated.height else billed
@@ -95,15 +94,20 @@ def _split_rows(routed: Routed, pods: PodFrame) -> pl.DataFrame:
 
 
 def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
-                      day: date) -> pl.DataFrame:
-    """All rows of the clusters of one day in ``inputs``/``routed`` (cluster-side lines)."""
+                      day: date, pods: PodFrame | None = None,
+                      hours: pl.DataFrame | None = None) -> pl.DataFrame:
+    """All rows of the clusters of one day in ``inputs``/``routed`` (cluster-side lines).
+    ``pods`` and ``hours``: the inputs' pods keyed and node-hours, when already made."""
     backstage = inputs.backstage
 
     def placed(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(pl.lit(day).alias("day")) if frame.height else frame
 
-    pods = key_pods(inputs.pods, inputs.namespaces, config)
-    pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, config, day))
+    if pods is None:
+        pods = key_pods(inputs.pods, inputs.namespaces, config)
+    if hours is None:
+        hours = node_step.node_hours(inputs.nodes, config)
+    pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, hours, config, day))
     ns = inputs.namespaces
     volume = placed(storage.volume_rows(inputs.volumes, routed.volume, pods, ns, config))
     lbs = placed(storage.lb_rows(inputs.lbs, routed.lb, ns, config))

@@ -9,6 +9,10 @@ process pool or a distributed engine; the union of partition runs is the whole-w
 (cluster, day) partitions of a day run as one set of grouped frame operations
 (``cluster.allocate_clusters``); ``partitions`` still cuts a day into runnable partitions,
 and the property tests hold the union of those equal to the one-pass day.
+
+``allocate_day`` is ``prepare_day`` (route the bill, key the pods, price nothing yet) then
+``allocate_prepared``: the runner calls the first on its reading thread, so one day is
+prepared while the engine allocates the day before.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from finops.allocation.cloud import cloud_rows, finalize_day
 from finops.allocation.cluster import allocate_clusters
 from finops.allocation.frames import collapse, concat_rows
 from finops.allocation.inputs import AllocationInputs, compact_bill
+from finops.allocation.nodes import node_hours
+from finops.allocation.pod_keys import PodFrame, key_pods
 from finops.allocation.reconcile import reconcile
 from finops.allocation.route import Routed, route_day
 from models.config import FinOpsConfig
@@ -71,19 +77,43 @@ def partitions(day_inputs: AllocationInputs, config: FinOpsConfig, day: date) ->
     return [*parts, Partition(day, CLOUD, day_inputs, routed)]
 
 
-def allocate_day(day_inputs: AllocationInputs, config: FinOpsConfig, day: date,
-                 on_partition: Callable[[Partition], None] | None = None) -> pl.DataFrame:
+@dataclass(frozen=True)
+class PreparedDay:
+    """A day's inputs with what depends on them alone: the routed bill, the pods keyed, the
+    node-hours, the clusters seen."""
+
+    inputs: AllocationInputs
+    routed: Routed
+    pods: PodFrame
+    hours: pl.DataFrame
+    clusters: list[str]
+
+
+def prepare_day(day_inputs: AllocationInputs, config: FinOpsConfig) -> PreparedDay:
+    routed = _route(day_inputs, config)
+    pods = key_pods(day_inputs.pods, day_inputs.namespaces, config)
+    hours = node_hours(day_inputs.nodes, config)
+    return PreparedDay(day_inputs, routed, pods, hours, _clusters(day_inputs, routed))
+
+
+def allocate_prepared(prepared: PreparedDay, config: FinOpsConfig, day: date,
+                      on_partition: Callable[[Partition], None] | None = None) -> pl.DataFrame:
     """Rows of one day (ROW schema, collapsed to the output grain): all clusters in one pass,
     then the cloud partition. ``on_partition`` hears of each (cluster, day) key done."""
-    routed = _route(day_inputs, config)
-    clusters = _clusters(day_inputs, routed)
-    k8s = allocate_clusters(day_inputs, routed, config, day) if clusters else None
+    routed = prepared.routed
+    k8s = (allocate_clusters(prepared.inputs, routed, config, day, prepared.pods, prepared.hours)
+           if prepared.clusters else None)
     cloud = cloud_rows(routed.cloud, config).with_columns(pl.lit(day).alias("day"))
     if on_partition:
-        for cluster in [*clusters, CLOUD]:
+        for cluster in [*prepared.clusters, CLOUD]:
             on_partition(Partition(day, cluster))
     rows = concat_rows([r for r in (k8s, cloud) if r is not None])
     return collapse(finalize_day(rows, config))
+
+
+def allocate_day(day_inputs: AllocationInputs, config: FinOpsConfig, day: date,
+                 on_partition: Callable[[Partition], None] | None = None) -> pl.DataFrame:
+    return allocate_prepared(prepare_day(day_inputs, config), config, day, on_partition)
 
 
 def finish(rows: pl.DataFrame, run_id: str) -> pl.DataFrame:

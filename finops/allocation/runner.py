@@ -5,7 +5,8 @@ columns the engine uses, the bill already compacted by DuckDB), allocated (all (
 partitions of the day in one pass, then the day's cloud partition), reconciled, and spooled as
 one Parquet batch beside the warehouse (``Warehouse.replace_streamed``), so memory holds a day
 at a time whatever the window: three are in flight, as DuckDB reads the next day on a second
-connection and the previous one is spooled while the engine works (``finops.prefetch``).
+connection (and the engine prepares it there: bill routed, pods keyed) and the previous one
+is spooled while the engine works (``finops.prefetch``).
 DuckDB's own memory limit is lowered for the run (``allocate_memory_limit``): the engine's
 frames live outside it. The window's days in ``allocation`` are then replaced inside one
 transaction: if any day does not add up to the bill, ``ReconciliationError`` lists the rows
@@ -25,7 +26,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from finops.allocation.engine import Partition, allocate_day, finish
+from finops.allocation.engine import Partition, PreparedDay, allocate_prepared, finish, prepare_day
 from finops.allocation.inputs import BILL_KEYS, HOURLY, MONEY, AllocationInputs, conform_bill
 from finops.allocation.ownership import parse_backstage
 from finops.allocation.reconcile import check, reconcile
@@ -128,13 +129,14 @@ def read_day(wh: Warehouse | Reader, day: date, backstage: pl.DataFrame,
 
 
 def _inputs(reader: Reader, days: list[date], config: FinOpsConfig,
-            ) -> Iterator[tuple[date, AllocationInputs]]:
-    """Each day's inputs, read on the reader's own connection (so on its own thread)."""
+            ) -> Iterator[tuple[date, PreparedDay]]:
+    """Each day's inputs, read on the reader's own connection and prepared for the engine
+    (bill routed, pods keyed), all on the reading thread."""
     backstage = load_backstage(config.ownership.backstage_catalog)
     namespaces = _read(reader, K8S_NAMESPACE, "true", {})
     catalog = _read(reader, PRICE_CATALOG, "true", {})
     for day in days:
-        yield day, read_day(reader, day, backstage, namespaces, catalog)
+        yield day, prepare_day(read_day(reader, day, backstage, namespaces, catalog), config)
 
 
 def _totals(rows: pl.DataFrame, summary: RunSummary) -> None:
@@ -171,9 +173,9 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
             on_partition(part)
 
     def batches(reader: Reader) -> Iterator[pl.DataFrame]:
-        for day, inputs in ahead(_inputs(reader, days, config), "finops-read"):
-            rows = finish(allocate_day(inputs, config, day, counted), summary.run_id)
-            check(reconcile(inputs.bill, rows))
+        for day, prepared in ahead(_inputs(reader, days, config), "finops-read"):
+            rows = finish(allocate_prepared(prepared, config, day, counted), summary.run_id)
+            check(reconcile(prepared.inputs.bill, rows))
             _totals(rows, summary)
             summary.rows += rows.height
             if on_day:
@@ -182,7 +184,8 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
 
     run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
                     datetime.combine(end, time()) + timedelta(days=1), files=[])
-    # Three threads: DuckDB reads day n+2, the engine allocates day n+1, day n is spooled.
+    # Three threads: DuckDB reads and prepares day n+2, the engine allocates day n+1, day n is
+    # spooled.
     # ``closing`` stops the threads (on success or failure) before the reader is closed.
     with (wh.memory_limit(duckdb_memory), wh.reader() as reader,
           closing(ahead(batches(reader), "finops-allocate")) as rows):
