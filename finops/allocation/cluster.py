@@ -33,16 +33,15 @@ def _split_nodes(routed: Routed) -> pl.DataFrame:
     ).unique()
 
 
-def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame, hours: pl.DataFrame,
-                  config: FinOpsConfig, day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame,
+                  fractions: pod_step.Fractions, config: FinOpsConfig,
+                  day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(pod rows with ownership inputs, idle rows)."""
     billed = node_step.billed_pools(routed.node)
-    estimated = node_step.estimated_pools(hours, billed, inputs.catalog, config, day)
+    estimated = node_step.estimated_pools(fractions.hours, billed, inputs.catalog, config, day)
     pools = pl.concat([billed, estimated], how="diagonal_relaxed") if estimated.height else billed
-    fractions = pod_step.pod_fractions(pods, hours, inputs.quotas, config)
     split = _split_nodes(routed)
-    idle = pod_step.idle_hours(fractions).join(split.lazy(), on=["cluster", "node"],
-                                                      how="anti")
+    idle = pod_step.idle_hours(fractions).join(split.lazy(), on=["cluster", "node"], how="anti")
     pieces = pod_step.pod_pieces(fractions, pods)
     if config.allocation.basis == "quota" and inputs.quotas.height:
         present = pod_step.present_namespaces(fractions, pods)
@@ -107,7 +106,8 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
         pods = key_pods(inputs.pods, inputs.namespaces, config)
     if hours is None:
         hours = node_step.node_hours(inputs.nodes, config)
-    pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, hours, config, day))
+    fractions = pod_step.pod_fractions(pods, hours, inputs.quotas, config)
+    pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, fractions, config, day))
     ns = inputs.namespaces
     volume = placed(storage.volume_rows(inputs.volumes, routed.volume, pods, ns, config))
     lbs = placed(storage.lb_rows(inputs.lbs, routed.lb, ns, config))
@@ -120,7 +120,7 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
         direct = resolve(direct.filter(pl.col("namespace").is_not_null()), config, backstage)
     direct_rows = concat_rows([direct])
 
-    usage = resolve(_usage(pods), config, backstage)
+    usage = resolve(_usage(pods, fractions), config, backstage)
     net_rows, net_left = _network(routed, usage)
     owners = (_quota_owners(inputs, config, backstage, day)
               if config.allocation.idle == "share-by-quota" else pl.DataFrame())
@@ -130,13 +130,16 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
     return share_within_cluster(rows, extra, config).with_columns(pl.lit(day).alias("day"))
 
 
-def _usage(pods: PodFrame) -> pl.DataFrame:
-    """Workload groups with request-hours and traffic (weights for idle and network): summed
-    per pod key over the pod-hours, then per group over the keys."""
+def _usage(pods: PodFrame, fractions: pod_step.Fractions) -> pl.DataFrame:
+    """Workload groups with request-hours and traffic (weights for idle and network) of all
+    the day's pod-hours: summed per pod key (the fractions' sums when they cover every
+    pod-hour), then per group over the keys."""
     sums = [pl.col(c).sum() for c in ("_q_cpu", "_q_ram", "_q_gpu", "_net")]
-    per_key = pods.facts.lazy().with_columns(
-        *pod_step._amounts("request"), pl.col("network_bytes").fill_null(0).clip(0).alias("_net")
-    ).group_by("_pk").agg(sums)
+    if fractions.complete:
+        per_key = fractions.per_key.lazy()
+    else:
+        per_key = pods.facts.lazy().with_columns(
+            *pod_step._amounts("request"), pod_step.TRAFFIC).group_by("_pk").agg(sums)
     group = INPUTS[:2] + ["workload_kind", "workload_name", *INPUTS[3:]]
     return per_key.join(pods.attrs_of(*group), on="_pk").group_by(group).agg(sums).collect()
 

@@ -57,9 +57,10 @@ class Partition:
         return allocate_clusters(self.inputs, self.routed, config, self.day)
 
 
-def _route(day_inputs: AllocationInputs, config: FinOpsConfig) -> Routed:
+def _route(day_inputs: AllocationInputs, config: FinOpsConfig,
+           hours: pl.DataFrame | None = None) -> Routed:
     bill = day_inputs.bill if day_inputs.bill_is_compact else compact_bill(day_inputs.bill)
-    return route_day(bill, day_inputs.nodes, day_inputs.volumes, day_inputs.lbs, config)
+    return route_day(bill, day_inputs.nodes, day_inputs.volumes, day_inputs.lbs, config, hours)
 
 
 def _clusters(day_inputs: AllocationInputs, routed: Routed) -> list[str]:
@@ -90,9 +91,9 @@ class PreparedDay:
 
 
 def prepare_day(day_inputs: AllocationInputs, config: FinOpsConfig) -> PreparedDay:
-    routed = _route(day_inputs, config)
-    pods = key_pods(day_inputs.pods, day_inputs.namespaces, config)
     hours = node_hours(day_inputs.nodes, config)
+    routed = _route(day_inputs, config, hours)
+    pods = key_pods(day_inputs.pods, day_inputs.namespaces, config)
     return PreparedDay(day_inputs, routed, pods, hours, _clusters(day_inputs, routed))
 
 

@@ -65,9 +65,9 @@ def node_hours(nodes: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
                               ).with_row_index("_nh")
 
 
-def node_day_weights(nodes: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
-    """Per node-day: the reference value of what ran (splits one bill line across nodes)."""
-    hours = node_hours(nodes, config)
+def node_day_weights(hours: pl.DataFrame) -> pl.DataFrame:
+    """Per node-day (of ``node_hours``): the reference value of what ran (splits one bill
+    line across nodes)."""
     return hours.group_by("cluster", "node").agg(
         pl.col("provider_id").drop_nulls().first(),
         pl.col("_ref_value").sum().alias("_w"),

@@ -100,11 +100,15 @@ def _quota_scaled(joined: pl.LazyFrame, quotas: pl.DataFrame) -> pl.LazyFrame:
 @dataclass(frozen=True)
 class Fractions:
     """``pods``: per pod-hour on a known node-hour, ``_pk``, ``hour``, ``_f_r`` (fraction of
-    the node-day pool) and ``_q_r`` (request-hours). ``hours``: the node-hours with what
-    their pods took, ``_uf_r`` (fractions) and ``_uc_r`` (resource-hours charged)."""
+    the node-day pool), ``_q_r`` (request-hours) and ``_net`` (traffic). ``hours``: the
+    node-hours with what their pods took, ``_uf_r`` (fractions) and ``_uc_r`` (resource-hours
+    charged). ``per_key``: ``pods`` summed per pod key. ``complete``: every pod-hour of the
+    day is in ``pods`` once (so ``per_key`` also sums the whole day's requests and traffic)."""
 
     pods: pl.DataFrame
     hours: pl.DataFrame
+    per_key: pl.DataFrame
+    complete: bool
 
 
 def _hour_key(origin: int, span: int) -> pl.Expr:
@@ -133,16 +137,21 @@ def _on_node_hours(pods: PodFrame, hours: pl.DataFrame) -> pl.DataFrame:
     return left.join(right, on="_k", maintain_order="left").select("_row", "_nh")
 
 
-def _matched_amounts(pods: PodFrame, hours: pl.DataFrame, basis: str) -> pl.DataFrame:
-    """Each pod-hour on a known node-hour with ``_nh`` and its amounts. When every pod-hour
-    matched once, in order (the usual case), no pod column is copied."""
+TRAFFIC = pl.col("network_bytes").fill_null(0).clip(0).alias("_net")
+
+
+def _matched_amounts(pods: PodFrame, hours: pl.DataFrame,
+                     basis: str) -> tuple[pl.DataFrame, bool]:
+    """(each pod-hour on a known node-hour with ``_nh`` and its amounts, whether that is
+    every pod-hour once, in order). In that usual case no pod column is copied."""
     pairs = _on_node_hours(pods, hours)
     rows = pairs.get_column("_row")
     facts = pods.facts
     aligned = pairs.height == facts.height and bool(
         (rows == pl.int_range(facts.height, eager=True, dtype=pl.UInt32)).all())
     matched = facts if aligned else facts[rows]
-    return matched.select("_pk", "hour", *_amounts(basis)).with_columns(pairs.get_column("_nh"))
+    amounts = matched.select("_pk", "hour", *_amounts(basis), TRAFFIC)
+    return amounts.with_columns(pairs.get_column("_nh")), aligned
 
 
 def pod_fractions(pods: PodFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
@@ -150,7 +159,7 @@ def pod_fractions(pods: PodFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
     """Per node-hour and resource, what a pod-hour's allocated amount is worth as a fraction
     of the node-day pool (``_g_r``, capped so the node is never exceeded), times its amount."""
     basis = config.allocation.basis
-    amounts = _matched_amounts(pods, hours, basis)
+    amounts, complete = _matched_amounts(pods, hours, basis)
     if basis == "quota" and quotas.height:
         amounts = _quota_scaled(amounts.lazy().join(pods.attrs_of("cluster", "namespace"),
                                                     on="_pk"), quotas).collect()
@@ -161,10 +170,12 @@ def pod_fractions(pods: PodFrame, hours: pl.DataFrame, quotas: pl.DataFrame,
         _node_hour_factors())
     nh = amounts.get_column("_nh")
     fractions = amounts.select(
-        "_pk", "hour", *[f"_q_{r}" for r in RESOURCES],
+        "_pk", "hour", *[f"_q_{r}" for r in RESOURCES], "_net",
         *[(pl.col(f"_a_{r}") * per_hour.get_column(f"_g_{r}").gather(nh)).alias(f"_f_{r}")
           for r in RESOURCES])
-    return Fractions(fractions, per_hour)
+    sums = [pl.col(f"_{x}_{r}").sum() for x in ("f", "q") for r in RESOURCES]
+    per_key = fractions.group_by("_pk").agg(*sums, pl.col("_net").sum())
+    return Fractions(fractions, per_hour, per_key, complete)
 
 
 def _node_hour_factors() -> list[pl.Expr]:
@@ -248,10 +259,10 @@ def quota_claims(idle: pl.LazyFrame, present: pl.LazyFrame,
 
 def pod_pieces(fractions: Fractions, pods: PodFrame) -> pl.DataFrame:
     """Pod fractions summed to (node, workload, ownership inputs, resource): per key over the
-    pod-hours, then per group over the keys."""
+    pod-hours (``per_key``), then per group over the keys."""
     aggs = [pl.col(f"_{x}_{r}").sum() for x in ("f", "q") for r in RESOURCES]
-    per_key = fractions.pods.lazy().group_by("_pk").agg(aggs)
-    grouped = per_key.join(pods.attrs_of(*POD_GROUP), on="_pk").group_by(POD_GROUP).agg(aggs)
+    grouped = fractions.per_key.lazy().join(pods.attrs_of(*POD_GROUP), on="_pk").group_by(
+        POD_GROUP).agg(aggs)
     parts = [grouped.select(*POD_GROUP, pl.lit(r).alias("resource"), pl.col(f"_f_{r}").alias("_f"),
                             pl.col(f"_q_{r}").alias("_req")) for r in RESOURCES]
     long = pl.concat(parts)

@@ -20,7 +20,7 @@ import polars as pl
 
 from finops.allocation.frames import map_value, scaled
 from finops.allocation.keys import bill_key, bill_lb_key, disk_key, lb_keys, node_keys
-from finops.allocation.nodes import node_day_weights
+from finops.allocation.nodes import node_day_weights, node_hours
 from models.config import FinOpsConfig
 
 NETWORK_WORDS = r"datatransfer|data transfer|egress|network|inter-?zone|bytes"
@@ -74,18 +74,27 @@ def _split_matches(lines: pl.DataFrame, candidates: pl.DataFrame, key: str) -> p
     return joined.with_columns(scaled(share)).drop("_w")
 
 
+def _with_key(lines: pl.DataFrame, key: pl.Expr, inputs: list[str]) -> pl.DataFrame:
+    """``lines`` with ``_key``, worked out once per distinct ``inputs`` (a resource's lines
+    repeat its ID) and joined back."""
+    distinct = lines.select(inputs).unique().with_columns(key.alias("_key"))
+    return lines.join(distinct, on=inputs, how="left", nulls_equal=True)
+
+
 def _take(lines: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
     return lines.filter(~pl.col("_line").is_in(matched.get_column("_line").implode()))
 
 
 def route_day(bill: pl.DataFrame, nodes: pl.DataFrame, volumes: pl.DataFrame,
-              lbs: pl.DataFrame, config: FinOpsConfig) -> Routed:
-    """Route one day's bill against that day's nodes, volumes and load balancers."""
+              lbs: pl.DataFrame, config: FinOpsConfig,
+              hours: pl.DataFrame | None = None) -> Routed:
+    """Route one day's bill against that day's nodes, volumes and load balancers.
+    ``hours``: the nodes' ``node_hours``, when already made."""
     lines = _category(bill)
     special = lines.filter(pl.col("_target").is_not_null())
     rest = lines.filter(pl.col("_target").is_null())
 
-    weights = node_day_weights(nodes, config)
+    weights = node_day_weights(node_hours(nodes, config) if hours is None else hours)
     node_cands = weights.select(
         "cluster", "node", node_keys(pl.col("provider_id")).alias("_key"), "_w"
     ).explode("_key", empty_as_null=True).drop_nulls("_key").unique(["cluster", "node", "_key"])
@@ -93,7 +102,8 @@ def route_day(bill: pl.DataFrame, nodes: pl.DataFrame, volumes: pl.DataFrame,
 
     split = _split_lines(rest, node_cands, cluster_names)
     rest = _take(rest, split)
-    keyed = rest.with_columns(bill_key(pl.col("resource_id"), pl.col("provider")).alias("_key"))
+    keyed = _with_key(rest, bill_key(pl.col("resource_id"), pl.col("provider")),
+                      ["resource_id", "provider"])
     node = _split_matches(keyed, node_cands, "_key")
     rest = _take(rest, node)
     volume = _match_volumes(rest, volumes)
@@ -135,7 +145,7 @@ def _match_volumes(lines: pl.DataFrame, volumes: pl.DataFrame) -> pl.DataFrame:
         (pl.col("size_bytes").fill_null(0) * pl.col("running_seconds").fill_null(3600))
         .sum().alias("_w")
     ).with_columns(disk_key(pl.col("volume_id")).alias("_key")).drop("volume_id")
-    keyed = lines.with_columns(disk_key(pl.col("resource_id")).alias("_key"))
+    keyed = _with_key(lines, disk_key(pl.col("resource_id")), ["resource_id"])
     return _split_matches(keyed, cands.drop_nulls("_key"), "_key").drop("_key")
 
 
@@ -146,7 +156,7 @@ def _match_lbs(lines: pl.DataFrame, lbs: pl.DataFrame) -> pl.DataFrame:
         pl.col("ingress").drop_nulls().first().alias("_ing"),
     ).with_columns(lb_keys(pl.col("_rid"), pl.col("_ing")).alias("_key"))
     cands = cands.drop("_rid", "_ing").explode("_key", empty_as_null=True).drop_nulls("_key")
-    keyed = lines.with_columns(bill_lb_key(pl.col("resource_id")).alias("_key"))
+    keyed = _with_key(lines, bill_lb_key(pl.col("resource_id")), ["resource_id"])
     return _split_matches(keyed, cands, "_key").drop("_key")
 
 

@@ -82,9 +82,10 @@ def _mounting_pods(mounted: pl.DataFrame, pods: PodFrame) -> pl.DataFrame:
     wanted = mounted.lazy().select(MOUNT).unique()
     candidates = wanted.join(pods.attrs_of("cluster", "namespace", "pod", *GROUP[1:5]),
                              on=["cluster", "namespace", "pod"]).collect()
-    # The semi-join probes the pod-hours against the few candidates, not the other way round.
-    present = pods.facts.select("_pk", "hour").join(
-        candidates.select("_pk", "hour"), on=["_pk", "hour"], how="semi")
+    # Only the candidates' pod-hours are joined (an integer filter first, not a 2-key probe).
+    facts = pods.facts.select("_pk", "hour")
+    present = facts.filter(pl.col("_pk").is_in(candidates.get_column("_pk").unique().implode())
+                           ).join(candidates.select("_pk", "hour"), on=["_pk", "hour"], how="semi")
     at_hour = candidates.join(present, on=["_pk", "hour"], how="semi")
     return at_hour.unique(MOUNT).drop("_pk")
 
