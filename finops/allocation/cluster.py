@@ -20,7 +20,7 @@ from finops.allocation import pods as pod_step
 from finops.allocation import storage
 from finops.allocation.frames import concat_rows
 from finops.allocation.inputs import MONEY, AllocationInputs
-from finops.allocation.ownership import INPUTS, namespace_values, resolve
+from finops.allocation.ownership import INPUTS, OWNER, namespace_values, resolve
 from finops.allocation.pod_keys import PodFrame, key_pods
 from finops.allocation.route import Routed
 from finops.allocation.shared import RECIPIENT, share_within_cluster, spread
@@ -46,7 +46,7 @@ def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame,
     if config.allocation.basis == "quota" and inputs.quotas.height:
         present = pod_step.present_namespaces(fractions, pods)
         idle, ns_pieces = pod_step.quota_claims(idle, present, inputs.quotas)
-        pieces = pl.concat([pieces, _namespace_pieces(ns_pieces, inputs.namespaces, config)],
+        pieces = pl.concat([pieces, _namespace_pieces(ns_pieces, inputs, config)],
                            how="diagonal_relaxed")
     pieces = pieces.join(split, on=["cluster", "node"], how="anti")
     idle_fr = pl.concat([pod_step.idle_fractions(idle),
@@ -57,14 +57,15 @@ def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame,
     return pod_rows, _priced(idle_fr, pools)
 
 
-def _namespace_pieces(pieces: pl.DataFrame, namespaces: pl.DataFrame,
+def _namespace_pieces(pieces: pl.DataFrame, inputs: AllocationInputs,
                       config: FinOpsConfig) -> pl.DataFrame:
     """Quota claims of namespaces with no pod that hour: namespace-level pod pieces."""
     empty = ("workload_kind", "workload_name", "pod_value", "workload_value")
-    valued = namespace_values(pieces, namespaces, config).with_columns(
+    valued = namespace_values(pieces, inputs.namespaces, config).with_columns(
         pl.lit(None, pl.String).alias(c) for c in empty)
-    return valued.group_by(*pod_step.POD_GROUP, "resource").agg(
+    grouped = valued.group_by(*pod_step.POD_GROUP, "resource").agg(
         pl.col("_f").sum(), pl.lit(0.0).alias("_req"))
+    return resolve(grouped, config, inputs.backstage)
 
 
 def _priced(pieces: pl.DataFrame, pools: pl.DataFrame) -> pl.DataFrame:
@@ -106,21 +107,23 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
         pods = key_pods(inputs.pods, inputs.namespaces, config)
     if hours is None:
         hours = node_step.node_hours(inputs.nodes, config)
+    # Owners are resolved once per pod key; pod rows and usage carry them from there.
+    pods = PodFrame(pods.facts, resolve(pods.attrs, config, backstage))
     fractions = pod_step.pod_fractions(pods, hours, inputs.quotas, config)
     pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, fractions, config, day))
     ns = inputs.namespaces
     volume = placed(storage.volume_rows(inputs.volumes, routed.volume, pods, ns, config))
     lbs = placed(storage.lb_rows(inputs.lbs, routed.lb, ns, config))
     split = storage.with_namespace_values(placed(_split_rows(routed, pods)), ns, config)
-    owned_parts = [p for p in (pod_rows, volume, lbs, split) if p.height]
-    direct = pl.concat(owned_parts, how="diagonal_relaxed") if owned_parts else pl.DataFrame()
+    other_parts = [p for p in (volume, lbs, split) if p.height]
+    others = pl.concat(other_parts, how="diagonal_relaxed") if other_parts else pl.DataFrame()
     orphans = pl.DataFrame()
-    if direct.height:
-        orphans = direct.filter(pl.col("namespace").is_null())
-        direct = resolve(direct.filter(pl.col("namespace").is_not_null()), config, backstage)
-    direct_rows = concat_rows([direct])
+    if others.height:
+        orphans = others.filter(pl.col("namespace").is_null())
+        others = resolve(others.filter(pl.col("namespace").is_not_null()), config, backstage)
+    direct_rows = concat_rows([pod_rows, others])
 
-    usage = resolve(_usage(pods, fractions), config, backstage)
+    usage = _usage(pods, fractions)
     net_rows, net_left = _network(routed, usage)
     owners = (_quota_owners(inputs, config, backstage, day)
               if config.allocation.idle == "share-by-quota" else pl.DataFrame())
@@ -131,7 +134,7 @@ def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsCo
 
 
 def _usage(pods: PodFrame, fractions: pod_step.Fractions) -> pl.DataFrame:
-    """Workload groups with request-hours and traffic (weights for idle and network) of all
+    """Owned workload groups with request-hours and traffic (weights for idle and network) of all
     the day's pod-hours: summed per pod key (the fractions' sums when they cover every
     pod-hour), then per group over the keys."""
     sums = [pl.col(c).sum() for c in ("_q_cpu", "_q_ram", "_q_gpu", "_net")]
@@ -140,7 +143,7 @@ def _usage(pods: PodFrame, fractions: pod_step.Fractions) -> pl.DataFrame:
     else:
         per_key = pods.facts.lazy().with_columns(
             *pod_step._amounts("request"), pod_step.TRAFFIC).group_by("_pk").agg(sums)
-    group = INPUTS[:2] + ["workload_kind", "workload_name", *INPUTS[3:]]
+    group = INPUTS[:2] + ["workload_kind", "workload_name", *INPUTS[3:], *OWNER]
     return per_key.join(pods.attrs_of(*group), on="_pk").group_by(group).agg(sums).collect()
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from finops.allocation.nodes import GIB, RESOURCES
+from finops.allocation.ownership import OWNER
 from finops.allocation.pod_keys import PodFrame
 from models.config import FinOpsConfig
 
@@ -258,12 +259,14 @@ def quota_claims(idle: pl.LazyFrame, present: pl.LazyFrame,
 
 
 def pod_pieces(fractions: Fractions, pods: PodFrame) -> pl.DataFrame:
-    """Pod fractions summed to (node, workload, ownership inputs, resource): per key over the
-    pod-hours (``per_key``), then per group over the keys."""
+    """Pod fractions summed to (node, workload, ownership inputs and owner, resource): per key
+    over the pod-hours (``per_key``), then per group over the keys. ``pods.attrs`` carry
+    their owners (``ownership.OWNER``)."""
     aggs = [pl.col(f"_{x}_{r}").sum() for x in ("f", "q") for r in RESOURCES]
-    grouped = fractions.per_key.lazy().join(pods.attrs_of(*POD_GROUP), on="_pk").group_by(
-        POD_GROUP).agg(aggs)
-    parts = [grouped.select(*POD_GROUP, pl.lit(r).alias("resource"), pl.col(f"_f_{r}").alias("_f"),
+    group = [*POD_GROUP, *OWNER]  # the attrs' owners, resolved once per key
+    grouped = fractions.per_key.lazy().join(pods.attrs_of(*group), on="_pk").group_by(
+        group).agg(aggs)
+    parts = [grouped.select(*group, pl.lit(r).alias("resource"), pl.col(f"_f_{r}").alias("_f"),
                             pl.col(f"_q_{r}").alias("_req")) for r in RESOURCES]
     long = pl.concat(parts)
     return long.filter((pl.col("_f") > 0) | (pl.col("_req") > 0)).collect()
