@@ -36,7 +36,7 @@ def _split_nodes(routed: Routed) -> pl.DataFrame:
 def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame,
                   fractions: pod_step.Fractions, config: FinOpsConfig,
                   day: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(pod rows with ownership inputs, idle rows)."""
+    """(pod rows with ownership inputs and their owners, idle rows)."""
     billed = node_step.billed_pools(routed.node)
     estimated = node_step.estimated_pools(fractions.hours, billed, inputs.catalog, config, day)
     pools = pl.concat([billed, estimated], how="diagonal_relaxed") if estimated.height else billed
