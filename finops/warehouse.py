@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -250,17 +250,21 @@ class Warehouse:
             self._fail(run, exc, started)
         return run
 
-    def replace_streamed(self, run: IngestRun, item: Replace) -> IngestRun:
+    def replace_streamed(self, run: IngestRun, item: Replace,
+                         check: Callable[[], None] | None = None) -> IngestRun:
         """``load`` of one ``Replace`` whose rows are many batches (a month of allocation):
-        the same all-or-nothing result, through a spool (``_via_stage``)."""
+        the same all-or-nothing result, through a spool (``_via_stage``). ``check`` runs
+        inside the transaction once the rows are in (it sees them); if it raises, nothing
+        changes."""
         batches = [item.rows] if isinstance(item.rows, pl.DataFrame) else item.rows
         if isinstance(batches, str):
             return self.load(run, [item])  # DuckDB streams a SELECT by itself
         delete = f"DELETE FROM {item.table.name} WHERE {item.where}"
-        return self._via_stage(run, item.table, batches, delete, item.params)
+        return self._via_stage(run, item.table, batches, delete, item.params, check)
 
     def _via_stage(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
-                   delete: str, params: dict[str, Any]) -> IngestRun:
+                   delete: str, params: dict[str, Any],
+                   check: Callable[[], None] | None = None) -> IngestRun:
         """Spool each batch to a Parquet file beside the warehouse (memory: one batch), then
         in ONE transaction run ``delete`` (``{stage}`` names the spooled rows) and insert
         the spooled rows with one ``INSERT … SELECT``, which DuckDB streams to disk (one
@@ -282,6 +286,8 @@ class Warehouse:
             with self._bulk(), self.transaction():
                 self.con.execute(delete.format(stage=stage), params)
                 self.con.execute(f"INSERT INTO {table.name} {_select_list(table, stage)}")
+                if check is not None:
+                    check()
                 run.status, run.duration_s = "ok", time.monotonic() - started
                 self._record(run)
         except Exception as exc:

@@ -9,7 +9,8 @@ connection (and the engine prepares it there: bill routed, pods keyed) and the p
 is spooled while the engine works (``finops.prefetch``).
 DuckDB's own memory limit is lowered for the run (``allocate_memory_limit``): the engine's
 frames live outside it. The window's days in ``allocation`` are then replaced inside one
-transaction: if any day does not add up to the bill, ``ReconciliationError`` lists the rows
+transaction: if any day does not add up to the bill (each day as it is allocated, then the
+``reconciliation`` view read back before the commit), ``ReconciliationError`` lists the rows
 that disagree and nothing is written.
 """
 
@@ -190,13 +191,14 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
     with (wh.memory_limit(duckdb_memory), wh.reader() as reader,
           closing(ahead(batches(reader), "finops-allocate")) as rows):
         wh.replace_streamed(run, Replace(ALLOCATION, rows, "day BETWEEN $start AND $end",
-                                         {"start": start, "end": end}))
-    _verify(wh, start, end)
+                                         {"start": start, "end": end}),
+                            check=lambda: _verify(wh, start, end))
     return summary
 
 
 def _verify(wh: Warehouse, start: date, end: date) -> None:
-    """Read back the ``reconciliation`` view for the window: it must be zero everywhere."""
+    """Read back the ``reconciliation`` view for the window: it must be zero everywhere.
+    Run inside the replacing transaction, so a window that fails it is never committed."""
     view = wh.frame("SELECT * FROM reconciliation WHERE day BETWEEN $start AND $end "
                     "AND difference <> 0", {"start": start, "end": end})
     if view.height:

@@ -11,11 +11,14 @@ import duckdb
 import polars as pl
 import pytest
 
+from finops.allocation import runner
 from finops.allocation.inputs import BILL_KEYS, MONEY, compact_bill, conform_bill
 from finops.allocation.ownership import parse_backstage
-from finops.allocation.runner import read_day
+from finops.allocation.runner import read_day, run_allocation
 from finops.cli import main
+from finops.errors import ReconciliationError
 from finops.warehouse import IngestRun, Replace, Warehouse
+from models.config import parse_config
 from models.schemas import COST_LINE, K8S_NAMESPACE, K8S_NODE_HOUR, K8S_POD_HOUR
 from tests.allocation.conftest import bill_row, labels, node_rows, ns_row, pod_rows
 
@@ -129,3 +132,26 @@ def test_the_bill_is_read_compacted_exactly_as_the_engine_compacts_it(tmp_path: 
         assert (got[m] - want[m]).abs().max() < 1e-9
     total = [round(float(f["effective_cost"].sum()), 2) for f in (read, raw)]
     assert total[0] == total[1]
+
+
+def test_a_read_back_that_disagrees_commits_nothing(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reconciliation view is read back inside the replacing transaction: it sees the new
+    rows, and when it fails the window keeps the previous run's rows."""
+    db = tmp_path / "wh.duckdb"
+    _seed(db)
+    config = parse_config({})
+    seen: list[list[str]] = []
+
+    def disagreeing(wh: Warehouse, start: date, end: date) -> None:
+        seen.append(wh.frame("SELECT DISTINCT run_id FROM allocation")["run_id"].to_list())
+        raise ReconciliationError("the reconciliation view disagrees")
+
+    with Warehouse(db) as wh:
+        first = run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2))
+        monkeypatch.setattr(runner, "_verify", disagreeing)
+        with pytest.raises(ReconciliationError):
+            run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2))
+        kept = wh.frame("SELECT DISTINCT run_id FROM allocation")["run_id"].to_list()
+    assert len(seen) == 1 and seen[0] != [first.run_id]  # the check saw the new run's rows
+    assert kept == [first.run_id]
