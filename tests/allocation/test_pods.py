@@ -8,7 +8,7 @@ from datetime import timedelta
 import polars as pl
 
 from finops.allocation.nodes import node_hours
-from finops.allocation.pod_keys import key_pods
+from finops.allocation.pod_keys import PodFrame, key_pods
 from finops.allocation.pods import pod_fractions
 from models.config import parse_config
 from models.schemas import K8S_NAMESPACE, K8S_NODE_HOUR, K8S_POD_HOUR, conform
@@ -17,7 +17,7 @@ from tests.allocation.conftest import T0, labels, node_rows, ns_row, pod_rows
 CONFIG = parse_config({})
 
 
-def _keys(pods: list[dict], namespaces: list[dict] | None = None):  # type: ignore[no-untyped-def]
+def _keys(pods: list[dict], namespaces: list[dict] | None = None) -> PodFrame:
     frame = conform(pl.DataFrame(pods), K8S_POD_HOUR)
     ns = conform(pl.DataFrame(namespaces or [ns_row("ns1")]), K8S_NAMESPACE)
     return key_pods(frame, ns, CONFIG)
