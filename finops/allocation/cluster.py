@@ -1,11 +1,12 @@
 """The (cluster, day) partitions of one day: nodes, pods, idle, storage, LBs, network, shared.
 
-Pure: usage frames and routed bill lines in, allocation rows out. ``allocate_clusters`` takes
-the frames of *any number* of clusters of one day and computes them in one pass of grouped
-frame operations: every join, window and group-by is keyed by ``cluster``, so the result is
-the union of running it once per (cluster, day) partition (the property tests hold the two
-together). The money of every routed line (and every estimated node/volume pool) ends in the
-rows exactly once: each step splits a pool into fractions that sum to one.
+Pure: a prepared day (usage frames, pods keyed, routed bill lines) in, allocation rows out.
+``allocate_clusters`` takes the frames of *any number* of clusters of one day and computes
+them in one pass of grouped frame operations: every join, window and group-by is keyed by
+``cluster``, so the result is the union of running it once per (cluster, day) partition (the
+property tests hold the two together). The money of every routed line (and every estimated
+node/volume pool) ends in the rows exactly once: each step splits a pool into fractions that
+sum to one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from finops.allocation import storage
 from finops.allocation.frames import concat_rows
 from finops.allocation.inputs import MONEY, AllocationInputs
 from finops.allocation.ownership import INPUTS, OWNER, namespace_values, resolve
-from finops.allocation.pod_keys import PodFrame, key_pods
+from finops.allocation.pod_keys import PodFrame
+from finops.allocation.prepare import PreparedDay
 from finops.allocation.route import Routed
 from finops.allocation.shared import RECIPIENT, share_within_cluster, spread
 from models.config import FinOpsConfig
@@ -93,23 +95,16 @@ def _split_rows(routed: Routed, pods: PodFrame) -> pl.DataFrame:
     return rows.drop("pod")
 
 
-def allocate_clusters(inputs: AllocationInputs, routed: Routed, config: FinOpsConfig,
-                      day: date, pods: PodFrame | None = None,
-                      hours: pl.DataFrame | None = None) -> pl.DataFrame:
-    """All rows of the clusters of one day in ``inputs``/``routed`` (cluster-side lines).
-    ``pods`` and ``hours``: the inputs' pods keyed and node-hours, when already made."""
-    backstage = inputs.backstage
+def allocate_clusters(prepared: PreparedDay, config: FinOpsConfig, day: date) -> pl.DataFrame:
+    """All rows of the clusters of one prepared day (cluster-side lines)."""
+    inputs, routed, backstage = prepared.inputs, prepared.routed, prepared.inputs.backstage
 
     def placed(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.with_columns(pl.lit(day).alias("day")) if frame.height else frame
 
-    if pods is None:
-        pods = key_pods(inputs.pods, inputs.namespaces, config)
-    if hours is None:
-        hours = node_step.node_hours(inputs.nodes, config)
     # Owners are resolved once per pod key; pod rows and usage carry them from there.
-    pods = PodFrame(pods.facts, resolve(pods.attrs, config, backstage))
-    fractions = pod_step.pod_fractions(pods, hours, inputs.quotas, config)
+    pods = PodFrame(prepared.pods.facts, resolve(prepared.pods.attrs, config, backstage))
+    fractions = pod_step.pod_fractions(pods, prepared.hours, inputs.quotas, config)
     pod_rows, idle_rows = map(placed, _compute_rows(inputs, routed, pods, fractions, config, day))
     ns = inputs.namespaces
     volume = placed(storage.volume_rows(inputs.volumes, routed.volume, pods, ns, config))

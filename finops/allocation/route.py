@@ -20,7 +20,7 @@ import polars as pl
 
 from finops.allocation.frames import map_value, scaled
 from finops.allocation.keys import bill_key, bill_lb_key, disk_key, lb_keys, node_keys
-from finops.allocation.nodes import node_day_weights, node_hours
+from finops.allocation.nodes import node_day_weights
 from models.config import FinOpsConfig
 
 NETWORK_WORDS = r"datatransfer|data transfer|egress|network|inter-?zone|bytes"
@@ -85,20 +85,19 @@ def _take(lines: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
     return lines.filter(~pl.col("_line").is_in(matched.get_column("_line").implode()))
 
 
-def route_day(bill: pl.DataFrame, nodes: pl.DataFrame, volumes: pl.DataFrame,
-              lbs: pl.DataFrame, config: FinOpsConfig,
-              hours: pl.DataFrame | None = None) -> Routed:
-    """Route one day's bill against that day's nodes, volumes and load balancers.
-    ``hours``: the nodes' ``node_hours``, when already made."""
+def route_day(bill: pl.DataFrame, hours: pl.DataFrame, volumes: pl.DataFrame,
+              lbs: pl.DataFrame, config: FinOpsConfig) -> Routed:
+    """Route one day's bill against that day's nodes (their ``node_hours``), volumes and load
+    balancers."""
     lines = _category(bill)
     special = lines.filter(pl.col("_target").is_not_null())
     rest = lines.filter(pl.col("_target").is_null())
 
-    weights = node_day_weights(node_hours(nodes, config) if hours is None else hours)
+    weights = node_day_weights(hours)
     node_cands = weights.select(
         "cluster", "node", node_keys(pl.col("provider_id")).alias("_key"), "_w"
     ).explode("_key", empty_as_null=True).drop_nulls("_key").unique(["cluster", "node", "_key"])
-    cluster_names = set(nodes.get_column("cluster").drop_nulls().to_list())
+    cluster_names = set(hours.get_column("cluster").drop_nulls().to_list())
 
     split = _split_lines(rest, node_cands, cluster_names)
     rest = _take(rest, split)

@@ -27,9 +27,10 @@ from typing import Any
 import polars as pl
 import yaml
 
-from finops.allocation.engine import Partition, PreparedDay, allocate_prepared, finish, prepare_day
+from finops.allocation.engine import Partition, allocate_prepared, finish
 from finops.allocation.inputs import BILL_KEYS, HOURLY, MONEY, AllocationInputs, conform_bill
 from finops.allocation.ownership import parse_backstage
+from finops.allocation.prepare import PreparedDay, prepare_day
 from finops.allocation.reconcile import check, reconcile
 from finops.errors import ConfigError, InputError
 from finops.prefetch import ahead
