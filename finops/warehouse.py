@@ -274,8 +274,7 @@ class Warehouse:
         leaves the previous data, records a ``failed`` run and removes the spool."""
         started = time.monotonic()
         spool = Path(tempfile.mkdtemp(prefix=".finops-spool-", dir=self.path.parent))
-        quoted = str(spool / "*.parquet").replace("'", "''")
-        stage = f"read_parquet('{quoted}')"
+        stage = f"read_parquet({sql_literal(str(spool / '*.parquet'))})"
         try:
             table.empty().write_parquet(spool / "000000.parquet")  # the glob always matches
             run.rows = 0
@@ -283,7 +282,7 @@ class Warehouse:
                 rows = conform(batch, table)
                 rows.write_parquet(spool / f"{number:06d}.parquet", compression="lz4")
                 run.rows += rows.height
-            with self._bulk(), self.transaction():
+            with self.bulk(), self.transaction():
                 self.con.execute(delete.format(stage=stage), params)
                 self.con.execute(f"INSERT INTO {table.name} {_select_list(table, stage)}")
                 if check is not None:
@@ -310,7 +309,7 @@ class Warehouse:
         """
         started = time.monotonic()
         try:
-            with self._bulk(), self.transaction():
+            with self.bulk(), self.transaction():
                 cursor = self.con.execute(keys_sql)
                 names = [d[0] for d in cursor.description or []]
                 keys = cursor.fetchall()
@@ -327,7 +326,7 @@ class Warehouse:
         return run
 
     @contextmanager
-    def _bulk(self) -> Iterator[None]:
+    def bulk(self) -> Iterator[None]:
         """Settings for one big insert: rows need no order, which lets DuckDB stream the
         insert in parallel without buffering to keep the source order."""
         self.con.execute("SET preserve_insertion_order = false")
@@ -397,6 +396,12 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
             self.con = self._connect()
         return self.snapshot
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (for what DuckDB takes no parameter for: file paths in
+    ``read_parquet``, names inside generated SQL)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _size(limit: str) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from finops.warehouse import sql_literal as quote
+
 REQUIRED = (
     "bill_payer_account_id",
     "bill_billing_period_start_date",
@@ -123,10 +125,6 @@ def canonical(column: str) -> str:
 
 def _snake(word: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", word).lower()
-
-
-def quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def ident(name: str) -> str:

@@ -21,8 +21,7 @@ the last recording (in the order given) that has it, as if they were loaded one 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ import polars as pl
 
 from finops.errors import InputError
 from finops.warehouse import IngestRun, Replace, Rows, Warehouse, file_checksum, new_run_id
+from finops.warehouse import sql_literal as quote
 from models.schemas import (
     BOOL,
     DAY,
@@ -88,10 +88,6 @@ def castable(source: str, target: str) -> bool:
     if source == "NULL":  # an all-null column written without a type
         return True
     return source in ACCEPTS[target] or (target == "DOUBLE" and source.startswith("DECIMAL("))
-
-
-def quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def scan(files: Sequence[Path | str], *, row_numbers: bool = False) -> str:
@@ -352,16 +348,6 @@ def namespace_replace(con: duckdb.DuckDBPyConnection, found: list[Recording],
     return Replace(K8S_NAMESPACE, rows, "list_contains($clusters, cluster)", {"clusters": clusters})
 
 
-@contextmanager
-def unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Rows need no order: DuckDB then streams the inserts in parallel without buffering."""
-    con.execute("SET preserve_insertion_order = false")
-    try:
-        yield
-    finally:
-        con.execute("RESET preserve_insertion_order")
-
-
 def load_usage(
     wh: Warehouse,
     directories: Path | Sequence[Path],
@@ -396,5 +382,5 @@ def load_usage(
         [str(p) for p in paths],
         checksum=file_checksum(paths),
     )
-    with unordered(wh.con):
+    with wh.bulk():
         return wh.load(run, replaces)
