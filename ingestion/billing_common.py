@@ -84,7 +84,8 @@ def _decompress(path: Path, data: bytes) -> bytes:
         raise InputError(f"{path}: truncated or corrupt gzip ({exc})") from None
 
 
-def _format(path: Path) -> str:
+def file_format(path: Path) -> str:
+    """``parquet``, ``jsonl`` or ``csv``, from the name (a ``.gz`` suffix is ignored)."""
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".parquet"):
         return "parquet"
@@ -103,7 +104,7 @@ def read_rows(path: Path) -> pl.DataFrame:
         raise InputError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
-    fmt = _format(path)
+    fmt = file_format(path)
     try:
         if fmt == "parquet":
             frame = pl.read_parquet(path)
@@ -120,11 +121,6 @@ def read_rows(path: Path) -> pl.DataFrame:
     if frame.height == 0:
         raise InputError(f"{path}: no data rows (only a header)")
     return frame
-
-
-def file_format(path: Path) -> str:
-    """``parquet``, ``jsonl`` or ``csv``, from the name (a ``.gz`` suffix is ignored)."""
-    return _format(path)
 
 
 def tidy_rows(frame: pl.DataFrame, first_row: int = 1) -> pl.DataFrame:
@@ -380,23 +376,12 @@ def check_required_values(
 
 
 def check_currency_mix(frames: Sequence[pl.DataFrame]) -> None:
-    """One billing account and period must be billed in one currency."""
-    if not frames:
-        return
-    cols = ["billing_account_id", "billing_period_start", "billing_currency", "x_source_file"]
-    combined = pl.concat([f.select(cols) for f in frames])
-    mixed = (
-        combined.group_by("billing_account_id", "billing_period_start")
-        .agg(pl.col("billing_currency").unique().sort(), pl.col("x_source_file").unique())
-        .filter(pl.col("billing_currency").list.len() > 1)
-    )
-    if mixed.height:
-        row = mixed.row(0, named=True)
-        raise InputError(
-            f"{', '.join(sorted(row['x_source_file']))}: billing account "
-            f"{row['billing_account_id']} period {row['billing_period_start']:%Y-%m} mixes "
-            f"currencies {row['billing_currency']} (column billing currency)"
-        )
+    """One billing account and period must be billed in one currency (``StreamChecks``'
+    check over all the frames)."""
+    checks = StreamChecks()
+    for frame in frames:
+        if frame.height:
+            checks.check(frame)
 
 
 class StreamChecks:
