@@ -64,14 +64,22 @@ def summarize(warehouse: Warehouse, run: IngestRun) -> None:
 
 def ingest_files(source: str, paths: list[Path], read: Reader) -> IngestRun:
     """Read, check and load ``paths`` as one run of ``source``."""
+    return _ingest(source, paths, lambda: read_all(paths, read, source))
+
+
+def _ingest(source: str, paths: list[Path],
+            gather: Callable[[], tuple[list[Path], list[pl.DataFrame] | Iterator[pl.DataFrame]]],
+            ) -> IngestRun:
+    """``gather`` the files' rows (a failure there is recorded as a failed run), load them as
+    one run of ``source``, publish either way."""
     with open_warehouse() as warehouse:
         try:
             try:
-                files, frames = read_all(paths, read, source)
+                files, rows = gather()
             except FinOpsError as exc:
                 bc.record_failed(warehouse, source, paths, exc)
                 raise
-            run = bc.load_cost_lines(warehouse, source, frames, files)  # records its failures
+            run = bc.load_cost_lines(warehouse, source, rows, files)  # records its failures
         except FinOpsError:
             warehouse.publish()  # the failed run is visible to readers; the data is unchanged
             raise
@@ -98,22 +106,13 @@ def stream_files(files: list[Path], batches: BatchReader, label: str) -> Iterato
 def ingest_stream(source: str, paths: list[Path], batches: BatchReader) -> IngestRun:
     """Like ``ingest_files``, but the batches stream into the load: nothing holds a whole
     file. Each batch is checked as it arrives; a bad one rolls the whole load back."""
-    with open_warehouse() as warehouse:
-        try:
-            try:
-                files, duplicates = bc.distinct_files(paths)
-            except FinOpsError as exc:
-                bc.record_failed(warehouse, source, paths, exc)
-                raise
-            for path in duplicates:
-                note(f"skipping {path}: same content as another file in this run")
-            run = bc.load_cost_lines(warehouse, source, stream_files(files, batches, source),
-                                     files)
-        except FinOpsError:
-            warehouse.publish()  # the failed run is visible to readers; the data is unchanged
-            raise
-        summarize(warehouse, run)
-    return run
+    def gather() -> tuple[list[Path], Iterator[pl.DataFrame]]:
+        files, duplicates = bc.distinct_files(paths)
+        for path in duplicates:
+            note(f"skipping {path}: same content as another file in this run")
+        return files, stream_files(files, batches, source)
+
+    return _ingest(source, paths, gather)
 
 
 # -- focus ----------------------------------------------------------------------------
