@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from finops.cli import main
 from finops.errors import InputError
 from finops.exports import FOCUS_12
 from finops.warehouse import Warehouse
+from tests.cli_runner import exit_code
 
 DATA = Path(__file__).parent / "ingestion" / "data"
 SAMPLE = DATA / "focus-1.0" / "focus_sample.csv"
@@ -22,11 +22,7 @@ SPEC_57 = [c for c in FOCUS_12 if not c.startswith("x_")]
 
 
 def run(db: Path, *args: str) -> int:
-    try:
-        main(["--db", str(db), *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return exit_code(["--db", str(db), *args])
 
 
 @pytest.fixture(scope="module")

@@ -15,12 +15,12 @@ from finops.allocation import runner
 from finops.allocation.inputs import BILL_KEYS, MONEY, compact_bill, conform_bill
 from finops.allocation.ownership import parse_backstage
 from finops.allocation.runner import read_day, run_allocation
-from finops.cli import main
 from finops.errors import ReconciliationError
 from finops.warehouse import IngestRun, Replace, Warehouse
 from models.config import parse_config
 from models.schemas import COST_LINE, K8S_NAMESPACE, K8S_NODE_HOUR, K8S_POD_HOUR
 from tests.allocation.conftest import bill_row, labels, node_rows, ns_row, pod_rows
+from tests.cli_runner import exit_code
 
 NODE_A = "aws:///us-east-1a/i-0aaa00000000000a"
 NODE_B = "aws:///us-east-1a/i-0bbb00000000000b"
@@ -55,10 +55,8 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 
 def _cli(db: Path, *args: str) -> None:
-    try:
-        main(["--db", str(db), "--config", str(db.with_suffix(".yaml")), *args])
-    except SystemExit as exc:  # main exits only on errors
-        raise AssertionError(f"finops {' '.join(args)} exited {exc.code}") from None
+    code = exit_code(["--db", str(db), "--config", str(db.with_suffix(".yaml")), *args])
+    assert code == 0, f"finops {' '.join(args)} exited {code}"
 
 
 def test_allocate_cli_reconciles_to_zero(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

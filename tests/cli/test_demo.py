@@ -9,8 +9,8 @@ import duckdb
 import pytest
 import yaml
 
-from finops.cli import main
 from models.config import hash_token
+from tests.cli_runner import exit_code
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
@@ -18,10 +18,7 @@ DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("demo") / "finops.duckdb"
-    try:
-        main(["--db", str(db), "demo", "--no-serve"])
-    except SystemExit as exc:
-        assert not exc.code, "finops demo --no-serve failed"
+    assert exit_code(["--db", str(db), "demo", "--no-serve"]) == 0, "finops demo --no-serve failed"
     return db.with_name("finops.published.duckdb")
 
 
