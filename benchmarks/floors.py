@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 
-def _one(sql: str, db: str | None = None) -> tuple[Any, ...]:
+def one_row(sql: str, db: str | None = None) -> tuple[Any, ...]:
     con = duckdb.connect(db or ":memory:", read_only=bool(db))
     try:
         row = con.execute(sql).fetchone()
@@ -87,5 +87,5 @@ SELECT (SELECT count(*) FROM pod_cost), (SELECT sum(cost) FROM bill)
 
 def floor_join_allocate(db: str) -> dict[str, Any]:
     """Join pods to nodes per hour and sum their shares; group the bill by day and resource."""
-    groups, _ = _one(JOIN_AND_SUM, db)
+    groups, _ = one_row(JOIN_AND_SUM, db)
     return {"rows": groups}

@@ -66,18 +66,18 @@ def ensure_month(workdir: Path, lines: int, regenerate: bool) -> Path:
 
 # -- stages (run in a child process) --------------------------------------------------------
 def floor_scan(cur: Path, scratch: Path) -> dict[str, Any]:
-    from benchmarks.floors import _one
+    from benchmarks.floors import one_row
 
-    row = _one(f"SELECT count(*), sum(line_item_unblended_cost) "
+    row = one_row(f"SELECT count(*), sum(line_item_unblended_cost) "
                f"FROM read_parquet({data_files(cur)})")
     return {"rows": int(row[0]), "unblended": float(row[1])}
 
 
 def floor_scan_all(cur: Path, scratch: Path) -> dict[str, Any]:
     """Decode every column of every row (a hash of each), write nothing."""
-    from benchmarks.floors import _one
+    from benchmarks.floors import one_row
 
-    row = _one(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM read_parquet({data_files(cur)})")
+    row = one_row(f"SELECT count(*), sum(hash(COLUMNS(*))) FROM read_parquet({data_files(cur)})")
     return {"rows": int(row[0])}
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from benchmarks.floors import one_row
 
 
 def _finops(db: str, config: str, *args: str) -> None:
@@ -26,12 +26,8 @@ def _finops(db: str, config: str, *args: str) -> None:
 
 
 def _count(db: str, sql: str) -> int:
-    con = duckdb.connect(db, read_only=True)
-    try:
-        row = con.execute(sql).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
-    finally:
-        con.close()
+    row = one_row(sql, db)
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def stage_generate(data: str, size: str, seed: int) -> dict[str, Any]:
