@@ -12,7 +12,7 @@ import pytest
 from finops.errors import InputError
 from finops.exports import FOCUS_12
 from finops.warehouse import Warehouse
-from tests.cli_runner import exit_code
+from tests.support import exit_code
 
 DATA = Path(__file__).parent / "ingestion" / "data"
 SAMPLE = DATA / "focus-1.0" / "focus_sample.csv"

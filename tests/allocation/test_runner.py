@@ -20,7 +20,7 @@ from finops.warehouse import IngestRun, Replace, Warehouse
 from models.config import parse_config
 from models.schemas import COST_LINE, K8S_NAMESPACE, K8S_NODE_HOUR, K8S_POD_HOUR
 from tests.allocation.conftest import bill_row, labels, node_rows, ns_row, pod_rows
-from tests.cli_runner import exit_code
+from tests.support import exit_code
 
 NODE_A = "aws:///us-east-1a/i-0aaa00000000000a"
 NODE_B = "aws:///us-east-1a/i-0bbb00000000000b"

@@ -12,7 +12,7 @@ from slack_stub import SlackStub
 
 from finops import alerts
 from finops.warehouse import Warehouse, open_snapshot
-from tests.cli_runner import run_cli
+from tests.support import run_cli
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 from finops.cli import main
 from finops.warehouse import IngestRun, Warehouse, new_run_id
 from models.schemas import COST_LINE
-from tests.cli_runner import run_cli
+from tests.support import run_cli
 
 
 @pytest.fixture

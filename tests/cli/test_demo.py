@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from models.config import hash_token
-from tests.cli_runner import exit_code
+from tests.support import exit_code
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ import httpx
 import pytest
 
 from finops.settings import Settings
+from tests.support import ServeProcess
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -28,11 +27,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1400,1000", "--virtual-time-budget=5000"]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -43,32 +37,9 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(settings: Settings, server_log: Path) -> Iterator[str]:
     """``finops serve`` as a user would start it, on a free port; yields its base URL."""
-    port = free_port()
-    log = server_log
-    env = {**os.environ, "FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
-    command = [sys.executable, "-m", "finops", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base, process, log)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"finops serve exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    raise AssertionError(f"finops serve did not come up:\n{log.read_text()}")
+    env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
+    with ServeProcess(env, server_log) as served:
+        yield served.base
 
 
 def chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:

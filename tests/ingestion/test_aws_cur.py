@@ -342,7 +342,7 @@ def aws_cur_store(path: Path) -> tuple[Any, str]:
 
 # -- the command, as a user runs it --------------------------------------------------------------
 def run_cli(args: list[str]) -> int:
-    from tests.cli_runner import exit_code
+    from tests.support import exit_code
 
     return exit_code(args)
 

@@ -18,7 +18,7 @@ from finops.errors import InputError
 from finops.warehouse import Warehouse
 from ingestion import billing_common as bc
 from ingestion.focus import Defaults, read_focus
-from tests.cli_runner import exit_code
+from tests.support import exit_code
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "focus-1.0" / "focus_sample.csv"

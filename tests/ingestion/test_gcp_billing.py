@@ -31,7 +31,7 @@ from ingestion.gcp_billing import (
     read_bigquery,
     read_gcp_file,
 )
-from tests.cli_runner import run_cli
+from tests.support import run_cli
 
 DATA = Path(__file__).parent / "data" / "gcp-billing"
 KOKU = sorted(DATA.glob("*.csv"))

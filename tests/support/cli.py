@@ -1,4 +1,4 @@
-"""Run the `finops` CLI in-process the way the console script does, for tests."""
+"""Run the ``finops`` CLI in-process the way the console script does."""
 
 from __future__ import annotations
 
