@@ -108,8 +108,9 @@ def _tokens(config: FinOpsConfig) -> list[str]:
     return lines
 
 
-def warnings(config: FinOpsConfig) -> list[str]:
-    """What is valid but probably not meant."""
+def warnings(config: FinOpsConfig, *, data_checked: bool = False) -> list[str]:
+    """What is valid but probably not meant. With ``data_checked`` (``data_warnings`` ran on a
+    warehouse) budget teams were checked against the data already, which says more."""
     found: list[str] = []
     if not auth_configured(config):
         found.append("no api_tokens: `finops serve` will refuse to start (only `--no-auth` "
@@ -120,7 +121,7 @@ def warnings(config: FinOpsConfig) -> list[str]:
         names = [t.name for t in config.api_tokens if t.sha256 in repeated]
         found.append(f"api_tokens {names} share one token hash: only the first one's role "
                      "is ever used")
-    if not config.teams:
+    if not config.teams and not data_checked:
         found += [f"budget {b.name!r} names team {b.team!r}, but no teams are declared: it "
                   "counts only if that exact label value is seen" for b in config.budgets
                   if b.team]

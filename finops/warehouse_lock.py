@@ -21,6 +21,7 @@ import os
 import shutil
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -34,8 +35,9 @@ POLL_S = 0.2
 Notify = Callable[[str], None]
 
 # Locks this process holds, by lock file: a second open of the same warehouse in the same
-# process would wait for itself, so it fails at once instead.
-_HELD: set[Path] = set()
+# process would wait for itself, so it fails at once instead. Weak: a Warehouse dropped without
+# ``close`` frees its entry (and its file, hence the flock) when it is collected.
+_HELD: weakref.WeakValueDictionary[Path, WriterLock] = weakref.WeakValueDictionary()
 
 
 def lock_path(db: Path) -> Path:
@@ -89,7 +91,7 @@ class WriterLock:
             handle.close()
             raise
         self._handle = handle
-        _HELD.add(self.path)
+        _HELD[self.path] = self
 
     @contextmanager
     def held_unless_opened(self) -> Iterator[None]:
@@ -105,7 +107,7 @@ class WriterLock:
         if self._handle is None:
             return
         handle, self._handle = self._handle, None
-        _HELD.discard(self.path)
+        _HELD.pop(self.path, None)
         try:
             handle.truncate(0)  # nobody holds it now: no record to show
         finally:

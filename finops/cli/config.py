@@ -33,14 +33,17 @@ def check_command(
     say("")
     for line in config_report.describe(parsed, settings):
         say(line)
-    _print_warnings(config_report.warnings(parsed) + _data_warnings(parsed, settings))
+    from_data = _data_warnings(parsed, settings)
+    checked = from_data is not None
+    _print_warnings(config_report.warnings(parsed, data_checked=checked) + (from_data or []))
 
 
-def _data_warnings(config: FinOpsConfig, settings: Settings) -> list[str]:
+def _data_warnings(config: FinOpsConfig, settings: Settings) -> list[str] | None:
+    """Warnings from the published warehouse; None when there is none to check against."""
     snapshot = settings.snapshot_path
     if not snapshot.exists():
         say(f"\nWarehouse: none published at {snapshot} (data checks skipped)")
-        return []
+        return None
     say(f"\nWarehouse: {snapshot} (budget teams and filters checked against its data)")
     con = open_snapshot(snapshot)
     try:

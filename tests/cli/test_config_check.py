@@ -25,8 +25,8 @@ def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
     return run_cli(["config", "check", *args], capsys)
 
 
-def test_the_demo_config_is_described_without_secrets(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_demo_config_is_described_without_secrets(
+        capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = check(capsys, "--config", str(DEMO_CONFIG))
     assert code == 0
     lines = out.splitlines()

@@ -3,6 +3,7 @@ or gives up; a killed writer's lock and leftovers never block anyone."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -76,6 +77,14 @@ def test_a_second_open_in_the_same_process_fails_at_once(tmp_path: Path) -> None
             Warehouse(db, lock_timeout_s=60)
         assert time.monotonic() - started < 1
     Warehouse(db, lock_timeout_s=0).close()  # and it is free again afterwards
+
+
+def test_a_warehouse_dropped_without_close_frees_the_lock(tmp_path: Path) -> None:
+    db = tmp_path / "finops.duckdb"
+    dropped = Warehouse(db)
+    del dropped
+    gc.collect()
+    Warehouse(db, lock_timeout_s=0).close()
 
 
 def test_opening_removes_only_this_warehouse_s_leftovers(tmp_path: Path) -> None:
