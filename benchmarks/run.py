@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks.stage import MARK
 from benchmarks.stages import BILLING_SOURCES
+from finops.demo import DEMO_CONFIG, DEMO_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +53,7 @@ class Plan:
     @property
     def config(self) -> Path:
         own = self.data / "finops.yaml"
-        return own if own.exists() else ROOT / "data" / "demo" / "finops.yaml"
+        return own if own.exists() else DEMO_CONFIG
 
 
 def child(name: str, **kwargs: Any) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def child(name: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def demo_token() -> str:
-    tokens = json.loads((ROOT / "data" / "demo" / "tokens.json").read_text())
+    tokens = json.loads((DEMO_DIR / "tokens.json").read_text())
     return str(tokens.get("platform") or next(iter(tokens.values())))
 
 

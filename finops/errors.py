@@ -45,6 +45,12 @@ class WarehouseError(FinOpsError):
     status = 503
 
 
+class WarehouseBusy(WarehouseError):
+    """Another writer held the warehouse for longer than this one would wait."""
+
+    retryable = True
+
+
 class ReconciliationError(FinOpsError):
     """An allocation run does not add up to the bill; the message lists the rows."""
 

@@ -8,11 +8,15 @@ what a team reviews in Git (teams, ownership, budgets) lives in ``finops.yaml``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from finops.errors import ConfigError
+from finops.warehouse_lock import DEFAULT_TIMEOUT_S
+
+CONFIG_NAME = "finops.yaml"
 
 
 class ApiSettings(BaseModel):
@@ -65,14 +69,17 @@ class Settings(BaseSettings):
         env_prefix="FINOPS_", env_nested_delimiter="__", env_ignore_empty=True, extra="ignore"
     )
 
-    db: Path = Field(REPO_ROOT / "data" / "finops.duckdb", description="Warehouse file (writer).")
+    db: Path = Field(Path("data") / "finops.duckdb", validate_default=True,
+                     description="Warehouse file (writer); relative to the working directory.")
     published_dir: Path | None = Field(
         None, description="Where read-only snapshots are published (default: next to the db)."
     )
-    config: Path = Field(
-        REPO_ROOT / "data" / "demo" / "finops.yaml", description="Path of finops.yaml."
-    )
-    demo_dir: Path = Field(REPO_ROOT / "data" / "demo", description="Bundled demo data.")
+    config: Path | None = Field(
+        None, description="Path of finops.yaml; it must exist. Unset: `./finops.yaml` if the "
+        "working directory has one, else zero-config defaults (and no API tokens).")
+    lock_timeout_s: float = Field(
+        DEFAULT_TIMEOUT_S, ge=0, description="How long a writer (ingest, allocate, budgets "
+        "check, pricing sync) waits for another writer to finish before it gives up (seconds).")
     memory_limit: str = Field("4GB", description="DuckDB memory limit of the writer.")
     allocate_memory_limit: str = Field(
         "1GB", description="DuckDB memory limit while `finops allocate` runs (the Polars "
@@ -83,10 +90,42 @@ class Settings(BaseSettings):
     aws: AwsSettings = AwsSettings()  # type: ignore[call-arg]
     prometheus: PrometheusSettings = PrometheusSettings()  # type: ignore[call-arg]
 
+    @field_validator("db", "published_dir", "config")
+    @classmethod
+    def _absolute(cls, path: Path | None) -> Path | None:
+        # Relative paths mean the working directory this process started in, whatever the
+        # code later does with its own; absolute paths also make every message unambiguous.
+        return path.expanduser().absolute() if path is not None else None
+
+    def config_source(self) -> ConfigSource:
+        """Which finops.yaml this process uses. Never a bundled one: the demo's config is
+        used only by ``finops demo``."""
+        if self.config is not None:
+            if not self.config.is_file():
+                raise ConfigError(f"--config / FINOPS_CONFIG: config file not found: "
+                                  f"{self.config}")
+            return ConfigSource(self.config, "named by --config / FINOPS_CONFIG")
+        local = Path.cwd() / CONFIG_NAME
+        if local.is_file():
+            return ConfigSource(local, "found in the working directory")
+        return ConfigSource(None, "no --config, FINOPS_CONFIG or ./finops.yaml")
+
     @property
     def snapshot_path(self) -> Path:
         directory = self.published_dir or self.db.parent
         return directory / f"{self.db.stem}.published.duckdb"
+
+
+class ConfigSource(NamedTuple):
+    """A resolved finops.yaml: its path (None: zero-config defaults) and how it was chosen."""
+
+    path: Path | None
+    how: str
+
+    def describe(self) -> str:
+        if self.path is None:
+            return f"Config: none, zero-config defaults ({self.how})"
+        return f"Config: {self.path} ({self.how})"
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -31,9 +31,19 @@ import polars as pl
 import pyarrow as pa
 
 from finops.errors import ConfigError, FinOpsError, WarehouseError
+from finops.warehouse_lock import (
+    DEFAULT_TIMEOUT_S,
+    Notify,
+    WriterLock,
+    remove_leftovers,
+    spool_prefix,
+)
 from models.schemas import MAP, Table, conform
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# The DDL and views ship inside the wheel as finops/sql (pyproject's force-include); in a
+# checkout they are the repository's sql/ (one copy, reviewed there).
+_PACKAGED_SQL = Path(__file__).resolve().parent / "sql"
+SQL_DIR = _PACKAGED_SQL if _PACKAGED_SQL.is_dir() else _PACKAGED_SQL.parent.parent / "sql"
 Rows = pl.DataFrame | Iterable[pl.DataFrame] | str
 
 
@@ -107,18 +117,26 @@ class Reader:
 
 
 class Warehouse:
-    """The read-write warehouse. Use as a context manager; call ``publish`` after writes."""
+    """The read-write warehouse. Use as a context manager; call ``publish`` after writes.
 
-    def __init__(self, path: Path, *, memory_limit: str = "4GB", snapshot: Path | None = None):
+    Opening it takes the writer lock (``finops.warehouse_lock``): a second writer waits up to
+    ``lock_timeout_s`` (``notify`` says what it waits for), then fails with ``WarehouseBusy``.
+    """
+
+    def __init__(self, path: Path, *, memory_limit: str = "4GB", snapshot: Path | None = None,
+                 lock_timeout_s: float = DEFAULT_TIMEOUT_S, command: str | None = None,
+                 notify: Notify | None = None):
         self.path = path
         self._memory_limit = memory_limit
         self.snapshot = snapshot or path.with_name(f"{path.stem}.published.duckdb")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = self._connect()
-        except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
-        self.migrate()
+        self._lock = WriterLock(path, timeout_s=lock_timeout_s, command=command, notify=notify)
+        with self._lock.held_unless_opened():
+            remove_leftovers(path, self.snapshot, notify)
+            try:
+                self.con = self._connect()
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot open warehouse {path}: {exc}") from None
+            self.migrate()
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.path),
@@ -131,7 +149,10 @@ class Warehouse:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            self._lock.release()
 
     # -- schema -----------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -273,7 +294,7 @@ class Warehouse:
         untouched until that transaction; a failure anywhere (a bad row in the last batch)
         leaves the previous data, records a ``failed`` run and removes the spool."""
         started = time.monotonic()
-        spool = Path(tempfile.mkdtemp(prefix=".finops-spool-", dir=self.path.parent))
+        spool = Path(tempfile.mkdtemp(prefix=spool_prefix(self.path), dir=self.path.parent))
         stage = f"read_parquet({sql_literal(str(spool / '*.parquet'))})"
         try:
             table.empty().write_parquet(spool / "000000.parquet")  # the glob always matches

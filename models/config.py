@@ -198,11 +198,16 @@ def parse_config(data: object, source: str = "finops.yaml") -> FinOpsConfig:
 
 
 def load_config(path: Path | None) -> FinOpsConfig:
-    """Read ``finops.yaml``; a missing path means zero-config defaults."""
-    if path is None or not path.exists():
+    """Read ``finops.yaml``; no path means zero-config defaults. A path that names no file is
+    an error, never a silent fall back to defaults (budgets and mappings would vanish)."""
+    if path is None:
         return FinOpsConfig()
     try:
         data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     return parse_config(data, str(path))

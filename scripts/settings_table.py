@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
@@ -24,8 +26,9 @@ def _default(field: FieldInfo) -> str:
     value = field.default
     if value is None:
         return "(unset)"
-    text = str(value)
-    return text.replace(str(Settings.model_fields["db"].default.parent.parent), ".")
+    if isinstance(value, Path) and not value.is_absolute():
+        return f"./{value}"  # resolved against the working directory at run time
+    return str(value)
 
 
 def table() -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from finops.api.auth import TokenStore
+from finops.api.auth import OpenAccess, TokenStore
 from finops.api.deps import AppContext
 from finops.api.errors import install_error_handlers
 from finops.api.metrics import Metrics, middleware
@@ -38,18 +38,22 @@ Roles: `finance` (all teams, no SQL), `team:<name>` (that team only, everywhere)
 """
 
 
-def build_context(settings: Settings, config: FinOpsConfig | None = None) -> AppContext:
-    config = config if config is not None else load_config(settings.config)
+def build_context(settings: Settings, config: FinOpsConfig | None = None, *,
+                  open_access: bool = False) -> AppContext:
+    config = config if config is not None else load_config(settings.config_source().path)
     sandbox = Sandbox(settings.snapshot_path, max_rows=settings.sql.max_rows,
                       time_limit_ms=settings.sql.time_limit_ms,
                       memory_limit=settings.sql.memory_limit, threads=settings.sql.threads)
-    return AppContext(settings=settings, config=config, tokens=TokenStore(config),
+    tokens = OpenAccess() if open_access else TokenStore(config)
+    return AppContext(settings=settings, config=config, tokens=tokens,
                       sandbox=sandbox, reader=Reader(sandbox), metrics=Metrics())
 
 
-def create_app(settings: Settings, config: FinOpsConfig | None = None) -> FastAPI:
-    """The API. ``config`` defaults to ``finops.yaml`` at ``settings.config``."""
-    ctx = build_context(settings, config)
+def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
+               open_access: bool = False) -> FastAPI:
+    """The API. ``config`` defaults to the finops.yaml ``settings`` resolve to;
+    ``open_access`` (``finops serve --no-auth``) makes every request the local platform."""
+    ctx = build_context(settings, config, open_access=open_access)
     app = FastAPI(title="finops", description=DESCRIPTION, version="0.1.0",
                   docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx

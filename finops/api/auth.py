@@ -72,3 +72,26 @@ class TokenStore:
             raise AuthError("invalid token")
         return principal
 
+
+
+def auth_configured(config: FinOpsConfig) -> bool:
+    """Whether anyone can authenticate with this config. ``finops serve`` refuses to start
+    without a way (count a sign-in method here when the config grows one, e.g. SSO)."""
+    return bool(config.api_tokens)
+
+
+LOCAL_PLATFORM = Principal("local (--no-auth)", "platform")
+
+
+class OpenAccess(TokenStore):
+    """``finops serve --no-auth`` (loopback only): no tokens are asked for, every request is
+    the local platform principal, as anyone on this machine could read the files anyway."""
+
+    def __init__(self) -> None:
+        super().__init__(FinOpsConfig())
+
+    def lookup(self, token: str) -> Principal | None:
+        return LOCAL_PLATFORM
+
+    def authenticate(self, token: str | None) -> Principal:
+        return LOCAL_PLATFORM

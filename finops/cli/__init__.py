@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from finops.cli import allocate, billing, budgets, cloud, core, demo, serve, usage  # noqa: F401  (register commands)
+from finops.cli import allocate, billing, budgets, cloud, config, core, demo, serve, usage  # noqa: F401  (register commands)
 from finops.cli.common import app, console, state
 from finops.errors import FinOpsError
 
@@ -14,6 +14,7 @@ from finops.errors import FinOpsError
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: ``Error: …`` and exit 1 on failure, traceback only with ``--debug``."""
     args = sys.argv[1:] if argv is None else argv
+    state.command = " ".join(["finops", *args])  # who holds the writer lock, for a waiter
     try:
         app(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -53,6 +53,7 @@ class State:
     db: Path | None = None
     config: Path | None = None
     debug: bool = False
+    command: str = "finops"
     _settings: Settings | None = field(default=None, repr=False)
 
     @property
@@ -62,7 +63,10 @@ class State:
         return self._settings
 
     def finops_config(self) -> FinOpsConfig:
-        return load_config(self.settings.config)
+        """The finops.yaml in use (``Settings.config_source``), saying which on stderr."""
+        source = self.settings.config_source()
+        note_plain(source.describe())
+        return load_config(source.path)
 
 
 state = State()
@@ -85,7 +89,8 @@ def open_warehouse(*, publish: bool = True) -> Iterator[Warehouse]:
     """The writer; publishes a fresh read-only snapshot when the block succeeds."""
     settings = state.settings
     with Warehouse(settings.db, memory_limit=settings.memory_limit,
-                   snapshot=settings.snapshot_path) as warehouse:
+                   snapshot=settings.snapshot_path, lock_timeout_s=settings.lock_timeout_s,
+                   command=state.command, notify=note_plain) as warehouse:
         yield warehouse
         if publish:
             warehouse.publish()
@@ -106,6 +111,11 @@ def progress() -> Progress:
 
 def note(message: str) -> None:
     console.print(message, highlight=False)
+
+
+def note_plain(message: str) -> None:
+    """A note that is printed as is (paths and commands may hold ``[``, rich's markup)."""
+    console.print(message, markup=False, highlight=False)
 
 
 def parse_day(text: str, option: str) -> date:

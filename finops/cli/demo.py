@@ -3,6 +3,7 @@
 Each step is the same CLI command a user would type (printed as it runs), so the demo is
 also the tutorial: ingest the three bills and the recorded cluster usage, allocate the month,
 check budgets with Slack in dry-run, show the reconciliation, and serve the API/dashboards.
+The demo's own finops.yaml (with the published demo tokens) is used here and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from pathlib import Path
 
 import typer
 
-from finops.cli.common import app, note, state
+from finops.cli.common import app, note, note_plain, state
+from finops.demo import DEMO_CONFIG, DEMO_DIR
 from finops.errors import FinOpsError
+from finops.warehouse_lock import WriterLock
+from models.config import load_config
 
 DEMO_START, DEMO_END = "2026-10-01", "2026-10-31"
 
@@ -35,9 +39,11 @@ def _demo_steps(demo: Path) -> list[list[str]]:
 def _fresh_warehouse() -> None:
     """The demo rebuilds from scratch so it is the same every time."""
     settings = state.settings
-    for path in (settings.db, settings.db.with_name(settings.db.name + ".wal"),
-                 settings.snapshot_path):
-        path.unlink(missing_ok=True)
+    with WriterLock(settings.db, timeout_s=settings.lock_timeout_s, command=state.command,
+                    notify=note_plain):  # not while another writer uses it
+        for path in (settings.db, settings.db.with_name(settings.db.name + ".wal"),
+                     settings.snapshot_path):
+            path.unlink(missing_ok=True)
 
 
 def _run(args: list[str]) -> None:
@@ -53,8 +59,7 @@ def _run(args: list[str]) -> None:
 
 
 def _global_args() -> list[str]:
-    settings = state.settings
-    args = ["--db", str(settings.db), "--config", str(settings.config)]
+    args = ["--db", str(state.settings.db), "--config", str(DEMO_CONFIG)]
     return args + (["--debug"] if state.debug else [])
 
 
@@ -70,20 +75,22 @@ def demo(
     port: int = typer.Option(8000, "--port", help="API port."),
     host: str = typer.Option("127.0.0.1", "--host", help="API address."),
 ) -> None:
-    """Build data/finops.duckdb from the bundled demo data, allocate, check budgets, serve."""
-    demo_dir = state.settings.demo_dir
-    if not (demo_dir / "aws").exists():
-        raise FinOpsError(f"demo data not found in {demo_dir}")
+    """Build ./data/finops.duckdb from the bundled demo data, allocate, check budgets, serve."""
+    if not (DEMO_DIR / "aws").exists():
+        raise FinOpsError(f"demo data not found in {DEMO_DIR} (a broken installation?)")
+    if state.settings.config is not None:
+        note_plain(f"The demo uses its own config ({DEMO_CONFIG}), not {state.settings.config}.")
+    settings = state.settings.model_copy(update={"config": DEMO_CONFIG})
     started = time.monotonic()
     _fresh_warehouse()
-    for step in _demo_steps(demo_dir):
+    for step in _demo_steps(DEMO_DIR):
         _run(step)
-    note(f"\nDemo warehouse built in {time.monotonic() - started:.1f}s: {state.settings.db}")
-    _print_access(host, port, demo_dir)
+    note_plain(f"\nDemo warehouse built in {time.monotonic() - started:.1f}s: {settings.db}")
+    _print_access(host, port, DEMO_DIR)
     if not no_serve:
         from finops.cli.serve import serve
 
-        serve(state.settings, host=host, port=port)
+        serve(settings, load_config(DEMO_CONFIG), host=host, port=port)
 
 
 def _print_access(host: str, port: int, demo_dir: Path) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 
 import typer
 
+from finops.api.auth import auth_configured
 from finops.cli.common import app, note, state
+from finops.errors import ConfigError
 from finops.settings import Settings
+from models.config import FinOpsConfig
 
 _TOKEN_PARAM = re.compile(r"([?&]token=)[^&\s]*")
 
@@ -24,7 +28,37 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or ``localhost``: reachable from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # another host name: it may resolve to anything
+
+
+def require_auth(config: FinOpsConfig, host: str, no_auth: bool) -> None:
+    """Refuse to serve with no way to authenticate, and ``--no-auth`` beyond loopback."""
+    if no_auth and not is_loopback(host):
+        raise ConfigError(f"--no-auth makes every request the platform role, so it serves on "
+                          f"a loopback address only (127.0.0.1, ::1, localhost), not {host!r}")
+    if not no_auth and not auth_configured(config):
+        raise ConfigError(
+            "refusing to serve with no way to authenticate: the config declares no "
+            "api_tokens. Add api_tokens to finops.yaml (`finops config check` shows the "
+            "config in use), or look on this machine only with `finops serve --no-auth` "
+            "(loopback addresses only)")
+
+
+def _warn_open_access(base: str) -> None:
+    note(f"[bold red]WARNING: --no-auth: authentication is OFF on {base}.[/] Every request is "
+         "the local platform principal (every team's costs, SQL). Loopback only: do not "
+         "forward or proxy this port.")
+
+
+def serve(settings: Settings, config: FinOpsConfig, host: str | None = None,
+          port: int | None = None, *, no_auth: bool = False) -> None:
     """Run the API in this process until interrupted (the demo calls this too)."""
     import uvicorn
 
@@ -32,18 +66,25 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
 
     host = host or settings.api.host
     port = port or settings.api.port
-    application = create_app(settings)  # fails here, before binding, on a bad finops.yaml
-    config = uvicorn.Config(application, host=host, port=port, log_level="info")
+    require_auth(config, host, no_auth)
+    application = create_app(settings, config, open_access=no_auth)  # fails before binding
+    server = uvicorn.Config(application, host=host, port=port, log_level="info")
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # after uvicorn's dictConfig
     base = f"http://{host}:{port}"
-    note(f"Serving {base}  (docs {base}/docs, dashboards {base}/dashboards?token=…)")
-    uvicorn.Server(config).run()
+    if no_auth:
+        _warn_open_access(base)
+    link = f"{base}/dashboards/" + ("" if no_auth else "?token=…")
+    note(f"Serving {base}  (docs {base}/docs, dashboards {link})")
+    uvicorn.Server(server).run()
 
 
 @app.command("serve")
 def serve_command(
     host: str | None = typer.Option(None, "--host", help="Bind address (env FINOPS_API__HOST)."),
     port: int | None = typer.Option(None, "--port", help="Port (env FINOPS_API__PORT)."),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="No tokens: every request is the local platform role. "
+        "Loopback addresses only; for a look on this machine."),
 ) -> None:
     """Serve the API, dashboards and the SQL endpoint over the published snapshot."""
-    serve(state.settings, host=host, port=port)
+    serve(state.settings, state.finops_config(), host=host, port=port, no_auth=no_auth)

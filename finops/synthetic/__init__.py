@@ -1,6 +1,6 @@
 """A seeded synthetic organisation: bills in the providers' own formats plus recorded usage.
 
-``python -m finops.synthetic --size S --out data/demo --seed 7`` writes the demo; the
+``python -m finops.synthetic --size S --out finops/demo/data --seed 7`` writes the demo; the
 benchmarks call :func:`generate` with larger sizes.
 """
 

@@ -118,7 +118,7 @@ HEADER = """\
 #   values `fraud` and `ds-team` stay unknown (unowned: unknown-team) on purpose.
 # - cluster_owners is empty on purpose: idle capacity shows as unowned `idle-capacity`.
 # - The untagged AWS account acme-sandbox is mapped to nobody (unmapped-account).
-# - Demo API tokens (plain text in data/demo/README.md): demo-finance, demo-platform,
+# - Demo API tokens (plain text in the README.md beside this file): demo-finance, demo-platform,
 #   demo-team-payments, demo-team-search.
 """
 

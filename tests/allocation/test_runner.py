@@ -55,7 +55,9 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 
 def _cli(db: Path, *args: str) -> None:
-    code = exit_code(["--db", str(db), "--config", str(db.with_suffix(".yaml")), *args])
+    config = db.with_suffix(".yaml")
+    config.touch()  # an empty finops.yaml: zero-config defaults (a named config must exist)
+    code = exit_code(["--db", str(db), "--config", str(config), *args])
     assert code == 0, f"finops {' '.join(args)} exited {code}"
 
 

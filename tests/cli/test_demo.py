@@ -9,10 +9,9 @@ import duckdb
 import pytest
 import yaml
 
+from finops.demo import DEMO_DIR as DEMO
 from models.config import hash_token
 from tests.support import exit_code
-
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 
 @pytest.fixture(scope="module")

@@ -43,10 +43,15 @@ def test_good_config_loads(tmp_path: Path) -> None:
     assert [t.percent for t in config.budgets[0].thresholds] == [50, 80, 100, 100]
 
 
-def test_missing_file_means_zero_config(tmp_path: Path) -> None:
-    config = load_config(tmp_path / "absent.yaml")
+def test_no_file_means_zero_config() -> None:
+    config = load_config(None)
     assert config == FinOpsConfig()
     assert config.ownership.tag_keys == ["team", "user:team", "user_team"]
+
+
+def test_a_named_file_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"config file not found: .*absent\.yaml"):
+        load_config(tmp_path / "absent.yaml")
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.cli import finops_command
 from tests.support.net import free_port, wait_until_ready
 
 
@@ -30,8 +30,8 @@ class ServeProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "finops", "serve", "--host", "127.0.0.1",
-                "--port", str(self.port), *self._args]
+        return finops_command(["serve", "--host", "127.0.0.1", "--port", str(self.port),
+                               *self._args])
 
     def __enter__(self) -> ServeProcess:
         with self.log.open("w") as out:

@@ -1,4 +1,5 @@
-"""Fixtures: the committed demo data (data/demo) and readers that do not use the generator."""
+"""Fixtures: the committed demo data (finops/demo/data) and readers that do not use the
+generator."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+from finops.demo import DEMO_DIR as DEMO
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Same seed, same bytes: regenerating the demo reproduces data/demo exactly."""
+"""Same seed, same bytes: regenerating the demo reproduces finops/demo/data exactly."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from finops.demo import DEMO_DIR
 from finops.errors import InputError, WarehouseError
 from finops.warehouse import Warehouse
 from ingestion import recorded
@@ -15,8 +16,8 @@ from models.schemas import K8S_NAMESPACE, K8S_POD_HOUR, conform
 
 H = [datetime(2026, 10, 1, h) for h in range(4)]
 HOUR = timedelta(hours=1)
-# the demo's recorded usage (data/demo/README.md: seeded synthetic generator, size S)
-DEMO = Path(__file__).resolve().parents[3] / "data" / "demo" / "usage"
+# the demo's recorded usage (finops/demo/data/README.md: seeded synthetic generator, size S)
+DEMO = DEMO_DIR / "usage"
 
 
 def pods(hours: list[datetime], uid: str, cpu: float) -> pl.DataFrame:

@@ -1,0 +1,156 @@
+"""``finops config check``: what a ``finops.yaml`` will make finops do, and what looks wrong.
+
+``describe`` turns a valid config into plain lines (teams, ownership, allocation policy,
+budgets with thresholds and channels, token names and roles: never their hashes);
+``warnings`` finds what validation cannot reject but an operator should hear about;
+``data_warnings`` compares the config with what a published warehouse actually holds.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import duckdb
+
+from finops.alerts import team_channel
+from finops.api.auth import auth_configured
+from finops.settings import Settings
+from models.config import Budget, FinOpsConfig, MappingRule
+
+NONE = "(none)"
+
+
+def _join(values: Sequence[str], sep: str = ", ") -> str:
+    return sep.join(values) if values else NONE
+
+
+def describe(config: FinOpsConfig, settings: Settings) -> list[str]:
+    return [*_teams(config), "", *_ownership(config), "", *_allocation(config), "",
+            *_budgets(config, settings), "", *_tokens(config)]
+
+
+def _teams(config: FinOpsConfig) -> list[str]:
+    if not config.teams:
+        return ["Teams: none declared: every team label value seen becomes a team"]
+    lines = [f"Teams ({len(config.teams)}):"]
+    for team in config.teams:
+        extra = f"  aliases: {_join(team.aliases)}" if team.aliases else ""
+        lines.append(f"  {team.name:<20} {team.slack_channel or '(no channel)'}{extra}")
+    return lines
+
+
+def _ownership(config: FinOpsConfig) -> list[str]:
+    own = config.ownership
+    lines = [f"Ownership chain: {_join(own.chain, ' -> ')}",
+             f"  label keys (pods, workloads, namespaces): {_join(own.label_keys)}",
+             f"  tag keys (cloud resources): {_join(own.tag_keys)}",
+             f"  mappings: {len(own.mappings) or NONE}"]
+    lines += [f"    {rule.team:<18} {_selectors(rule)}" for rule in own.mappings]
+    lines.append(f"  Backstage catalog: {own.backstage_catalog or NONE}")
+    owners = [f"{cluster} -> {team}" for cluster, team in sorted(own.cluster_owners.items())]
+    lines.append(f"  cluster owners (own their idle): {_join(owners)}")
+    return lines
+
+
+def _selectors(rule: MappingRule) -> str:
+    parts = [f"{name}: {_join(values)}" for name, values in (
+        ("namespaces", rule.namespaces), ("clusters", rule.clusters),
+        ("aws_accounts", rule.aws_accounts), ("gcp_projects", rule.gcp_projects),
+        ("azure_subscriptions", rule.azure_subscriptions)) if values]
+    parts += [f"tag {key}={value}" for key, value in rule.tags.items()]
+    return "; ".join(parts) or "(matches nothing)"
+
+
+def _allocation(config: FinOpsConfig) -> list[str]:
+    alloc = config.allocation
+    prices = alloc.prices
+    return [f"Allocation: basis {alloc.basis}, idle {alloc.idle}, "
+            f"taxes and credits {alloc.tax_and_credits}",
+            f"  shared namespaces ({alloc.shared_split} split): "
+            f"{_join(alloc.shared_namespaces)}",
+            f"  reference prices per hour: cpu {prices.cpu_hour:g}, RAM GiB "
+            f"{prices.ram_gib_hour:g}, GPU {prices.gpu_hour:g}"]
+
+
+def _budgets(config: FinOpsConfig, settings: Settings) -> list[str]:
+    if not config.budgets:
+        return ["Budgets: none"]
+    lines = [f"Budgets ({len(config.budgets)}):"]
+    for budget in config.budgets:
+        channel = budget.channel or team_channel(config, settings, budget.team)
+        lines.append(f"  {budget.name:<22} {_scope(budget)}, per {budget.period}: "
+                     f"{budget.amount:,.2f} {budget.currency}; {_thresholds(budget)}; "
+                     f"to {channel}")
+    return lines
+
+
+def _scope(budget: Budget) -> str:
+    parts = [f"team {budget.team}"] if budget.team else []
+    parts += [f"{column}={value}" for column, value in budget.filter.items()]
+    return " and ".join(parts)
+
+
+def _thresholds(budget: Budget) -> str:
+    kinds = []
+    for kind in ("actual", "forecast"):
+        percents = [f"{t.percent:g}" for t in budget.thresholds if t.kind == kind]
+        if percents:
+            kinds.append(f"{kind} {'/'.join(percents)} %")
+    return ", ".join(kinds) or "no thresholds"
+
+
+def _tokens(config: FinOpsConfig) -> list[str]:
+    if not config.api_tokens:
+        return ["API tokens: none"]
+    lines = [f"API tokens ({len(config.api_tokens)}; only their SHA-256 is stored):"]
+    lines += [f"  {token.name:<24} {token.role}" for token in config.api_tokens]
+    return lines
+
+
+def warnings(config: FinOpsConfig, *, data_checked: bool = False) -> list[str]:
+    """What is valid but probably not meant. With ``data_checked`` (``data_warnings`` ran on a
+    warehouse) budget teams were checked against the data already, which says more."""
+    found: list[str] = []
+    if not auth_configured(config):
+        found.append("no api_tokens: `finops serve` will refuse to start (only `--no-auth` "
+                     "on a loopback address runs it)")
+    repeated = [name for name, n in Counter(t.sha256 for t in config.api_tokens).items()
+                if n > 1]
+    if repeated:
+        names = [t.name for t in config.api_tokens if t.sha256 in repeated]
+        found.append(f"api_tokens {names} share one token hash: only the first one's role "
+                     "is ever used")
+    if not config.teams and not data_checked:
+        found += [f"budget {b.name!r} names team {b.team!r}, but no teams are declared: it "
+                  "counts only if that exact label value is seen" for b in config.budgets
+                  if b.team]
+    catalog = config.ownership.backstage_catalog
+    if catalog is not None and not catalog.exists():
+        found.append(f"ownership.backstage_catalog: {catalog} does not exist")
+    return found
+
+
+def data_warnings(config: FinOpsConfig, con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Budget teams and filter values that the warehouse's allocation has never seen."""
+    columns = {row[0] for row in con.execute("DESCRIBE allocation").fetchall()}
+    found: list[str] = []
+    for budget in config.budgets:
+        if budget.team and not _seen(con, "team", budget.team):
+            found.append(f"budget {budget.name!r}: team {budget.team!r} has no allocated "
+                         "cost in the warehouse")
+        for column, value in budget.filter.items():
+            if column not in columns:
+                found.append(f"budget {budget.name!r}: filter column {column!r} is not a "
+                             f"column of allocation ({', '.join(sorted(columns))})")
+            elif not _seen(con, column, value):
+                found.append(f"budget {budget.name!r}: filter {column}={value!r} matches no "
+                             "allocation row in the warehouse")
+    return found
+
+
+def _seen(con: duckdb.DuckDBPyConnection, column: str, value: str) -> bool:
+    # ``column`` is one of allocation's own column names (checked by the caller or literal).
+    row = con.execute(f'SELECT 1 FROM allocation WHERE "{column}"::VARCHAR = ? LIMIT 1',
+                      [value]).fetchone()
+    return row is not None

@@ -1,0 +1,12 @@
+"""The bundled demo organisation (``data/``): bills, recorded usage, its ``finops.yaml`` and
+the demo tokens. It ships inside the package, so ``finops demo`` works from an installed
+wheel, not only from a checkout. Its config (and tokens) is used only by ``finops demo`` and
+the server it starts: nothing else ever falls back to it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEMO_DIR = Path(__file__).resolve().parent / "data"
+DEMO_CONFIG = DEMO_DIR / "finops.yaml"
