@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import typer
 
+from finops.api.redact import RedactTokens
 from finops.cli.common import app, note, state
 from finops.settings import Settings
-
-_TOKEN_PARAM = re.compile(r"([?&]token=)[^&\s]*")
-
-
-class RedactTokens(logging.Filter):
-    """Dashboard links carry ``?token=``; access-log lines must not (secrets are never logged)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_TOKEN_PARAM.sub(r"\1***", a) if isinstance(a, str) else a
-                                for a in record.args)
-        record.msg = _TOKEN_PARAM.sub(r"\1***", str(record.msg))
-        return True
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
@@ -33,10 +20,13 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
     host = host or settings.api.host
     port = port or settings.api.port
     application = create_app(settings)  # fails here, before binding, on a bad finops.yaml
-    config = uvicorn.Config(application, host=host, port=port, log_level="info")
+    # proxy_headers off: which peers may speak for a client (X-Forwarded-*) is finops's own
+    # setting (FINOPS_AUTH__TRUSTED_PROXIES), not uvicorn's default trust of 127.0.0.1.
+    config = uvicorn.Config(application, host=host, port=port, log_level="info",
+                            proxy_headers=False)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # after uvicorn's dictConfig
     base = f"http://{host}:{port}"
-    note(f"Serving {base}  (docs {base}/docs, dashboards {base}/dashboards?token=…)")
+    note(f"Serving {base}  (docs {base}/docs, sign in at {base}/signin)")
     uvicorn.Server(config).run()
 
 
