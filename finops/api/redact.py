@@ -17,18 +17,23 @@ _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 _SIGNIN_PATHS = ("/signin", "/signout")
 
 
-def decoded(text: str, rounds: int = 8) -> str:
-    """``text`` percent/plus-decoded until it stops changing (bounded: no decoding bombs)."""
-    for _ in range(rounds):
+_ROUNDS = 8
+
+
+def decoded(text: str) -> str | None:
+    """``text`` percent/plus-decoded until it stops changing; None if it still changes after
+    a few rounds (bounded work; such text is treated as hiding a token)."""
+    for _ in range(_ROUNDS):
         once = unquote_plus(text)
         if once == text:
-            break
+            return text
         text = once
-    return text
+    return None
 
 
 def mentions_token(text: str) -> bool:
-    return "token" in decoded(text).lower()
+    plain = decoded(text)
+    return plain is None or "token" in plain.lower()
 
 
 def redact_target(target: str) -> str:
@@ -38,7 +43,7 @@ def redact_target(target: str) -> str:
         return REDACTED  # e.g. a `?` percent-encoded into the path: nothing of it is kept
     if not sep:
         return target
-    if decoded(path).rstrip("/").lower() in _SIGNIN_PATHS:
+    if (decoded(path) or "").rstrip("/").lower() in _SIGNIN_PATHS:
         return f"{path}?{REDACTED}"
     return f"{path}?{'&'.join(_redact_pair(pair) for pair in query.split('&'))}"
 

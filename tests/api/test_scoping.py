@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import ALERTS, DAYS, TOKENS, auth, expected
+from fixture_warehouse import ALERTS, DAYS, auth, expected
 
 WINDOW = f"start={DAYS[0]}&end={DAYS[-1]}"
 PROTECTED_GETS = [
