@@ -46,7 +46,7 @@ def signin_page(next_path: str, reason: str | None) -> str:
     notice = f'<p class="message" role="alert">{escape(message)}</p>' if message else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="referrer" content="no-referrer">'
+        '<meta name="referrer" content="same-origin">'
         f"<title>Sign in · finops</title><style>{STYLE}</style></head><body><main>"
         f"<h1>Sign in to finops</h1>{notice}"
         f'<form method="post" action="{SIGNIN_PATH}">'

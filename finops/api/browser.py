@@ -56,9 +56,12 @@ def _without_tokens(query: str) -> str:
 
 
 def html(body: str, status: int = 200) -> HTMLResponse:
-    """A sign-in/bounce page: not cached, not framed, no referrer, nothing loaded."""
+    """A sign-in/bounce page: not cached, not framed, nothing loaded. Referrer policy
+    ``same-origin``, not ``no-referrer``: under the latter a browser sends ``Origin: null``
+    with the form's POST, and the CSRF check could not tell it from a foreign one."""
     return HTMLResponse(body, status_code=status, headers={
-        **PRIVATE, "Content-Security-Policy": CSP, "X-Frame-Options": "DENY"})
+        **PRIVATE, "Referrer-Policy": "same-origin", "Content-Security-Policy": CSP,
+        "X-Frame-Options": "DENY"})
 
 
 def redirect(location: str) -> RedirectResponse:

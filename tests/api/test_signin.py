@@ -78,6 +78,7 @@ def test_a_browser_is_sent_to_sign_in_remembering_the_page(browser: TestClient) 
     assert page.status_code == 200 and 'name="token" type="password"' in page.text
     assert 'value="/dashboards/team/payments?start=2026-10-01"' in page.text
     assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "same-origin"  # no-referrer: POST gets Origin null
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
