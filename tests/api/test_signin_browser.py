@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 from fixture_warehouse import TOKENS
-from playwright.sync_api import Page, Request
+from playwright.sync_api import Page, Request, expect
 
 from finops.alerts import team_url
 from finops.settings import ApiSettings, Settings
@@ -54,6 +54,18 @@ def served(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield Served(server.base, server.log)
 
 
+@pytest.fixture
+def page(browser_page: Page) -> Page:
+    """A fresh page that skips plotly.js (3.6 MB; the charts are test_pages_browser's).
+
+    Blocked through the DevTools protocol, not ``page.route``: intercepted requests report
+    no ``Sec-Fetch-*`` headers, which these tests read."""
+    devtools = browser_page.context.new_cdp_session(browser_page)
+    devtools.send("Network.enable")
+    devtools.send("Network.setBlockedURLs", {"urls": ["*/plotly.min.js"]})
+    return browser_page
+
+
 def navigations(page: Page) -> list[Request]:
     seen: list[Request] = []
     page.on("request", lambda r: seen.append(r) if r.is_navigation_request() else None)
@@ -70,13 +82,13 @@ def open_from_slack(page: Page, link: str) -> None:
 
 def wait_for_team_page(page: Page, link: str) -> None:
     page.wait_for_url(link)
-    page.wait_for_selector(".plot-container")
-    assert page.title() == "Team payments · finops"
+    expect(page).to_have_title("Team payments · finops")  # not the bounce page, same URL
+    assert page.locator('div.plotly-graph-div[id="cost-kind"]').count() == 1
 
 
 def test_alert_link_signed_out_signs_in_and_lands_on_the_page(served: Served,
-                                                              browser_page: Page) -> None:
-    page, link, token = browser_page, served.alert_link, TOKENS["payments"][0]
+                                                              page: Page) -> None:
+    link, token = served.alert_link, TOKENS["payments"][0]
     seen = navigations(page)
     open_from_slack(page, link)
     page.wait_for_url("**/signin?next=*")
@@ -93,8 +105,8 @@ def test_alert_link_signed_out_signs_in_and_lands_on_the_page(served: Served,
 
 
 def test_alert_link_while_signed_in_lands_on_the_page(served: Served,
-                                                      browser_page: Page) -> None:
-    page, link = browser_page, served.alert_link
+                                                      page: Page) -> None:
+    link = served.alert_link
     sign_in(page, served.base, TOKENS["payments"][0])
     seen = navigations(page)
     open_from_slack(page, link)
@@ -109,8 +121,8 @@ def test_alert_link_while_signed_in_lands_on_the_page(served: Served,
 
 
 def test_sign_out_then_the_page_asks_to_sign_in_again(served: Served,
-                                                      browser_page: Page) -> None:
-    page, link = browser_page, served.alert_link
+                                                      page: Page) -> None:
+    link = served.alert_link
     sign_in(page, served.base, TOKENS["payments"][0], "/dashboards/team/payments")
     wait_for_team_page(page, link)
     [cookie] = page.context.cookies()
@@ -128,8 +140,7 @@ def test_sign_out_then_the_page_asks_to_sign_in_again(served: Served,
 
 
 def test_cookie_is_secure_behind_a_trusted_https_proxy(served: Served,
-                                                       browser_page: Page) -> None:
-    page = browser_page
+                                                       page: Page) -> None:
     page.context.set_extra_http_headers({"X-Forwarded-Proto": "https"})
     page.goto(f"{served.base}/signin?token={TOKENS['finance'][0]}&next=/dashboards/finance")
     page.wait_for_url(f"{served.base}/dashboards/finance")
@@ -160,7 +171,8 @@ def test_access_log_has_no_token_in_any_encoding(served: Served) -> None:
     hex_encoded = "".join(f"%{ord(c):02X}" for c in secret)
     sent = [f"/signin?token={secret}&next=/dashboards/", f"/api/teams?%74oken={hex_encoded}",
             f"/api/teams?TOKEN={secret}", f"/api/teams?next=%2F%3Ftoken%3D{secret}",
-            f"/api/teams?%2574oken={quote(quote(secret))}", f"/dashboards/finance?a=1;token={secret}"]
+            f"/api/teams?%2574oken={quote(quote(secret))}",
+            f"/dashboards/finance?a=1;token={secret}"]
     with httpx.Client(base_url=served.base, timeout=30) as client:
         for target in sent:
             client.get(target, headers={"Referer": f"https://chat.example/?token={secret}"})
