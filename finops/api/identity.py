@@ -51,7 +51,9 @@ class Authenticator:
     def ambient(self, request: Request) -> Principal | None:
         """The signed-in person (session cookie, then SSO proxy headers), or None."""
         found = self.sessions.principal(request.cookies.get(COOKIE))
-        if found is None and self.from_proxy(request):
+        # No `sso.groups`: SSO is not in use, and a proxy's headers must not turn the
+        # sign-in page into a 403 for everyone.
+        if found is None and self._config.sso.groups and self.from_proxy(request):
             found = sso_principal(request.headers, self._config.sso)
         return found
 

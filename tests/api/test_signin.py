@@ -283,6 +283,14 @@ def test_sso_headers_from_a_trusted_proxy_sign_people_in(settings: Settings) -> 
             **sso("bo", "finops-finance"), "Origin": "https://evil.example"}).status_code == 403
 
 
+def test_sso_headers_are_ignored_when_no_group_is_mapped(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={
+        "auth": AuthSettings(trusted_proxies=["10.0.0.0/24"])}))  # finops.yaml has no `sso`
+    with TestClient(app, client=PROXY) as proxied:
+        response = proxied.get("/api/teams", headers=sso("ada", "finops-finance"))
+        assert response.status_code == 401
+
+
 def test_sso_headers_from_anyone_else_are_ignored(browser: TestClient) -> None:
     response = browser.get("/api/teams", headers=sso("ada", "finops-finance"))
     assert response.status_code == 401
