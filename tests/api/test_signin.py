@@ -10,8 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from fixture_warehouse import TOKENS, auth
+from hypothesis import given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 
 from finops.api import create_app
+from finops.api.browser import safe_next
 from finops.settings import AuthSettings, Settings
 from models.config import FinOpsConfig, Sso, load_config
 
@@ -294,3 +298,22 @@ def test_sso_headers_are_ignored_when_no_group_is_mapped(settings: Settings) -> 
 def test_sso_headers_from_anyone_else_are_ignored(browser: TestClient) -> None:
     response = browser.get("/api/teams", headers=sso("ada", "finops-finance"))
     assert response.status_code == 401
+
+
+# -- any `next` at all ---------------------------------------------------------------------
+
+@settings_hypothesis(max_examples=300, deadline=None)
+@given(st.text(max_size=80) | st.from_regex(r"\A[/\\]{1,3}[a-z.:@%\\/?#&=]{0,30}\Z"))
+def test_safe_next_is_always_a_local_path(value: str) -> None:
+    result = safe_next(value)
+    parts = urlsplit(result)
+    assert result.startswith("/") and not result.startswith("//") and "\\" not in result
+    assert not parts.scheme and not parts.netloc
+    assert not any(ord(char) < 0x20 for char in result)
+
+
+@settings_hypothesis(max_examples=60, deadline=None)
+@given(st.text(max_size=60))
+def test_the_sign_in_page_answers_any_next(browser: TestClient, value: str) -> None:
+    response = browser.get("/signin", params={"next": value}, follow_redirects=False)
+    assert response.status_code == 200 and "<form" in response.text
