@@ -2,8 +2,8 @@
 
 plotly.js is loaded from the API itself (``PLOTLY_JS_PATH``, served from the file bundled in
 the installed ``plotly`` package), so the pages work on a machine without internet. Every
-value that comes from data is escaped; links carry the ``?token=`` the page was opened with,
-so navigation keeps working in a browser that cannot send a bearer header.
+value that comes from data is escaped. Links never carry a token: a person's browser holds a
+session cookie (see ``dashboards.signin``), so a copied link is safe to paste anywhere.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode
 
 import plotly.graph_objects as go
 
+from dashboards.signin import signout_form
+
 PLOTLY_JS_PATH = "/dashboards/static/plotly.min.js"
 
 STYLE = """
@@ -25,6 +27,8 @@ header { background: #24292f; color: #fff; padding: 12px 24px; display: flex;
 header h1 { font-size: 20px; margin: 0; }
 header a { color: #c9d1d9; text-decoration: none; }
 header .through { margin-left: auto; color: #8b949e; font-size: 13px; }
+header .signout button { background: none; border: 1px solid #57606a; border-radius: 6px;
+                         color: #c9d1d9; font-size: 13px; padding: 2px 10px; cursor: pointer; }
 main { padding: 16px 24px; display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
        gap: 16px; }
 .card { background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 8px; }
@@ -38,11 +42,9 @@ main { padding: 16px 24px; display: grid; grid-template-columns: repeat(2, minma
 """
 
 
-def link(path: str, token: str | None, **params: str) -> str:
-    """``path`` with query parameters, plus the page's token when it came in the URL."""
+def link(path: str, **params: str) -> str:
+    """``path`` with the non-empty query parameters."""
     query = {k: v for k, v in params.items() if v}
-    if token:
-        query["token"] = token
     return f"{path}?{urlencode(query)}" if query else path
 
 
@@ -79,13 +81,13 @@ def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
         f"<style>{STYLE}</style>"
         f'<script src="{PLOTLY_JS_PATH}"></script></head><body>'
         f"<header><h1>{escape(heading)}</h1>{nav(links)}"
-        f'<span class="through">{escape(shown)}</span></header>'
+        f'<span class="through">{escape(shown)}</span>{signout_form()}</header>'
         f"<main>{''.join(body)}</main></body></html>"
     )
 
 
-def team_links(teams: Sequence[str], token: str | None) -> list[tuple[str, str]]:
-    return [(team, link(f"/dashboards/teams/{quote(team, safe='')}", token)) for team in teams]
+def team_links(teams: Sequence[str]) -> list[tuple[str, str]]:
+    return [(team, link(f"/dashboards/teams/{quote(team, safe='')}")) for team in teams]
 
 
 def money(amount: float) -> str:

@@ -7,11 +7,12 @@ what a team reviews in Git (teams, ownership, budgets) lives in ``finops.yaml``
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from finops.errors import ConfigError
 from finops.warehouse_lock import DEFAULT_TIMEOUT_S
@@ -25,6 +26,27 @@ class ApiSettings(BaseModel):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in links (Slack messages, CLI output)."
     )
+
+
+class AuthSettings(BaseModel):
+    session_secret: SecretStr | None = Field(
+        None, description="Key that signs session cookies; secret. Unset: a random key per "
+        "process, so sessions end when the server restarts.")
+    session_ttl_s: int = Field(43200, gt=0, description="Lifetime of a session cookie "
+                               "(seconds) from sign-in.")
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        [], description="Proxy addresses (IPs or CIDRs, comma-separated) whose "
+        "`X-Forwarded-Proto` and SSO headers are believed; none by default.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        """``10.0.0.1, 10.1.0.0/16`` from the environment, or a list from code."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [ip_network(str(part), strict=False) for part in value]
+        return value
 
 
 class SqlSettings(BaseModel):
@@ -85,6 +107,7 @@ class Settings(BaseSettings):
         "1GB", description="DuckDB memory limit while `finops allocate` runs (the Polars "
         "engine holds a day of pod-hours beside it, so DuckDB's cache is kept small).")
     api: ApiSettings = ApiSettings()  # type: ignore[call-arg]
+    auth: AuthSettings = AuthSettings()  # type: ignore[call-arg]
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
     slack: SlackSettings = SlackSettings()  # type: ignore[call-arg]
     aws: AwsSettings = AwsSettings()  # type: ignore[call-arg]

@@ -10,10 +10,18 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from finops.errors import ConfigError
 
@@ -125,12 +133,26 @@ class Budget(Strict):
         return self
 
 
+Role = Annotated[str, StringConstraints(pattern=r"^(finance|platform|team:[a-z0-9][a-z0-9_-]*)$")]
+
+
 class ApiToken(Strict):
     """A bearer token, stored as its SHA-256 hex digest (never the token itself)."""
 
     name: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    role: str = Field(pattern=r"^(finance|platform|team:[a-z0-9][a-z0-9_-]*)$")
+    role: Role
+
+
+class Sso(Strict):
+    """People signed in by an SSO proxy (oauth2-proxy and similar): its group -> a role.
+
+    The headers are believed only from the proxy addresses in ``FINOPS_AUTH__TRUSTED_PROXIES``.
+    """
+
+    user_header: str = "X-Forwarded-User"
+    groups_header: str = "X-Forwarded-Groups"  # comma-separated group names
+    groups: dict[str, Role] = {}  # e.g. {"finops-finance": "finance", "team-pay": "team:pay"}
 
 
 class FinOpsConfig(Strict):
@@ -139,6 +161,7 @@ class FinOpsConfig(Strict):
     allocation: Allocation = Allocation()
     budgets: list[Budget] = []
     api_tokens: list[ApiToken] = []
+    sso: Sso = Sso()
 
     @field_validator("teams")
     @classmethod
@@ -157,6 +180,7 @@ class FinOpsConfig(Strict):
         named = [("ownership.mappings", m.team) for m in self.ownership.mappings]
         named += [("budgets", b.team) for b in self.budgets if b.team]
         named += [("api_tokens", t.role[5:]) for t in self.api_tokens if t.role.startswith("team:")]
+        named += [("sso.groups", r[5:]) for r in self.sso.groups.values() if r.startswith("team:")]
         unknown = [f"{where}: {team!r}" for where, team in named if team not in known]
         if unknown:
             raise ValueError(f"names a team that is not declared under `teams`: {unknown}")

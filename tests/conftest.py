@@ -9,6 +9,8 @@ import pytest
 
 from finops.warehouse import Warehouse
 
+pytest_plugins = ["tests.support.browser"]  # the Playwright fixtures: chromium, browser_page
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from finops.api.auth import OpenAccess, TokenStore
+from finops.api.browser import auth_error, refuse_url_tokens
 from finops.api.deps import AppContext
 from finops.api.errors import install_error_handlers
+from finops.api.identity import Authenticator
 from finops.api.metrics import Metrics, middleware
 from finops.api.reader import Reader
 from finops.api.routes import (
@@ -21,10 +22,12 @@ from finops.api.routes import (
     dashboards,
     health,
     metrics,
+    signin,
     sql,
     teams,
     unowned,
 )
+from finops.errors import AuthError
 from finops.sandbox import Sandbox
 from finops.settings import Settings
 from models.config import FinOpsConfig, load_config
@@ -32,6 +35,7 @@ from models.config import FinOpsConfig, load_config
 DESCRIPTION = """Every dollar of the bill attributed to a team, or to unowned spend with a reason.
 
 Send `Authorization: Bearer <token>` (tokens are declared, hashed, in finops.yaml).
+People sign in once at `/signin` for a session cookie, or come through an SSO proxy.
 Roles: `finance` (all teams, no SQL), `team:<name>` (that team only, everywhere),
 `platform` (everything, including `POST /api/sql`). Every error has the body
 `{"ok": false, "error": "...", "errors": [...], "status": N}`.
@@ -44,8 +48,8 @@ def build_context(settings: Settings, config: FinOpsConfig | None = None, *,
     sandbox = Sandbox(settings.snapshot_path, max_rows=settings.sql.max_rows,
                       time_limit_ms=settings.sql.time_limit_ms,
                       memory_limit=settings.sql.memory_limit, threads=settings.sql.threads)
-    tokens = OpenAccess() if open_access else TokenStore(config)
-    return AppContext(settings=settings, config=config, tokens=tokens,
+    return AppContext(settings=settings, config=config,
+                      auth=Authenticator(settings, config, open_access=open_access),
                       sandbox=sandbox, reader=Reader(sandbox), metrics=Metrics())
 
 
@@ -58,9 +62,11 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
                   docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
     install_error_handlers(app)
+    app.add_exception_handler(AuthError, auth_error)  # browsers get the sign-in page
+    app.middleware("http")(refuse_url_tokens)
     app.middleware("http")(middleware(ctx.metrics))
     for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
-                   dashboards):
+                   dashboards, signin):
         app.include_router(module.router)
     app.router.add_event_handler("shutdown", ctx.sandbox.close)
     return app

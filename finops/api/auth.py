@@ -6,6 +6,10 @@ neither the token nor which digest it resembles leaks through timing.
 
 Roles: ``finance`` (every team and unowned spend, no SQL), ``platform`` (everything, SQL),
 ``team:<name>`` (that team's rows only, everywhere; no unowned spend, no other team, no SQL).
+
+People do not send tokens on every request: they sign in once for a session cookie
+(``finops.api.sessions``) or come through an SSO proxy (``finops.api.sso``);
+``finops.api.identity`` decides which credential a request carries.
 """
 
 from __future__ import annotations
@@ -50,34 +54,44 @@ class Principal:
             raise Forbidden(f"SQL needs a platform token; {self.name!r} has role {self.role!r}")
 
 
+def auth_configured(config: FinOpsConfig) -> bool:
+    """Whether anyone can be let in: API tokens, or SSO groups mapped to roles."""
+    return bool(config.api_tokens) or bool(config.sso.groups)
+
+
 class TokenStore:
     """The tokens of one ``finops.yaml``."""
 
     def __init__(self, config: FinOpsConfig) -> None:
         self._tokens = [(t.sha256, Principal(t.name, t.role)) for t in config.api_tokens]
 
-    def lookup(self, token: str) -> Principal | None:
+    def find(self, token: str) -> tuple[str, Principal] | None:
+        """The stored digest and principal of ``token``, or None."""
         digest = hash_token(token)
-        found: Principal | None = None
+        found: tuple[str, Principal] | None = None
         for stored, principal in self._tokens:
             if hmac.compare_digest(stored, digest) and found is None:
-                found = principal
+                found = (stored, principal)
         return found
+
+    def named(self, name: str) -> list[tuple[str, Principal]]:
+        """Digest and principal of every token called ``name`` (sessions re-check theirs)."""
+        return [(stored, principal) for stored, principal in self._tokens
+                if principal.name == name]
+
+    def lookup(self, token: str) -> Principal | None:
+        found = self.find(token)
+        return found[1] if found else None
 
     def authenticate(self, token: str | None) -> Principal:
         if not token:
-            raise AuthError("missing token: send `Authorization: Bearer <token>`")
+            raise AuthError("missing token: send `Authorization: Bearer <token>` "
+                            "(people: sign in at /signin)")
         principal = self.lookup(token)
         if principal is None:
             raise AuthError("invalid token")
         return principal
 
-
-
-def auth_configured(config: FinOpsConfig) -> bool:
-    """Whether anyone can authenticate with this config. ``finops serve`` refuses to start
-    without a way (count a sign-in method here when the config grows one, e.g. SSO)."""
-    return bool(config.api_tokens)
 
 
 LOCAL_PLATFORM = Principal("local (--no-auth)", "platform")

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from finops.api.auth import Principal, TokenStore
+from finops.api.auth import Principal
+from finops.api.identity import Authenticator
 from finops.api.metrics import Metrics
 from finops.api.reader import Reader
 from finops.sandbox import Sandbox
@@ -24,7 +25,7 @@ class AppContext:
 
     settings: Settings
     config: FinOpsConfig
-    tokens: TokenStore
+    auth: Authenticator
     sandbox: Sandbox
     reader: Reader
     metrics: Metrics
@@ -49,25 +50,12 @@ _bearer = HTTPBearer(auto_error=False, description="A token from finops.yaml `ap
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _principal(ctx: ContextDep, credentials: BearerDep) -> Principal:
-    return ctx.tokens.authenticate(credentials.credentials if credentials else None)
+def _principal(request: Request, ctx: ContextDep, credentials: BearerDep) -> Principal:
+    """Bearer token, else the session cookie, else trusted SSO headers (``identity``)."""
+    return ctx.auth.principal(request, credentials.credentials if credentials else None)
 
 
 PrincipalDep = Annotated[Principal, Depends(_principal)]
-
-
-def _dashboard_principal(
-    ctx: ContextDep,
-    credentials: BearerDep,
-    token: Annotated[str | None, Query(description="Token, for links opened in a browser.")]
-    = None,
-) -> Principal:
-    # Browsers cannot add a header to a link, so pages also accept ?token=.
-    presented = credentials.credentials if credentials else token
-    return ctx.tokens.authenticate(presented)
-
-
-DashboardPrincipalDep = Annotated[Principal, Depends(_dashboard_principal)]
 
 
 def _window(

@@ -96,7 +96,7 @@ def demo(
 def _print_access(host: str, port: int, demo_dir: Path) -> None:
     base = f"http://{host}:{port}"
     note(f"\nAPI:        {base}/api/...   (OpenAPI: {base}/openapi.json, health: {base}/healthz)")
-    note(f"Dashboards: {base}/dashboards/?token=demo-finance")
+    note(f"Dashboards: {base}/signin   (sign in with a token below, e.g. demo-finance)")
     note('SQL:        finops sql "select * from unowned_spend limit 10"')
     note(f"            or POST {base}/api/sql with the platform token")
     for role, token in demo_tokens(demo_dir).items():

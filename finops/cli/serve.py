@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import re
 
 import typer
 
 from finops.api.auth import auth_configured
+from finops.api.redact import RedactTokens
 from finops.cli.common import app, note, state
 from finops.errors import ConfigError
 from finops.settings import Settings
 from models.config import FinOpsConfig
-
-_TOKEN_PARAM = re.compile(r"([?&]token=)[^&\s]*")
-
-
-class RedactTokens(logging.Filter):
-    """Dashboard links carry ``?token=``; access-log lines must not (secrets are never logged)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_TOKEN_PARAM.sub(r"\1***", a) if isinstance(a, str) else a
-                                for a in record.args)
-        record.msg = _TOKEN_PARAM.sub(r"\1***", str(record.msg))
-        return True
 
 
 def is_loopback(host: str) -> bool:
@@ -46,7 +33,8 @@ def require_auth(config: FinOpsConfig, host: str, no_auth: bool) -> None:
     if not no_auth and not auth_configured(config):
         raise ConfigError(
             "refusing to serve with no way to authenticate: the config declares no "
-            "api_tokens. Add api_tokens to finops.yaml (`finops config check` shows the "
+            "api_tokens and no sso groups. Add api_tokens (or sso.groups behind a trusted "
+            "proxy) to finops.yaml (`finops config check` shows the "
             "config in use), or look on this machine only with `finops serve --no-auth` "
             "(loopback addresses only)")
 
@@ -68,13 +56,16 @@ def serve(settings: Settings, config: FinOpsConfig, host: str | None = None,
     port = port or settings.api.port
     require_auth(config, host, no_auth)
     application = create_app(settings, config, open_access=no_auth)  # fails before binding
-    server = uvicorn.Config(application, host=host, port=port, log_level="info")
+    # proxy_headers off: which peers may speak for a client (X-Forwarded-*) is finops's own
+    # setting (FINOPS_AUTH__TRUSTED_PROXIES), not uvicorn's default trust of 127.0.0.1.
+    server = uvicorn.Config(application, host=host, port=port, log_level="info",
+                            proxy_headers=False)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # after uvicorn's dictConfig
     base = f"http://{host}:{port}"
     if no_auth:
         _warn_open_access(base)
-    link = f"{base}/dashboards/" + ("" if no_auth else "?token=…")
-    note(f"Serving {base}  (docs {base}/docs, dashboards {link})")
+    entry = f"dashboards {base}/dashboards/" if no_auth else f"sign in at {base}/signin"
+    note(f"Serving {base}  (docs {base}/docs, {entry})")
     uvicorn.Server(server).run()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import ALERTS, DAYS, TOKENS, auth, expected
+from fixture_warehouse import ALERTS, DAYS, auth, expected
 
 WINDOW = f"start={DAYS[0]}&end={DAYS[-1]}"
 PROTECTED_GETS = [
@@ -87,7 +87,7 @@ def test_budgets_are_scoped(client: TestClient) -> None:
 
 
 def test_team_dashboard_shows_no_other_team(client: TestClient) -> None:
-    response = client.get("/dashboards/teams/payments", params={"token": TOKENS["payments"][0]})
+    response = client.get("/dashboards/teams/payments", headers=auth("payments"))
     assert response.status_code == 200
     for other in ("search", "sandbox", "bucket-logs", "idle-capacity", "/dashboards/finance"):
         assert other not in response.text

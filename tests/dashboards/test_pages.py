@@ -23,8 +23,12 @@ def test_plotly_js_comes_from_the_installed_package(client: TestClient) -> None:
     assert response.content == bundled.read_bytes()
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
-    response = client.get("/dashboards/finance", params={"token": token["finance"]})
+    response = client.get("/dashboards/finance", headers=bearer(token["finance"]))
     assert response.status_code == 200
     html = response.text
     assert f'<script src="{pages.PLOTLY_JS_PATH}"></script>' in html
@@ -34,43 +38,38 @@ def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
     assert "data through 2026-10-14" in html
     assert "83.5 %" in html  # the % allocated KPI tile
     assert "3 / 4" in html  # namespaces with a team on the last day (label_coverage)
-    # navigation keeps the token so links work in a browser
-    assert f"/dashboards/teams/payments?token={token['finance']}" in html
-
-
-def test_finance_overview_with_bearer_header(client: TestClient, token: dict[str, str]) -> None:
-    response = client.get("/dashboards/finance",
-                          headers={"Authorization": f"Bearer {token['platform']}"})
-    assert response.status_code == 200
-    assert "token=" not in response.text  # a header token is never copied into links
+    # links never carry a token (the browser holds a session cookie instead)
+    assert 'href="/dashboards/teams/payments"' in html and "token=" not in html
+    assert '<form method="post" action="/signout"' in html
 
 
 def test_team_page(client: TestClient, token: dict[str, str]) -> None:
-    html = client.get("/dashboards/teams/payments", params={"token": token["payments"]}).text
+    html = client.get("/dashboards/teams/payments", headers=bearer(token["payments"])).text
     assert figure_ids(html) == ["cost-kind", "namespaces", "services", "burn-0"]
     assert "payments-api" in html and "Budget burn: payments-monthly" in html
 
 
 def test_team_alias_path_used_by_slack_links(client: TestClient, token: dict[str, str]) -> None:
-    response = client.get("/dashboards/team/search", params={"token": token["search"]})
+    response = client.get("/dashboards/team/search", headers=bearer(token["search"]))
     assert response.status_code == 200 and "Team search" in response.text
 
 
 def test_unowned_page(client: TestClient, token: dict[str, str]) -> None:
-    html = client.get("/dashboards/unowned", params={"token": token["platform"]}).text
+    html = client.get("/dashboards/unowned", headers=bearer(token["platform"])).text
     assert figure_ids(html) == ["unowned-by-reason", "unowned-daily", "unowned-items"]
     assert "bucket-logs" in html and "no-team-label" in html
 
 
 def test_home_redirects_by_role(client: TestClient, token: dict[str, str]) -> None:
-    response = client.get("/dashboards/", params={"token": token["finance"]},
+    response = client.get("/dashboards/", headers=bearer(token["finance"]),
                           follow_redirects=False)
-    assert response.headers["location"] == f"/dashboards/finance?token={token['finance']}"
+    assert response.headers["location"] == "/dashboards/finance"
 
 
-def test_bad_query_token_is_401(client: TestClient) -> None:
-    response = client.get("/dashboards/finance", params={"token": "guess"})
-    assert response.status_code == 401 and response.json()["ok"] is False
+def test_query_token_is_refused_not_used(client: TestClient, token: dict[str, str]) -> None:
+    response = client.get("/dashboards/finance", params={"token": token["finance"]})
+    assert response.status_code == 400 and response.json()["ok"] is False
+    assert "not accepted in URLs" in response.json()["error"]
 
 
 def test_page_escapes_text() -> None:

@@ -1,63 +1,45 @@
 """The dashboards in a real browser: ``finops serve`` in a subprocess, headless Chromium.
 
-Chromium loads each page with its ``?token=``, runs plotly.js (served by the API from the
-installed plotly package; no network is needed), and dumps the DOM after scripts ran: a
-rendered plotly figure leaves ``class="plot-container`` and ``main-svg`` elements behind.
-A screenshot of each page is written next to the test's temp dir for a human to look at.
+A person signs in once (the form at ``/signin``; the session cookie does the rest), opens
+each page, and plotly.js (served by the API from the installed plotly package; no network
+is needed) draws every figure: a rendered figure leaves ``.plot-container`` and
+``.main-svg`` elements behind. A screenshot of each page is written next to the test's temp
+dir (and to ``$SCREENSHOT_DIR`` when set) for a human to look at.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from playwright.sync_api import Page
 
 from finops.settings import Settings
 from tests.support import ServeProcess
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1400,1000", "--virtual-time-budget=5000"]
-
 
 
 @pytest.fixture(scope="module")
-def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("serve") / "serve.log"
-
-
-@pytest.fixture(scope="module")
-def server(settings: Settings, server_log: Path) -> Iterator[str]:
+def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``finops serve`` as a user would start it, on a free port; yields its base URL."""
     env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
-    with ServeProcess(env, server_log) as served:
+    with ServeProcess(env, tmp_path_factory.mktemp("serve") / "serve.log") as served:
         yield served.base
 
 
-def chromium(url: str, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM, "chromium is missing: apt-get install chromium (scripts/apt-packages.txt)"
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *extra, url],
-                          capture_output=True, text=True, timeout=120, check=False)
-
-
-def render(url: str, tmp_path: Path, name: str) -> tuple[str, Path]:
-    """One Chromium run: the DOM after scripts ran (stdout) and a screenshot."""
+def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
     png = tmp_path / f"{name}.png"
-    run = chromium(url, tmp_path / f"profile-{name}", "--dump-dom", f"--screenshot={png}")
-    assert run.returncode == 0 and png.exists(), run.stderr[-2000:]
+    page.screenshot(path=str(png), full_page=True)
     keep = os.environ.get("SCREENSHOT_DIR")  # a folder to keep screenshots for review
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(png, Path(keep) / png.name)
-    return run.stdout, png
+    return png
 
 
 @pytest.mark.parametrize(("name", "path", "role", "figures"), [
@@ -65,28 +47,31 @@ def render(url: str, tmp_path: Path, name: str) -> tuple[str, Path]:
     ("team", "/dashboards/teams/payments", "payments", 4),
     ("unowned", "/dashboards/unowned", "platform", 3),
 ])
-def test_page_renders_plotly_figures(server: str, token: dict[str, str], tmp_path: Path,
-                                     name: str, path: str, role: str, figures: int) -> None:
-    dom, png = render(f"{server}{path}?token={token[role]}", tmp_path, name)
-    assert dom.count('class="plot-container') == figures
-    assert dom.count('class="main-svg"') >= figures
-    assert "data through 2026-10-14" in dom
-    assert png.stat().st_size > 20_000  # a blank page compresses to a few KB
+def test_page_renders_plotly_figures(server: str, token: dict[str, str], browser_page: Page,
+                                     tmp_path: Path, name: str, path: str, role: str,
+                                     figures: int) -> None:
+    sign_in(browser_page, server, token[role], path)
+    assert browser_page.url == f"{server}{path}"
+    containers = browser_page.locator(".plot-container")
+    containers.nth(figures - 1).wait_for()
+    assert containers.count() == figures
+    assert browser_page.locator(".main-svg").count() >= figures
+    assert "data through 2026-10-14" in browser_page.inner_text("header")
+    assert screenshot(browser_page, tmp_path, name).stat().st_size > 20_000  # blank: a few KB
 
 
-def test_team_token_cannot_open_finance_page(server: str, token: dict[str, str],
-                                             tmp_path: Path) -> None:
-    dom, _ = render(f"{server}/dashboards/finance?token={token['payments']}", tmp_path, "denied")
-    assert "plot-container" not in dom and '"status":403' in dom
+def test_team_session_cannot_open_finance_page(server: str, token: dict[str, str],
+                                               browser_page: Page) -> None:
+    sign_in(browser_page, server, token["payments"], "/dashboards/finance")
+    assert browser_page.url == f"{server}/dashboards/finance"
+    assert '"status":403' in browser_page.content()
+    assert browser_page.locator(".plot-container").count() == 0
 
 
-def test_access_log_redacts_tokens(server: str, server_log: Path, token: dict[str, str]) -> None:
-    assert httpx.get(f"{server}/dashboards/unowned?token={token['finance']}",
-                     timeout=30).status_code == 200
-    deadline = time.monotonic() + 10  # the access line may reach the file a moment later
-    while "/dashboards/unowned?token=" not in server_log.read_text() \
-            and time.monotonic() < deadline:
-        time.sleep(0.2)
-    text = server_log.read_text()
-    assert "/dashboards/unowned?token=***" in text
-    assert not any(value in text for value in token.values())
+def test_navigation_links_work_with_the_session(server: str, token: dict[str, str],
+                                                browser_page: Page) -> None:
+    sign_in(browser_page, server, token["finance"], "/dashboards/finance")
+    with browser_page.expect_navigation():
+        browser_page.click("header a[href='/dashboards/teams/search']")
+    assert browser_page.url == f"{server}/dashboards/teams/search"
+    assert browser_page.title() == "Team search · finops"

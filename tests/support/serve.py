@@ -15,12 +15,14 @@ class ServeProcess:
     """``with ServeProcess(env, log) as server: httpx.get(server.base + "/healthz")``.
 
     ``env`` is added to this process's environment (``FINOPS_DB``, ``FINOPS_CONFIG``, …);
-    ``args`` go after ``finops serve``; ``cwd`` is the working directory of the server.
+    ``args`` go after ``finops serve``; ``cwd`` is the working directory of the server;
+    ``port`` when the environment must name it beforehand (``FINOPS_API__PUBLIC_URL``).
     """
 
     def __init__(self, env: dict[str, str], log: Path, *, args: list[str] | None = None,
-                 cwd: Path | None = None, ready_path: str = "/healthz") -> None:
-        self.port = free_port()
+                 cwd: Path | None = None, ready_path: str = "/healthz",
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._env = {**os.environ, **env}

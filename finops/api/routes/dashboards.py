@@ -1,7 +1,8 @@
 """HTML dashboards: finance overview, a team page, the unowned-spend page.
 
-Auth is the API's (bearer header) or ``?token=`` for links opened in a browser; scoping is
-the same as everywhere: a team token sees its own team page only. Data comes from the named
+Auth is the API's: a bearer header, or for people the session cookie from ``/signin`` (a
+browser that has none is sent there) or trusted SSO headers; scoping is the same as
+everywhere: a team token sees its own team page only. Data comes from the named
 queries, figures from ``dashboards.figures``, HTML from ``dashboards.pages``.
 """
 
@@ -13,14 +14,14 @@ from typing import Annotated, Any
 
 import plotly
 import polars as pl
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from dashboards import figures, pages
 from finops.api import queries
 from finops.api.auth import Principal
-from finops.api.deps import ContextDep, DashboardPrincipalDep, WindowDep
+from finops.api.deps import ContextDep, PrincipalDep, WindowDep
 from finops.api.routes.budgets import budget_rows
 from finops.api.routes.teams import NotImplementedYet, require_known
 from finops.errors import WarehouseError
@@ -28,7 +29,6 @@ from models.api import Window
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-TokenQuery = Annotated[str | None, Query(description="Token, for links opened in a browser.")]
 
 
 @router.get("/static/plotly.min.js", include_in_schema=False)
@@ -42,21 +42,21 @@ def plotly_js() -> FileResponse:
 
 @router.get("", response_class=RedirectResponse)
 @router.get("/", include_in_schema=False)
-def home(principal: DashboardPrincipalDep, token: TokenQuery = None) -> RedirectResponse:
+def home(principal: PrincipalDep) -> RedirectResponse:
     """Team tokens go to their team page; finance and platform to the overview."""
     if principal.team is not None:
-        return RedirectResponse(pages.link(f"/dashboards/teams/{principal.team}", token))
-    return RedirectResponse(pages.link("/dashboards/finance", token))
+        return RedirectResponse(pages.link(f"/dashboards/teams/{principal.team}"))
+    return RedirectResponse(pages.link("/dashboards/finance"))
 
 
-def _links(principal: Principal, ctx: ContextDep, token: str | None) -> list[tuple[str, str]]:
+def _links(principal: Principal, ctx: ContextDep) -> list[tuple[str, str]]:
     if principal.team is not None:
-        return pages.team_links([principal.team], token)
-    links = [("overview", pages.link("/dashboards/finance", token)),
-             ("unowned", pages.link("/dashboards/unowned", token))]
+        return pages.team_links([principal.team])
+    links = [("overview", pages.link("/dashboards/finance")),
+             ("unowned", pages.link("/dashboards/unowned"))]
     teams = sorted(ctx.config.declared_teams) or sorted(
         queries.team_totals(ctx.reader, ctx.reader.window(None, None), None)["team"].to_list())
-    return links + pages.team_links(teams, token)
+    return links + pages.team_links(teams)
 
 
 def _budgets(ctx: ContextDep, principal: Principal, as_of: date) -> list[dict[str, Any]]:
@@ -99,8 +99,7 @@ def namespace_coverage(ctx: ContextDep, day: date) -> str:
 
 
 @router.get("/finance", response_class=HTMLResponse)
-def finance(principal: DashboardPrincipalDep, ctx: ContextDep, window: WindowDep,
-            token: TokenQuery = None) -> HTMLResponse:
+def finance(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> HTMLResponse:
     """Spend by team over time, budget vs actual vs forecast, % allocated, unowned by reason,
     top movers week over week. Finance and platform tokens."""
     principal.require_org_view("the finance overview")
@@ -126,7 +125,7 @@ def finance(principal: DashboardPrincipalDep, ctx: ContextDep, window: WindowDep
         pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through),
                          "top-movers"),
     ]
-    return HTMLResponse(pages.page("Finance overview", body, _links(principal, ctx, token),
+    return HTMLResponse(pages.page("Finance overview", body, _links(principal, ctx),
                                    through))
 
 
@@ -148,8 +147,8 @@ def _burn_cards(ctx: ContextDep, principal: Principal, team: str,
 
 @router.get("/teams/{team}", response_class=HTMLResponse)
 @router.get("/team/{team}", include_in_schema=False)  # the path Slack alerts link to
-def team_page(team: Annotated[str, PathParam()], principal: DashboardPrincipalDep,
-              ctx: ContextDep, window: WindowDep, token: TokenQuery = None) -> HTMLResponse:
+def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
+              ctx: ContextDep, window: WindowDep) -> HTMLResponse:
     """One team: daily spend by cost kind, namespaces, services, budget burn."""
     principal.require_team(team)
     reader, through = ctx.reader, ctx.reader.data_through()
@@ -172,12 +171,11 @@ def team_page(team: Annotated[str, PathParam()], principal: DashboardPrincipalDe
             "Top services", through, unnamed="(Kubernetes)"), "services"),
         *_burn_cards(ctx, principal, team, through),
     ]
-    return HTMLResponse(pages.page(f"Team {team}", body, _links(principal, ctx, token), through))
+    return HTMLResponse(pages.page(f"Team {team}", body, _links(principal, ctx), through))
 
 
 @router.get("/unowned", response_class=HTMLResponse)
-def unowned_page(principal: DashboardPrincipalDep, ctx: ContextDep, window: WindowDep,
-                 token: TokenQuery = None) -> HTMLResponse:
+def unowned_page(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> HTMLResponse:
     """Unowned spend: by reason, per day by reason, the largest items. Platform and finance."""
     principal.require_org_view("unowned spend")
     reader, through = ctx.reader, ctx.reader.data_through()
@@ -199,5 +197,5 @@ def unowned_page(principal: DashboardPrincipalDep, ctx: ContextDep, window: Wind
                                                  "reason"), "unowned-daily"),
         pages.figure_div(figures.items_table(items, through), "unowned-items", True),
     ]
-    return HTMLResponse(pages.page("Unowned spend", body, _links(principal, ctx, token),
+    return HTMLResponse(pages.page("Unowned spend", body, _links(principal, ctx),
                                    through))
