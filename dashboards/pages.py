@@ -16,6 +16,16 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 
 PLOTLY_JS_PATH = "/dashboards/static/plotly.min.js"
+# Nothing on a page may send data off the machine. plotly.js shows a "Share chart" button by
+# default (showSendToCloud: it posts the figure's data to an outside service) and links its
+# logo and an "Edit chart" link to plotly's site; every figure is drawn with all of them off.
+PLOT_CONFIG: dict[str, object] = {
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "displaylogo": False,
+    "responsive": True,
+}
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
@@ -48,7 +58,7 @@ def link(path: str, token: str | None, **params: str) -> str:
 
 def figure_div(fig: go.Figure, div_id: str, wide: bool = False) -> str:
     html = fig.to_html(include_plotlyjs=False, full_html=False, div_id=div_id,
-                       config={"displaylogo": False, "responsive": True})
+                       config=dict(PLOT_CONFIG))
     return f'<section class="card{" wide" if wide else ""}">{html}</section>'
 
 

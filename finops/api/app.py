@@ -1,7 +1,8 @@
 """``create_app(settings)``: the FastAPI application, built from settings (tests pass theirs).
 
-Readers open the *published* snapshot read-only through one sandbox connection that is
-reopened when the writer republishes. Tokens come from ``finops.yaml`` (``api_tokens``).
+Routes read the *published* snapshot through snapshot generations (``snapshots.py``): each
+request keeps the generation it started on while the writer republishes. Tokens come from
+``finops.yaml`` (``api_tokens``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from fastapi import FastAPI
 from finops.api.auth import TokenStore
 from finops.api.deps import AppContext
 from finops.api.errors import install_error_handlers
+from finops.api.limits import BodyLimit
 from finops.api.metrics import Metrics, middleware
-from finops.api.reader import Reader
 from finops.api.routes import (
     alerts,
     allocation,
@@ -25,6 +26,7 @@ from finops.api.routes import (
     teams,
     unowned,
 )
+from finops.api.snapshots import ReaderLimits, SnapshotManager
 from finops.sandbox import Sandbox
 from finops.settings import Settings
 from models.config import FinOpsConfig, load_config
@@ -44,7 +46,14 @@ def build_context(settings: Settings, config: FinOpsConfig | None = None) -> App
                       time_limit_ms=settings.sql.time_limit_ms,
                       memory_limit=settings.sql.memory_limit, threads=settings.sql.threads)
     return AppContext(settings=settings, config=config, tokens=TokenStore(config),
-                      sandbox=sandbox, reader=Reader(sandbox), metrics=Metrics())
+                      sandbox=sandbox, snapshots=snapshot_manager(settings), metrics=Metrics())
+
+
+def snapshot_manager(settings: Settings) -> SnapshotManager:
+    limits = ReaderLimits(memory_limit=settings.reader.memory_limit,
+                          threads=settings.reader.threads)
+    return SnapshotManager(settings.snapshot_path, limits,
+                           check_interval_s=settings.reader.check_interval_ms / 1000)
 
 
 def create_app(settings: Settings, config: FinOpsConfig | None = None) -> FastAPI:
@@ -54,9 +63,11 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None) -> FastAP
                   docs_url="/docs", redoc_url=None)
     app.state.ctx = ctx
     install_error_handlers(app)
-    app.middleware("http")(middleware(ctx.metrics))
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
     for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
                    dashboards):
         app.include_router(module.router)
     app.router.add_event_handler("shutdown", ctx.sandbox.close)
+    app.router.add_event_handler("shutdown", ctx.snapshots.close)
     return app
