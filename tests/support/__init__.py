@@ -4,8 +4,9 @@ Import as ``from tests.support import …`` (benchmarks too). One definition of 
 add here rather than in a conftest of one area.
 """
 
+from tests.support.api import assert_error
 from tests.support.cli import exit_code, run_cli
 from tests.support.net import free_port, wait_until_ready
 from tests.support.serve import ServeProcess
 
-__all__ = ["ServeProcess", "exit_code", "free_port", "run_cli", "wait_until_ready"]
+__all__ = ["ServeProcess", "assert_error", "exit_code", "free_port", "run_cli", "wait_until_ready"]
