@@ -25,7 +25,7 @@ PLOTLY_JS_PATH = "/dashboards/static/plotly.min.js"
 PLOT_CONFIG: dict[str, object] = {
     "showSendToCloud": False,
     "displaylogo": False,
-    "modeBarButtonsToRemove": ["sendDataToCloud"],
+    "modeBarButtonsToRemove": ["sendChartToCloud"],
     "responsive": True,
 }
 

@@ -73,7 +73,8 @@ def test_every_figure_turns_off_what_plotly_knows(client: TestClient, token: dic
         assert known_to_bundled_plotly(option)  # both exist and default to on
     if known_to_bundled_plotly(option):
         assert all(config.get(option) is False for config in configs), option
-    assert all("sendDataToCloud" in config["modeBarButtonsToRemove"]  # type: ignore[operator]
+    assert 'name:"sendChartToCloud"' in PLOTLY_JS.read_text(errors="replace")  # its share button
+    assert all("sendChartToCloud" in config["modeBarButtonsToRemove"]  # type: ignore[operator]
                for config in configs)
 
 

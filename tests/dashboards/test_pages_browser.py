@@ -8,7 +8,9 @@ A screenshot of each page is written next to the test's temp dir for a human to 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -18,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dashboards import pages
 from finops.settings import Settings
 from tests.support import ServeProcess
 
@@ -90,3 +93,34 @@ def test_access_log_redacts_tokens(server: str, server_log: Path, token: dict[st
     text = server_log.read_text()
     assert "/dashboards/unowned?token=***" in text
     assert not any(value in text for value in token.values())
+
+
+def page_requests(netlog: Path, site: str) -> list[str]:
+    """URLs the page itself asked for: requests made in the page's site's network partition
+    (the browser's own background calls, e.g. its update checks, belong to none)."""
+    log = json.loads(netlog.read_text())
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    starts = [event.get("params", {}) for event in log["events"]
+              if event["type"] == start_job]
+    return [params["url"] for params in starts
+            if params.get("network_isolation_key", "").startswith(site)]
+
+
+@pytest.mark.parametrize(("name", "path", "role"), [
+    ("finance", "/dashboards/finance", "finance"),
+    ("team", "/dashboards/teams/payments", "payments"),
+    ("unowned", "/dashboards/unowned", "platform"),
+])
+def test_pages_send_nothing_off_the_machine(server: str, token: dict[str, str], tmp_path: Path,
+                                            name: str, path: str, role: str) -> None:
+    netlog = tmp_path / f"{name}.netlog.json"
+    run = chromium(f"{server}{path}?token={token[role]}", tmp_path / f"profile-net-{name}",
+                   f"--log-net-log={netlog}", "--dump-dom")
+    assert run.returncode == 0, run.stderr[-2000:]
+    requested = page_requests(netlog, "http://127.0.0.1")
+    assert f"{server}{pages.PLOTLY_JS_PATH}" in requested
+    assert [url for url in requested if not url.startswith(f"{server}/")] == []
+    titles = set(re.findall(r'class="modebar-btn[^"]*"[^>]*data-title="([^"]*)"', run.stdout))
+    assert "Download plot as a PNG" in titles  # the mode bar is there...
+    assert not {t for t in titles if "Share" in t or "Plotly" in t or "Cloud" in t}  # ...without
+    assert "plotly.com" not in run.stdout and "modebar-btn--logo" not in run.stdout
