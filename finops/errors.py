@@ -79,3 +79,12 @@ class AlertDeliveryError(FinOpsError):
     """A notification could not be delivered; it stays in the outbox for a retry."""
 
     retryable = True
+
+
+class SnapshotUnavailable(WarehouseError):
+    """No published snapshot can be read. ``where`` (its path, the cause) goes to the server log
+    and to platform callers only: other callers must not learn the server's file layout."""
+
+    def __init__(self, message: str, where: str) -> None:
+        super().__init__(message)
+        self.where = where

@@ -26,6 +26,11 @@ class ApiSettings(BaseModel):
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL used in links (Slack messages, CLI output)."
     )
+    max_window_days: int = Field(
+        1096, ge=1, description="Longest date window one request may ask for (days); longer "
+        "is a 400.")
+    max_body_bytes: int = Field(
+        65536, ge=1024, description="Largest request body the API reads (bytes); larger is a 413.")
 
 
 class AuthSettings(BaseModel):
@@ -54,6 +59,17 @@ class SqlSettings(BaseModel):
     time_limit_ms: int = Field(2000, description="Wall-clock limit of one sandboxed query.")
     memory_limit: str = Field("1GB", description="DuckDB memory limit of the sandbox connection.")
     threads: int = Field(2, description="DuckDB threads of the sandbox connection.")
+
+
+class ReaderSettings(BaseModel):
+    """The API's own read-only connections to the published snapshot (one per generation)."""
+
+    memory_limit: str = Field(
+        "512MB", description="DuckDB memory limit of each snapshot generation the API reads.")
+    threads: int = Field(2, ge=1, description="DuckDB threads of each snapshot generation.")
+    check_interval_ms: int = Field(
+        500, ge=0, description="How often, at most, the API looks for a newly published "
+        "snapshot (ms).")
 
 
 class SlackSettings(BaseModel):
@@ -109,6 +125,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()  # type: ignore[call-arg]
     auth: AuthSettings = AuthSettings()  # type: ignore[call-arg]
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
+    reader: ReaderSettings = ReaderSettings()  # type: ignore[call-arg]
     slack: SlackSettings = SlackSettings()  # type: ignore[call-arg]
     aws: AwsSettings = AwsSettings()  # type: ignore[call-arg]
     prometheus: PrometheusSettings = PrometheusSettings()  # type: ignore[call-arg]

@@ -6,8 +6,8 @@ out; days are ISO dates. Every error, whatever raised it, has the ``ErrorBody`` 
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,6 +16,13 @@ Aggregate = Literal[
     "sub_account", "billing_account", "reason", "workload",
 ]
 Step = Literal["day", "week", "month", "window"]
+
+# Every day a request may name lies here (outside: a 422 naming the parameter); far dates would
+# overflow date arithmetic (a previous window, a budget period) into a 500.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+DAYS_ACCEPTED = f"{FIRST_DAY} .. {LAST_DAY}"
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 
 class ErrorBody(BaseModel):
@@ -28,11 +35,27 @@ class ErrorBody(BaseModel):
 
 
 class Health(BaseModel):
+    """The process answers; nothing about data or files."""
+
     ok: bool
-    snapshot: str
-    snapshot_exists: bool
-    snapshot_age_s: float | None = None
     version: str
+
+
+class SourceAge(BaseModel):
+    source: str
+    last_ok_at: datetime = Field(description="When its newest successful run was recorded.")
+    age_s: float = Field(description="Seconds since then.")
+
+
+class Readiness(BaseModel):
+    """The published snapshot can be read: which generation, how old, and each source's age."""
+
+    ok: bool
+    generation: int = Field(description="Snapshot generation this process serves (1, 2, ...; "
+                                        "a new one after each publish).")
+    published_at: datetime
+    snapshot_age_s: float
+    sources: list[SourceAge]
 
 
 class Window(BaseModel):

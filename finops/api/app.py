@@ -1,7 +1,8 @@
 """``create_app(settings)``: the FastAPI application, built from settings (tests pass theirs).
 
-Readers open the *published* snapshot read-only through one sandbox connection that is
-reopened when the writer republishes. Tokens come from ``finops.yaml`` (``api_tokens``).
+Routes read the *published* snapshot through snapshot generations (``snapshots.py``): each
+request keeps the generation it started on while the writer republishes. Tokens come from
+``finops.yaml`` (``api_tokens``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from finops.api.browser import auth_error, refuse_url_tokens
 from finops.api.deps import AppContext
 from finops.api.errors import install_error_handlers
 from finops.api.identity import Authenticator
+from finops.api.limits import BodyLimit
 from finops.api.metrics import Metrics, middleware
-from finops.api.reader import Reader
 from finops.api.routes import (
     alerts,
     allocation,
@@ -27,6 +28,7 @@ from finops.api.routes import (
     teams,
     unowned,
 )
+from finops.api.snapshots import ReaderLimits, SnapshotManager
 from finops.errors import AuthError
 from finops.sandbox import Sandbox
 from finops.settings import Settings
@@ -50,7 +52,15 @@ def build_context(settings: Settings, config: FinOpsConfig | None = None, *,
                       memory_limit=settings.sql.memory_limit, threads=settings.sql.threads)
     return AppContext(settings=settings, config=config,
                       auth=Authenticator(settings, config, open_access=open_access),
-                      sandbox=sandbox, reader=Reader(sandbox), metrics=Metrics())
+                      sandbox=sandbox, snapshots=snapshot_manager(settings),
+                      metrics=Metrics())
+
+
+def snapshot_manager(settings: Settings) -> SnapshotManager:
+    limits = ReaderLimits(memory_limit=settings.reader.memory_limit,
+                          threads=settings.reader.threads)
+    return SnapshotManager(settings.snapshot_path, limits,
+                           check_interval_s=settings.reader.check_interval_ms / 1000)
 
 
 def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
@@ -65,8 +75,11 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     app.add_exception_handler(AuthError, auth_error)  # browsers get the sign-in page
     app.middleware("http")(refuse_url_tokens)
     app.middleware("http")(middleware(ctx.metrics))
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
     for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
                    dashboards, signin):
         app.include_router(module.router)
     app.router.add_event_handler("shutdown", ctx.sandbox.close)
+    app.router.add_event_handler("shutdown", ctx.snapshots.close)
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -13,9 +13,10 @@ from finops.api.auth import Principal
 from finops.api.identity import Authenticator
 from finops.api.metrics import Metrics
 from finops.api.reader import Reader
+from finops.api.snapshots import SnapshotManager
 from finops.sandbox import Sandbox
 from finops.settings import Settings
-from models.api import Window
+from models.api import DAYS_ACCEPTED, Day, Window
 from models.config import FinOpsConfig
 
 
@@ -27,7 +28,7 @@ class AppContext:
     config: FinOpsConfig
     auth: Authenticator
     sandbox: Sandbox
-    reader: Reader
+    snapshots: SnapshotManager
     metrics: Metrics
 
 
@@ -39,8 +40,11 @@ def _context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(_context)]
 
 
-def _reader(ctx: ContextDep) -> Reader:
-    return ctx.reader
+def _reader(ctx: ContextDep) -> Iterator[Reader]:
+    """The request's reader, on the snapshot generation current when the request started; the
+    lease ends with the request (FastAPI runs the rest of this generator then)."""
+    with ctx.snapshots.lease() as generation:
+        yield Reader(generation, max_window_days=ctx.settings.api.max_window_days)
 
 
 ReaderDep = Annotated[Reader, Depends(_reader)]
@@ -55,15 +59,26 @@ def _principal(request: Request, ctx: ContextDep, credentials: BearerDep) -> Pri
     return ctx.auth.principal(request, credentials.credentials if credentials else None)
 
 
-PrincipalDep = Annotated[Principal, Depends(_principal)]
+def _remember(request: Request, principal: Principal) -> Principal:
+    # Error bodies show file paths to platform callers only; the error handlers read this.
+    request.state.principal = principal
+    return principal
+
+
+def _known_principal(request: Request,
+                     principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+    return _remember(request, principal)
+
+
+PrincipalDep = Annotated[Principal, Depends(_known_principal)]
 
 
 def _window(
     reader: ReaderDep,
-    start: Annotated[date | None, Query(description="First day (default: 30 days before end).")]
-    = None,
-    end: Annotated[date | None, Query(description="Last day, inclusive (default: last day "
-                                                  "with data).")] = None,
+    start: Annotated[Day | None, Query(description="First day (default: 30 days before end; "
+                                                   f"{DAYS_ACCEPTED}).")] = None,
+    end: Annotated[Day | None, Query(description="Last day, inclusive (default: last day with "
+                                                 f"data; {DAYS_ACCEPTED}).")] = None,
 ) -> Window:
     return reader.window(start, end)
 

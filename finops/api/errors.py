@@ -3,11 +3,16 @@
 ``{"ok": false, "error": "...", "errors": [...], "status": N}`` — for a ``FinOpsError`` (its
 ``status``), an ``HTTPException`` (404 on an unknown path, 405, ...), a request that fails
 validation (422, one entry per bad field) and anything unexpected (500, no internals leaked).
+
+A server-side error (5xx) may name files (the snapshot's path, a DuckDB I/O message): those go
+to the server log, and into the body only for platform callers (``request.state.principal``,
+set by ``deps``); everyone else, the unauthenticated included, sees the message without paths.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,10 +20,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from finops.errors import FinOpsError
+from finops.errors import FinOpsError, SnapshotUnavailable
 from models.api import ErrorBody
 
 log = logging.getLogger("finops.api")
+# Absolute paths of two or more parts (/srv/data/x.duckdb, C:/x/y), not inside a word or a URL,
+# and quoted text with a slash in it (DuckDB quotes the files it names, spaces and all).
+_PATH = re.compile(r"(?<![\w/:.])(?:[A-Za-z]:)?(?:/[^\s/\"'`:;,()]+){2,}/?")
+_QUOTED_PATH = re.compile(r"([\"'`])[^\"'`]*/[^\"'`]*\1")
 
 
 def error_response(status: int, error: str, errors: list[str] | None = None) -> JSONResponse:
@@ -27,9 +36,26 @@ def error_response(status: int, error: str, errors: list[str] | None = None) -> 
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-async def _finops_error(_: Request, exc: Exception) -> JSONResponse:
+async def _finops_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status if isinstance(exc, FinOpsError) else 400
-    return error_response(status, str(exc))
+    if status < 500:
+        return error_response(status, str(exc))
+    return error_response(status, server_side_message(request, exc))
+
+
+def server_side_message(request: Request, exc: Exception) -> str:
+    """The message of a 5xx: logged whole; paths only for platform callers."""
+    where = exc.where if isinstance(exc, SnapshotUnavailable) else None
+    full = f"{exc} ({where})" if where else str(exc)
+    log.warning("%s %s: %s", request.method, request.url.path, full)
+    principal = getattr(request.state, "principal", None)
+    if getattr(principal, "role", None) == "platform":
+        return full
+    return redact_paths(str(exc))
+
+
+def redact_paths(text: str) -> str:
+    return _PATH.sub("<path>", _QUOTED_PATH.sub(r"\1<path>\1", text))
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

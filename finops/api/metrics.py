@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 
-from finops.api.reader import Reader
+from finops.api.snapshots import SnapshotManager, published_age_s
 
 
 class Metrics:
@@ -32,7 +32,7 @@ class Metrics:
         with self._lock:
             self.sql[outcome] += 1
 
-    def render(self, reader: Reader) -> str:
+    def render(self, snapshots: SnapshotManager) -> str:
         lines = [
             "# HELP finops_http_requests_total HTTP requests by method, route and status.",
             "# TYPE finops_http_requests_total counter",
@@ -50,12 +50,14 @@ class Metrics:
                       "# TYPE finops_sql_queries_total counter"]
             lines += [f'finops_sql_queries_total{{outcome="{k}"}} {v}'
                       for k, v in sorted(self.sql.items())]
-        lines += _snapshot_lines(reader)
+        lines += _snapshot_lines(snapshots)
         return "\n".join(lines) + "\n"
 
 
-def _snapshot_lines(reader: Reader) -> list[str]:
-    age = reader.snapshot_age_s()
+# -- snapshot generations (finops.api.snapshots) -------------------------------------------
+def _snapshot_lines(snapshots: SnapshotManager) -> list[str]:
+    age = published_age_s(snapshots.path)
+    status = snapshots.status()
     return [
         "# HELP finops_snapshot_age_seconds Seconds since the warehouse snapshot was published"
         " (NaN when none is published).",
@@ -65,7 +67,19 @@ def _snapshot_lines(reader: Reader) -> list[str]:
         "# HELP finops_snapshot_present 1 when a published snapshot exists.",
         "# TYPE finops_snapshot_present gauge",
         f"finops_snapshot_present {0 if age is None else 1}",
+        "# HELP finops_snapshot_generation Snapshot generation new requests read (0: none yet).",
+        "# TYPE finops_snapshot_generation gauge",
+        f"finops_snapshot_generation {status.generation or 0}",
+        "# HELP finops_snapshot_swaps_total Times a newly published snapshot replaced the one"
+        " new requests read.",
+        "# TYPE finops_snapshot_swaps_total counter",
+        f"finops_snapshot_swaps_total {status.swaps}",
+        "# HELP finops_snapshot_generations_open Snapshot generations open: the current one,"
+        " plus replaced ones that requests in flight still read.",
+        "# TYPE finops_snapshot_generations_open gauge",
+        f"finops_snapshot_generations_open {status.open_generations}",
     ]
+# -- end of snapshot generations ----------------------------------------------------------
 
 
 def _escape(value: str) -> str:

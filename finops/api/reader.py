@@ -1,33 +1,33 @@
-"""Read the published snapshot for API routes and dashboards.
+"""Read one snapshot generation for an API request or a dashboard page.
 
-Routes share the SQL sandbox's read-only connection: DuckDB refuses to open one file twice in
-a process with different configurations, and the sandbox already reopens the snapshot when the
-writer republishes it (mtime changes). Each read takes its own cursor, so concurrent requests
-do not share a result set. Values are always bound, never formatted into SQL.
+A ``Reader`` is made per request on the generation the request leased (``deps._reader``), so
+every query of one request sees the same published snapshot, however often the writer
+republishes meanwhile. Each read takes its own cursor. Values are always bound, never
+formatted into SQL.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 import polars as pl
 
+from finops.api.snapshots import Generation
 from finops.errors import InputError, WarehouseError
-from finops.sandbox import Sandbox
 from models.api import Window
 
 DEFAULT_DAYS = 30
 
 
 class Reader:
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    def __init__(self, generation: Generation, *, max_window_days: int = 1096) -> None:
+        self.generation = generation
+        self.max_window_days = max_window_days
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.sandbox.connection().cursor()
+        return self.generation.cursor()
 
     def frame(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         cursor = self.cursor()
@@ -63,7 +63,8 @@ class Reader:
     def window(self, start: date | None, end: date | None, days: int = DEFAULT_DAYS) -> Window:
         """The requested window. By default it ends on the last day with data and covers at
         least the last ``days`` days and the whole month of ``end`` (month to date, as budgets
-        count it), but starts no earlier than the first day with data."""
+        count it), but starts no earlier than the first day with data. At most
+        ``max_window_days`` long: a longer one is a 400."""
         found = self.data_range()
         end = end or (found[1] if found else date.today())
         if start is None:
@@ -72,8 +73,8 @@ class Reader:
                 start = found[0]
         if start > end:
             raise InputError(f"start {start} is after end {end}")
+        length = (end - start).days + 1
+        if length > self.max_window_days:
+            raise InputError(f"window {start} .. {end} is {length} days; at most "
+                             f"{self.max_window_days} (FINOPS_API__MAX_WINDOW_DAYS)")
         return Window(start=start, end=end)
-
-    def snapshot_age_s(self) -> float | None:
-        path = self.sandbox.snapshot
-        return time.time() - path.stat().st_mtime if path.exists() else None

@@ -165,3 +165,19 @@ def build(directory: Path, *, time_limit_ms: int = 1000, max_rows: int = 50) -> 
 
 def auth(name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKENS[name][0]}"}
+
+
+MARKER_RUN = "republish"
+
+
+def republish(db: Path, marker: float) -> None:
+    """Load and publish once more with changed data, as a writer does: one extra ``search``
+    row of ``marker`` dollars on the last day (replacing the previous marker row)."""
+    row = allocation_frame().filter(pl.col("team") == "search").head(1).with_columns(
+        day=pl.lit(DAYS[-1]), effective_cost=pl.lit(float(marker)),
+        billed_cost=pl.lit(float(marker)), list_cost=pl.lit(float(marker)),
+        run_id=pl.lit(MARKER_RUN))
+    with Warehouse(db) as wh:
+        wh.load(IngestRun(f"{MARKER_RUN}-{marker}", MARKER_RUN, None, None, []),
+                [Replace(ALLOCATION, row, "run_id = $run", {"run": MARKER_RUN})])
+        wh.publish()

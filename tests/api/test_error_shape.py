@@ -6,15 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from fixture_warehouse import auth
 
-
-def assert_error(response, status: int) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"ok", "error", "errors", "status"}
-    assert body["ok"] is False and body["status"] == status
-    assert isinstance(body["error"], str) and body["error"]
-    assert isinstance(body["errors"], list) and body["errors"]
-    return body
+from tests.support import assert_error
 
 
 def test_missing_token_is_401_with_bearer_challenge(client: TestClient) -> None:
@@ -79,7 +71,6 @@ def test_missing_snapshot_is_503(tmp_path) -> None:  # type: ignore[no-untyped-d
 
     settings = Settings(db=tmp_path / "none.duckdb", config=write_config(tmp_path / "f.yaml"))
     with TestClient(create_app(settings)) as fresh:
-        assert fresh.get("/healthz").json()["snapshot_exists"] is False
         body = assert_error(fresh.get("/api/teams", headers=auth("finance")), 503)
         assert "finops demo" in body["error"]
 

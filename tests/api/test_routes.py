@@ -17,12 +17,6 @@ def get(client: TestClient, url: str, who: str = "finance") -> dict:  # type: ig
     return response.json()  # type: ignore[no-any-return]
 
 
-def test_healthz_needs_no_token(client: TestClient) -> None:
-    body = client.get("/healthz").json()
-    assert body["ok"] is True and body["snapshot_exists"] is True
-    assert body["snapshot_age_s"] >= 0
-
-
 def test_openapi_docs_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]

@@ -10,6 +10,7 @@ dir (and to ``$SCREENSHOT_DIR`` when set) for a human to look at.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from dashboards import pages
 from finops.settings import Settings
 from tests.support import ServeProcess
 from tests.support.browser import sign_in
@@ -75,3 +77,24 @@ def test_navigation_links_work_with_the_session(server: str, token: dict[str, st
         browser_page.click("header a[href='/dashboards/teams/search']")
     assert browser_page.url == f"{server}/dashboards/teams/search"
     assert browser_page.title() == "Team search · finops"
+
+
+@pytest.mark.parametrize(("name", "path", "role"), [
+    ("finance", "/dashboards/finance", "finance"),
+    ("team", "/dashboards/teams/payments", "payments"),
+    ("unowned", "/dashboards/unowned", "platform"),
+])
+def test_pages_send_nothing_off_the_machine(server: str, token: dict[str, str],
+                                            browser_page: Page, name: str, path: str,
+                                            role: str) -> None:
+    requested: list[str] = []
+    browser_page.on("request", lambda request: requested.append(request.url))
+    sign_in(browser_page, server, token[role], path)
+    browser_page.locator(".plot-container").first.wait_for()
+    assert f"{server}{pages.PLOTLY_JS_PATH}" in requested
+    assert [url for url in requested if not url.startswith(f"{server}/")] == []
+    html = browser_page.content()
+    titles = set(re.findall(r'class="modebar-btn[^"]*"[^>]*data-title="([^"]*)"', html))
+    assert "Download plot as a PNG" in titles  # the mode bar is there...
+    assert not {t for t in titles if "Share" in t or "Plotly" in t or "Cloud" in t}  # ...without
+    assert "plotly.com" not in html and "modebar-btn--logo" not in html

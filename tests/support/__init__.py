@@ -4,9 +4,10 @@ Import as ``from tests.support import …`` (benchmarks too). One definition of 
 add here rather than in a conftest of one area.
 """
 
+from tests.support.api import assert_error
 from tests.support.cli import exit_code, finops_command, run_cli, run_finops
 from tests.support.net import free_port, wait_until_ready
 from tests.support.serve import ServeProcess
 
-__all__ = ["ServeProcess", "exit_code", "finops_command", "free_port", "run_cli", "run_finops",
-           "wait_until_ready"]
+__all__ = ["ServeProcess", "assert_error", "exit_code", "finops_command", "free_port", "run_cli",
+           "run_finops", "wait_until_ready"]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from finops.api.deps import ContextDep, PrincipalDep
+from finops.api.deps import PrincipalDep, ReaderDep
 from finops.api.routes.budgets import optional_function, scoped
 from models.api import AlertsResponse
 
@@ -16,14 +16,14 @@ router = APIRouter(prefix="/api", tags=["alerts"])
 @router.get("/alerts", response_model=AlertsResponse)
 def alerts(
     principal: PrincipalDep,
-    ctx: ContextDep,
+    reader: ReaderDep,
     team: Annotated[str | None, Query(description="Only this team's alerts.")] = None,
 ) -> AlertsResponse:
     """Alerts from the outbox. A team token sees only its own team's alerts."""
     if team is not None:
         principal.require_team(team)
     list_alerts = optional_function("list_alerts", "finops.alerts")
-    cursor = ctx.reader.cursor()
+    cursor = reader.cursor()
     try:
         rows = list_alerts(cursor, principal.team or team)
     finally:

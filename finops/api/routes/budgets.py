@@ -14,9 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from finops.api.auth import Principal
-from finops.api.deps import ContextDep, PrincipalDep
+from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
+from finops.api.reader import Reader
 from finops.api.routes.teams import NotImplementedYet
-from models.api import BudgetsResponse
+from models.api import DAYS_ACCEPTED, BudgetsResponse, Day
+from models.config import FinOpsConfig
 
 router = APIRouter(prefix="/api", tags=["budgets"])
 
@@ -40,11 +42,12 @@ def scoped(rows: list[dict[str, Any]], principal: Principal) -> list[dict[str, A
     return [row for row in rows if row.get("team") == principal.team]
 
 
-def budget_rows(ctx: ContextDep, principal: Principal, as_of: date) -> list[dict[str, Any]]:
+def budget_rows(reader: Reader, config: FinOpsConfig, principal: Principal,
+                as_of: date) -> list[dict[str, Any]]:
     budget_status = optional_function("budget_status", "finops.budgets", "finops.alerts")
-    cursor = ctx.reader.cursor()
+    cursor = reader.cursor()
     try:
-        return scoped(budget_status(cursor, ctx.config, as_of), principal)
+        return scoped(budget_status(cursor, config, as_of), principal)
     finally:
         cursor.close()
 
@@ -53,9 +56,10 @@ def budget_rows(ctx: ContextDep, principal: Principal, as_of: date) -> list[dict
 def budgets(
     principal: PrincipalDep,
     ctx: ContextDep,
-    as_of: Annotated[date | None, Query(description="Evaluate as of this day "
-                                                    "(default: last day with data).")] = None,
+    reader: ReaderDep,
+    as_of: Annotated[Day | None, Query(description="Evaluate as of this day (default: last "
+                                                   f"day with data; {DAYS_ACCEPTED}).")] = None,
 ) -> BudgetsResponse:
     """Budget vs actual vs forecast for every budget the caller may see."""
-    day = as_of or ctx.reader.data_through() or date.today()
-    return BudgetsResponse(as_of=day, budgets=budget_rows(ctx, principal, day))
+    day = as_of or reader.data_through() or date.today()
+    return BudgetsResponse(as_of=day, budgets=budget_rows(reader, ctx.config, principal, day))

@@ -21,7 +21,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from dashboards import figures, pages
 from finops.api import queries
 from finops.api.auth import Principal
-from finops.api.deps import ContextDep, PrincipalDep, WindowDep
+from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
+from finops.api.reader import Reader
 from finops.api.routes.budgets import budget_rows
 from finops.api.routes.teams import NotImplementedYet, require_known
 from finops.errors import WarehouseError
@@ -49,22 +50,23 @@ def home(principal: PrincipalDep) -> RedirectResponse:
     return RedirectResponse(pages.link("/dashboards/finance"))
 
 
-def _links(principal: Principal, ctx: ContextDep) -> list[tuple[str, str]]:
+def _links(principal: Principal, ctx: ContextDep, reader: Reader) -> list[tuple[str, str]]:
     if principal.team is not None:
         return pages.team_links([principal.team])
     links = [("overview", pages.link("/dashboards/finance")),
              ("unowned", pages.link("/dashboards/unowned"))]
     teams = sorted(ctx.config.declared_teams) or sorted(
-        queries.team_totals(ctx.reader, ctx.reader.window(None, None), None)["team"].to_list())
+        queries.team_totals(reader, reader.window(None, None), None)["team"].to_list())
     return links + pages.team_links(teams)
 
 
-def _budgets(ctx: ContextDep, principal: Principal, as_of: date) -> list[dict[str, Any]]:
+def _budgets(ctx: ContextDep, reader: Reader, principal: Principal,
+             as_of: date) -> list[dict[str, Any]]:
     """Budget statuses; none when the budgets module is not part of this build."""
     if not ctx.config.budgets:
         return []
     try:
-        return budget_rows(ctx, principal, as_of)
+        return budget_rows(reader, ctx.config, principal, as_of)
     except NotImplementedYet:
         return []
 
@@ -90,29 +92,30 @@ def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-def namespace_coverage(ctx: ContextDep, day: date) -> str:
+def namespace_coverage(reader: Reader, day: date) -> str:
     """"12 / 40" namespaces with a team on ``day`` (from ``label_coverage``), or n/a."""
-    rows = queries.view_rows(ctx.reader, "label_coverage", Window(start=day, end=day)) or []
+    rows = queries.view_rows(reader, "label_coverage", Window(start=day, end=day)) or []
     if not rows or "namespaces" not in rows[0]:
         return "n/a"
     return f"{rows[0]['namespaces_with_team']} / {rows[0]['namespaces']}"
 
 
 @router.get("/finance", response_class=HTMLResponse)
-def finance(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> HTMLResponse:
+def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
+            window: WindowDep) -> HTMLResponse:
     """Spend by team over time, budget vs actual vs forecast, % allocated, unowned by reason,
     top movers week over week. Finance and platform tokens."""
     principal.require_org_view("the finance overview")
-    reader, through = ctx.reader, ctx.reader.data_through()
+    through = reader.data_through()
     total = queries.total(reader, window, None)
     share = queries.allocated_share_daily(reader, window)
     allocated = float(queries.team_totals(reader, window, None)["effective_cost"].sum())
     pct = 100 * allocated / total if total else None
-    budgets = _budgets(ctx, principal, through or window.end)
+    budgets = _budgets(ctx, reader, principal, through or window.end)
     body = [
         pages.kpis([("spend in window", pages.money(total)), ("% allocated", pages.percent(pct)),
                     ("unowned", pages.money(total - allocated)),
-                    ("namespaces with a team", namespace_coverage(ctx, window.end)),
+                    ("namespaces with a team", namespace_coverage(reader, window.end)),
                     ("window", f"{window.start} – {window.end}")]),
         pages.figure_div(figures.spend_by_team(
             queries.spend_by_team_daily(reader, window, None), through), "spend-by-team", True),
@@ -125,18 +128,18 @@ def finance(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> HTML
         pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through),
                          "top-movers"),
     ]
-    return HTMLResponse(pages.page("Finance overview", body, _links(principal, ctx),
+    return HTMLResponse(pages.page("Finance overview", body, _links(principal, ctx, reader),
                                    through))
 
 
-def _burn_cards(ctx: ContextDep, principal: Principal, team: str,
+def _burn_cards(ctx: ContextDep, reader: Reader, principal: Principal, team: str,
                 through: date | None) -> list[str]:
     cards: list[str] = []
-    for row in _budgets(ctx, principal, through or date.today()):
+    for row in _budgets(ctx, reader, principal, through or date.today()):
         if row.get("team") != team:
             continue
         start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
-        daily = queries.team_daily(ctx.reader, Window(start=start, end=end), team)
+        daily = queries.team_daily(reader, Window(start=start, end=end), team)
         point = (row.get("forecast") or {}).get("point")
         fig = figures.budget_burn(daily, float(row["amount"]), start, end,
                                   point if (row.get("forecast") or {}).get("ok") else None,
@@ -148,10 +151,10 @@ def _burn_cards(ctx: ContextDep, principal: Principal, team: str,
 @router.get("/teams/{team}", response_class=HTMLResponse)
 @router.get("/team/{team}", include_in_schema=False)  # the path Slack alerts link to
 def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
-              ctx: ContextDep, window: WindowDep) -> HTMLResponse:
+              ctx: ContextDep, reader: ReaderDep, window: WindowDep) -> HTMLResponse:
     """One team: daily spend by cost kind, namespaces, services, budget burn."""
     principal.require_team(team)
-    reader, through = ctx.reader, ctx.reader.data_through()
+    through = reader.data_through()
     require_known(reader, ctx.config, team)
     total = queries.total(reader, window, team)
     before = queries.total(reader, queries.previous(window), team)
@@ -169,16 +172,18 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
         pages.figure_div(figures.by_name_bar(
             queries.grouped(reader, window, team, "service", limit=15),
             "Top services", through, unnamed="(Kubernetes)"), "services"),
-        *_burn_cards(ctx, principal, team, through),
+        *_burn_cards(ctx, reader, principal, team, through),
     ]
-    return HTMLResponse(pages.page(f"Team {team}", body, _links(principal, ctx), through))
+    return HTMLResponse(pages.page(f"Team {team}", body, _links(principal, ctx, reader),
+                                   through))
 
 
 @router.get("/unowned", response_class=HTMLResponse)
-def unowned_page(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> HTMLResponse:
+def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
+                 window: WindowDep) -> HTMLResponse:
     """Unowned spend: by reason, per day by reason, the largest items. Platform and finance."""
     principal.require_org_view("unowned spend")
-    reader, through = ctx.reader, ctx.reader.data_through()
+    through = reader.data_through()
     by_reason = queries.unowned_by_reason(reader, window)
     unowned = float(by_reason["effective_cost"].sum()) if by_reason.height else 0.0
     total = queries.total(reader, window, None)
@@ -197,5 +202,5 @@ def unowned_page(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) ->
                                                  "reason"), "unowned-daily"),
         pages.figure_div(figures.items_table(items, through), "unowned-items", True),
     ]
-    return HTMLResponse(pages.page("Unowned spend", body, _links(principal, ctx),
+    return HTMLResponse(pages.page("Unowned spend", body, _links(principal, ctx, reader),
                                    through))

@@ -13,6 +13,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(ctx: ContextDep) -> PlainTextResponse:
-    """Request counts and time per route, SQL outcomes, snapshot age (text format 0.0.4)."""
-    return PlainTextResponse(ctx.metrics.render(ctx.reader),
+    """Request counts and time per route, SQL outcomes, snapshot age, generation and swaps
+    (text format 0.0.4)."""
+    return PlainTextResponse(ctx.metrics.render(ctx.snapshots),
                              media_type="text/plain; version=0.0.4; charset=utf-8")

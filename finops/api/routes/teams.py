@@ -38,9 +38,10 @@ def require_known(reader: Reader, config: FinOpsConfig, team: str) -> None:
 
 
 @router.get("", response_model=TeamsResponse)
-def list_teams(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> TeamsResponse:
+def list_teams(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
+               window: WindowDep) -> TeamsResponse:
     """Teams with their spend in the window: declared teams (even at $0) and discovered ones."""
-    totals = dict(queries.team_totals(ctx.reader, window, principal.team).iter_rows())
+    totals = dict(queries.team_totals(reader, window, principal.team).iter_rows())
     names = set(totals) | ctx.config.declared_teams
     if principal.team is not None:
         names = {principal.team}
@@ -55,11 +56,10 @@ def list_teams(principal: PrincipalDep, ctx: ContextDep, window: WindowDep) -> T
 
 
 @router.get("/{team}", response_model=TeamDetail)
-def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
+def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                 window: WindowDep) -> TeamDetail:
     """Daily series, split by cost kind, top namespaces and services, previous-window total."""
     principal.require_team(team)
-    reader = ctx.reader
     require_known(reader, ctx.config, team)
     daily = queries.team_daily(reader, window, team)
     return TeamDetail(
