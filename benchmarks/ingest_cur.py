@@ -101,10 +101,11 @@ def ingest(cur: Path, scratch: Path) -> dict[str, Any]:
     code = os.environ.get("FINOPS_BENCH_CODE")
     if code:  # the baseline: import finops/ingestion from that checkout, not this one
         sys.path.insert(0, code)
+    from ingestion.s3 import open_store
+
     from finops.settings import Settings
     from finops.warehouse import Warehouse
     from ingestion import aws_cur
-    from ingestion.s3 import open_store
 
     db = _fresh(scratch / "warehouse.duckdb")
     snapshot = _fresh(db.with_name(f"{db.stem}.published.duckdb"))

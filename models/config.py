@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from finops.errors import ConfigError
+from models.errors import ConfigError
 
 
 class Strict(BaseModel):

@@ -15,8 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from finops.errors import FinOpsError
 from models.api import ErrorBody
+from models.errors import FinOpsError
 
 log = logging.getLogger("finops.api")
 

@@ -15,9 +15,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from finops.errors import InputError, WarehouseError
 from finops.sandbox import Sandbox
 from models.api import Window
+from models.errors import InputError, WarehouseError
 
 DEFAULT_DAYS = 30
 

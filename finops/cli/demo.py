@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from finops.cli.common import app, note, state
-from finops.errors import FinOpsError
+from models.errors import FinOpsError
 
 DEMO_START, DEMO_END = "2026-10-01", "2026-10-31"
 

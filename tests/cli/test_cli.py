@@ -57,7 +57,7 @@ def test_errors_have_no_traceback_unless_debug(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["--db", str(tmp_path / "none.duckdb"), "sql", "select 1"], capsys)
     assert code == 1 and err.startswith("Error: no published warehouse")
-    from finops.errors import WarehouseError
+    from models.errors import WarehouseError
 
     with pytest.raises(WarehouseError):
         main(["--debug", "--db", str(tmp_path / "none.duckdb"), "sql", "select 1"])

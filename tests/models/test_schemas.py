@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from finops.errors import SchemaMismatch
 from finops.warehouse import Warehouse
+from models.errors import SchemaMismatch
 from models.schemas import MAP, WAREHOUSE_TABLES, Table, conform
 
 DUCKDB_TYPE = {
