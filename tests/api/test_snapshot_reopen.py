@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from fixture_warehouse import DAYS, allocation_frame, auth, build, expected
 
 from finops.api import create_app
-from finops.warehouse import IngestRun, Replace, Warehouse
+from finops.warehouse import Warehouse
+from models.loads import IngestRun, Load, Replace
 from models.schemas import ALLOCATION
 
 
@@ -24,8 +25,8 @@ def test_republished_snapshot_is_reopened(tmp_path: Path) -> None:
         extra_day = DAYS[-1] + timedelta(days=1)
         new_rows = allocation_frame().head(3).with_columns(pl.lit(extra_day).alias("day"))
         with Warehouse(settings.db) as wh:
-            wh.load(IngestRun("more", "fixture", None, None, []),
-                    [Replace(ALLOCATION, new_rows, "day = $d", {"d": extra_day})])
+            wh.load(Load(IngestRun("more", "fixture", None, None, []),
+                         [Replace(ALLOCATION, new_rows, "day = $d", {"d": extra_day})]))
             wh.publish()
         # mtime granularity can be coarse: make sure the published file looks newer
         stat = settings.snapshot_path.stat()

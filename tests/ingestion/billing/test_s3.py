@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ingestion.billing.s3 import LocalStore, S3Store, open_store, parse_s3_uri
 
+from ingestion.billing.s3 import LocalStore, S3Store, open_store, parse_s3_uri
 from models.errors import InputError
 
 
