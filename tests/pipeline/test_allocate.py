@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Generator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from finops.allocation.inputs import BILL_KEYS, MONEY, AllocationInputs, compact
 from finops.pipeline import allocate
 from finops.pipeline.allocate import run_allocation
 from finops.pipeline.inputs import read_day
+from finops.pipeline.runner import PartitionKey
 from finops.warehouse import Warehouse
 from models.config import parse_config
 from models.errors import ReconciliationError
@@ -154,3 +156,26 @@ def test_a_read_back_that_disagrees_commits_nothing(tmp_path: Path,
         kept = wh.frame("SELECT DISTINCT run_id FROM allocation")["run_id"].to_list()
     assert len(seen) == 1 and seen[0] != [first.run_id]  # the check saw the new run's rows
     assert kept == [first.run_id]
+
+
+class SerialRunner:
+    """The runner interface at its plainest: one key after the other, on this thread."""
+
+    def run(self, keys: Sequence[PartitionKey], read: Callable[[PartitionKey], Any],
+            partition: Callable[[PartitionKey, Any], Any]) -> Generator[Any, None, None]:
+        return (partition(key, read(key)) for key in keys)
+
+
+def test_another_runner_allocates_the_same_window(tmp_path: Path) -> None:
+    db = tmp_path / "wh.duckdb"
+    _seed(db)
+    config = parse_config({})
+    rows = "SELECT * EXCLUDE (run_id) FROM allocation ORDER BY ALL"
+    with Warehouse(db) as wh:
+        local = run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2))
+        by_threads = wh.frame(rows)
+        serial = run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2),
+                                runner=SerialRunner())
+        assert wh.frame(rows).equals(by_threads)
+    assert (serial.rows, serial.partitions) == (local.rows, local.partitions)
+    assert serial.totals == pytest.approx(local.totals)
