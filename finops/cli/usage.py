@@ -68,10 +68,11 @@ def ingest_k8s(
     count: int = typer.Option(1, "--count", min=1, help="Snapshots to take, --every apart."),
 ) -> None:
     """Snapshot a live cluster through the Kubernetes API into the hourly usage tables."""
+    from ingestion.k8s import kube_api
     from ingestion.k8s import live as k8s
 
     interval = parse_duration(every, "--every")
-    api = k8s.api_client(str(kubeconfig) if kubeconfig else None, context)
+    api = kube_api.api_client(str(kubeconfig) if kubeconfig else None, context)
     with progress() as bar:
         task = bar.add_task(f"k8s snapshots of {cluster}", total=count)
         for n in range(count):

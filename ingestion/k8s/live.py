@@ -1,123 +1,34 @@
-"""Live snapshot of a cluster through the Kubernetes API (the ``kubernetes`` client, injected).
+"""Live snapshot of a cluster through the Kubernetes API (``kube_api``, client injected).
 
 One call of ``snapshot`` lists nodes, namespaces, pods, workloads (to resolve owners),
 ResourceQuotas, PVCs/PVs, Services and ``metrics.k8s.io`` pod usage, and turns them into
 *samples* (``ingestion.k8s.hours`` schemas). ``snapshot_load`` stores the samples
 (``k8s_snapshot``) and rebuilds the hourly rows of every hour the new sample touches from
-all samples of those hours, so a CronJob running every 5 minutes accumulates
-running seconds hour by hour. Lists are paginated (``limit``/``continue``); a 410 Gone on an
-expired continue token restarts that list from the beginning.
+all samples of those hours, so a CronJob running every 5 minutes accumulates running seconds
+hour by hour.
 """
 
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 from kubernetes.utils import parse_quantity
 
 from ingestion.k8s import hours as kh
-from models.errors import CollectorError
+from ingestion.k8s.kube_api import SOURCE, Doc, list_all, lists_of, pod_metrics
 from models.loads import FrameReader, IngestRun, Load, Replace
 from models.schemas import K8S_HOURLY, K8S_NAMESPACE, STR, TS, Table
 
-SOURCE = "kubernetes"
-PAGE = 500
-Doc = dict[str, Any]
 SNAPSHOT_TABLE = Table(
     "k8s_snapshot",
     pl.Schema({"cluster": STR, "taken_at": TS, "kind": STR, "frame": pl.Binary()}),
     ("cluster", "taken_at", "kind"),
 )
-
-
-def _lists(api: client.ApiClient) -> dict[str, Callable[..., Any]]:
-    core, apps, batch = client.CoreV1Api(api), client.AppsV1Api(api), client.BatchV1Api(api)
-    return {
-        "nodes": core.list_node,
-        "namespaces": core.list_namespace,
-        "pods": core.list_pod_for_all_namespaces,
-        "quotas": core.list_resource_quota_for_all_namespaces,
-        "pvcs": core.list_persistent_volume_claim_for_all_namespaces,
-        "pvs": core.list_persistent_volume,
-        "services": core.list_service_for_all_namespaces,
-        "replicasets": apps.list_replica_set_for_all_namespaces,
-        "deployments": apps.list_deployment_for_all_namespaces,
-        "statefulsets": apps.list_stateful_set_for_all_namespaces,
-        "daemonsets": apps.list_daemon_set_for_all_namespaces,
-        "jobs": batch.list_job_for_all_namespaces,
-        "cronjobs": batch.list_cron_job_for_all_namespaces,
-    }
-
-
-def _api_error(what: str, exc: Exception) -> CollectorError:
-    if isinstance(exc, ApiException):
-        hint = {
-            401: "unauthorized: check the kubeconfig credentials",
-            403: "forbidden: the service account needs list on this resource "
-            "(see deploy/cronjob.yaml)",
-        }
-        message = hint.get(exc.status or 0, f"HTTP {exc.status} {exc.reason}")
-        return CollectorError(SOURCE, message, query=what)
-    return CollectorError(SOURCE, f"cannot reach the API server: {exc}", query=what)
-
-
-def _decode(what: str, raw: Any) -> Doc:
-    try:
-        doc = json.loads(raw.data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CollectorError(SOURCE, f"malformed JSON in the response: {exc}", query=what) from None
-    if not isinstance(doc, dict):
-        raise CollectorError(SOURCE, "response is not a JSON object", query=what)
-    return doc
-
-
-def list_all(
-    what: str, call: Callable[..., Any], *, page: int = PAGE, restarts: int = 3
-) -> list[Doc]:
-    """Every item of a list, page by page; restart from scratch on 410 (expired continue)."""
-    for _attempt in range(restarts + 1):
-        items: list[Doc] = []
-        token: str | None = None
-        try:
-            while True:
-                doc = _decode(what, call(limit=page, _continue=token, _preload_content=False))
-                items.extend(doc.get("items") or [])  # some servers write "items": null
-                token = (doc.get("metadata") or {}).get("continue") or None
-                if not token:
-                    return items
-        except ApiException as exc:
-            if exc.status != 410:
-                raise _api_error(what, exc) from None
-        except CollectorError:
-            raise
-        except Exception as exc:  # urllib3 connection errors, timeouts
-            raise _api_error(what, exc) from None
-    raise CollectorError(
-        SOURCE, f"list kept expiring (410 Gone) after {restarts} restarts", query=what
-    )
-
-
-def pod_metrics(api: client.ApiClient) -> list[Doc] | None:
-    """``metrics.k8s.io`` pod usage, or None when metrics-server is not installed (404)."""
-    custom = client.CustomObjectsApi(api)
-
-    def call(**kw: Any) -> Any:
-        return custom.list_cluster_custom_object("metrics.k8s.io", "v1beta1", "pods", **kw)
-
-    try:
-        return list_all("GET /apis/metrics.k8s.io/v1beta1/pods", call)
-    except CollectorError as exc:
-        if "HTTP 404" in str(exc) or "HTTP 503" in str(exc):
-            return None
-        raise
 
 
 @dataclass
@@ -334,7 +245,7 @@ def _frame(rows: list[Doc], kind: str, cluster: str, ts: datetime) -> pl.DataFra
 
 def snapshot(api: client.ApiClient, cluster: str, now: datetime) -> Snapshot:
     """Read the cluster once and return its samples (nothing is written)."""
-    lists = {name: list_all(f"list {name}", call) for name, call in _lists(api).items()}
+    lists = {name: list_all(f"list {name}", call) for name, call in lists_of(api).items()}
     metrics = pod_metrics(api)
     ts = now.replace(microsecond=0)
     rows = {
@@ -415,22 +326,3 @@ def _namespace_replace(history: FrameReader, snap: Snapshot) -> Replace:
     merged = kh.merge_namespace_history(existing, new, snap.taken_at, datetime(9999, 1, 1),
                                         SOURCE)
     return Replace(K8S_NAMESPACE, merged, "cluster = $c", {"c": snap.cluster})
-
-
-def api_client(kubeconfig: str | None, context: str | None) -> client.ApiClient:
-    """An ApiClient from a kubeconfig (file/context), or in-cluster when none is given."""
-    from kubernetes import config
-
-    try:
-        if kubeconfig is None and context is None:
-            try:
-                configuration = client.Configuration()
-                config.load_incluster_config(client_configuration=configuration)
-                return client.ApiClient(configuration)
-            except config.ConfigException:
-                pass
-        return config.new_client_from_config(config_file=kubeconfig, context=context)
-    except (config.ConfigException, OSError, TypeError) as exc:
-        raise CollectorError(
-            SOURCE, f"cannot load kubeconfig {kubeconfig or '~/.kube/config'}: {exc}"
-        ) from None

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from finops.warehouse import Warehouse
+from ingestion.k8s import kube_api
 from ingestion.k8s import live as k8s
 from models.errors import CollectorError
 from models.loads import IngestRun
@@ -98,7 +99,7 @@ def serve_cluster(api: Any) -> None:
 def cluster(fake_apiserver: tuple[Any, Path]) -> tuple[Any, Any]:
     api, kubeconfig = fake_apiserver
     serve_cluster(api)
-    return api, k8s.api_client(str(kubeconfig), None)
+    return api, kube_api.api_client(str(kubeconfig), None)
 
 
 def at(hh: int, mm: int) -> datetime:
@@ -151,13 +152,13 @@ def test_snapshot_reads_the_recorded_cluster(cluster: tuple[Any, Any]) -> None:
 
 def test_pagination_and_410_restart(cluster: tuple[Any, Any]) -> None:
     api, client = cluster
-    calls = k8s._lists(client)
-    pods = k8s.list_all("list pods", calls["pods"], page=2)
+    calls = kube_api.lists_of(client)
+    pods = kube_api.list_all("list pods", calls["pods"], page=2)
     assert len(pods) == 7
     assert api.requests.count("/api/v1/pods?continue") == 3
     api.requests.clear()
     api.expire_next_continue = 1
-    pods = k8s.list_all("list pods", calls["pods"], page=3)
+    pods = kube_api.list_all("list pods", calls["pods"], page=3)
     assert len(pods) == 7  # restarted from scratch, no duplicates
     assert len({p["metadata"]["uid"] for p in pods}) == 7
     assert api.requests == [
@@ -204,7 +205,7 @@ def test_malformed_json_and_unreachable(cluster: tuple[Any, Any], tmp_path: Path
             }
         )
     )
-    dead = k8s.api_client(str(config), None)
+    dead = kube_api.api_client(str(config), None)
     dead.configuration.retries = 0
     with pytest.raises(CollectorError, match="cannot reach the API server"):
         k8s.snapshot(dead, CLUSTER, at(10, 0))
