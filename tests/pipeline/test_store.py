@@ -13,40 +13,16 @@ import pytest
 from finops.pipeline.store import ingest, store
 from finops.warehouse import Warehouse
 from models.errors import CollectorError, SchemaMismatch, WarehouseError
-from models.loads import IngestRun, Load, Replace, new_run_id
+from models.loads import Load, Replace
 from models.schemas import COST_LINE
-
-KEYS = ("x_source", "billing_account_id", "billing_period_start")
-
-
-def bill(account: str, costs: list[float]) -> pl.DataFrame:
-    n = len(costs)
-    return pl.DataFrame({
-        "billing_account_id": [account] * n,
-        "billing_period_start": [datetime(2026, 10, 1)] * n,
-        "charge_period_start": [datetime(2026, 10, 1, h) for h in range(n)],
-        "charge_period_end": [datetime(2026, 10, 1, h + 1) for h in range(n)],
-        "effective_cost": costs,
-        "x_source": ["aws-cur"] * n,
-    })
-
-
-def run() -> IngestRun:
-    return IngestRun(new_run_id("test"), "aws-cur", datetime(2026, 10, 1), None, ["f.parquet"])
-
-
-def totals(wh: Warehouse) -> dict[str, float]:
-    frame = wh.frame(
-        "SELECT billing_account_id, sum(effective_cost) AS c FROM cost_line GROUP BY 1"
-    )
-    return dict(zip(frame["billing_account_id"], frame["c"], strict=True))
+from tests.support.loads import PERIOD_KEYS, bill, bill_run, totals
 
 
 def test_a_failed_stream_leaves_the_previous_data(warehouse: Warehouse) -> None:
-    store(warehouse, Load(run(), [Replace(COST_LINE, bill("111", [1.0]), keys=KEYS)]))
+    store(warehouse, Load(bill_run(), [Replace(COST_LINE, bill("111", [1.0]), keys=PERIOD_KEYS)]))
     broken = iter([bill("111", [9.0]), pl.DataFrame({"bogus": [1]})])
     with pytest.raises(SchemaMismatch, match="cost_line: undeclared columns"):
-        store(warehouse, Load(run(), [Replace(COST_LINE, broken, keys=KEYS)]))
+        store(warehouse, Load(bill_run(), [Replace(COST_LINE, broken, keys=PERIOD_KEYS)]))
     assert totals(warehouse) == {"111": 1.0}
     status = warehouse.frame("SELECT status, error FROM ingest_runs ORDER BY started_at")
     assert status["status"].to_list() == ["ok", "failed"]
@@ -56,27 +32,28 @@ def test_a_failed_stream_leaves_the_previous_data(warehouse: Warehouse) -> None:
 def test_a_stream_swaps_the_window_at_once_or_not_at_all(tmp_path: Path) -> None:
     window = "billing_account_id = $account"
     with Warehouse(tmp_path / "w.duckdb") as wh:
-        wh.load(Load(run(), [Replace(COST_LINE, bill("111", [1.0, 2.0]), "true", {})]))
+        wh.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [1.0, 2.0]), "true", {})]))
 
         def failing() -> Iterator[pl.DataFrame]:
             yield bill("111", [5.0])
             raise WarehouseError("day 2 does not reconcile")
 
         with pytest.raises(WarehouseError, match="does not reconcile"):
-            store(wh, Load(run(), [Replace(COST_LINE, failing(), window, {"account": "111"})]))
+            store(wh, Load(bill_run(), [Replace(COST_LINE, failing(), window, {"account": "111"})]))
         assert totals(wh) == {"111": 3.0}  # the old rows, untouched
         failed = wh.frame("SELECT status FROM ingest_runs ORDER BY started_at DESC LIMIT 1")
         assert failed["status"][0] == "failed"
 
         batches = iter([bill("111", [5.0]), bill("111", [0.25, 0.5])])
-        done = store(wh, Load(run(), [Replace(COST_LINE, batches, window, {"account": "111"})]))
+        item = Replace(COST_LINE, batches, window, {"account": "111"})
+        done = store(wh, Load(bill_run(), [item]))
         assert (done.status, done.rows) == ("ok", 3)
         assert totals(wh) == {"111": 5.75}
     assert not list(tmp_path.glob(".finops-spool-*"))  # the spool is gone either way
 
 
 def test_a_check_that_fails_inside_the_transaction_commits_nothing(warehouse: Warehouse) -> None:
-    store(warehouse, Load(run(), [Replace(COST_LINE, bill("111", [1.0]), keys=KEYS)]))
+    store(warehouse, Load(bill_run(), [Replace(COST_LINE, bill("111", [1.0]), keys=PERIOD_KEYS)]))
     seen: list[dict[str, float]] = []
 
     def check() -> None:
@@ -84,7 +61,8 @@ def test_a_check_that_fails_inside_the_transaction_commits_nothing(warehouse: Wa
         raise WarehouseError("the read-back disagrees")
 
     with pytest.raises(WarehouseError, match="read-back"):
-        store(warehouse, Load(run(), [Replace(COST_LINE, iter([bill("111", [7.0])]), keys=KEYS)]),
+        stream = iter([bill("111", [7.0])])
+        store(warehouse, Load(bill_run(), [Replace(COST_LINE, stream, keys=PERIOD_KEYS)]),
               check=check)
     assert seen == [{"111": 7.0}] and totals(warehouse) == {"111": 1.0}
 
@@ -106,7 +84,7 @@ def test_a_collector_failure_is_a_failed_run_and_loads_nothing(warehouse: Wareho
 
 
 def test_ingest_stores_every_load_in_order(warehouse: Warehouse) -> None:
-    loads = [Load(run(), [Replace(COST_LINE, bill(a, [c]), keys=KEYS)])
+    loads = [Load(bill_run(), [Replace(COST_LINE, bill(a, [c]), keys=PERIOD_KEYS)])
              for a, c in (("111", 1.0), ("222", 2.0))]
     runs = ingest(warehouse, "aws-cur", [], lambda _work: loads)
     assert [r.status for r in runs] == ["ok", "ok"] and [r.rows for r in runs] == [1, 1]

@@ -11,39 +11,14 @@ import pytest
 
 from finops.warehouse import Warehouse, open_snapshot
 from models.errors import ConfigError, WarehouseError
-from models.loads import IngestRun, Load, Replace, new_run_id
+from models.loads import IngestRun, Load, Replace
 from models.schemas import COST_LINE, K8S_QUOTA_HOUR
-
-KEYS = ("x_source", "billing_account_id", "billing_period_start")
-
-
-def bill(account: str, costs: list[float]) -> pl.DataFrame:
-    n = len(costs)
-    return pl.DataFrame({
-        "billing_account_id": [account] * n,
-        "billing_period_start": [datetime(2026, 10, 1)] * n,
-        "charge_period_start": [datetime(2026, 10, 1, h) for h in range(n)],
-        "charge_period_end": [datetime(2026, 10, 1, h + 1) for h in range(n)],
-        "effective_cost": costs,
-        "x_source": ["aws-cur"] * n,
-        "tags": [[{"key": "user:team", "value": "payments"}]] * n,
-    })
-
-
-def run() -> IngestRun:
-    return IngestRun(new_run_id("test"), "aws-cur", datetime(2026, 10, 1), None, ["f.parquet"])
+from tests.support.loads import PERIOD_KEYS, bill, bill_run, totals
 
 
 def by_period(wh: Warehouse, rows: pl.DataFrame) -> IngestRun:
     """Rows replacing the (source, account, period) partitions they hold, as bills load."""
-    return wh.load(Load(run(), [Replace(COST_LINE, rows, keys=KEYS)]))
-
-
-def totals(wh: Warehouse) -> dict[str, float]:
-    frame = wh.frame(
-        "SELECT billing_account_id, sum(effective_cost) AS c FROM cost_line GROUP BY 1"
-    )
-    return dict(zip(frame["billing_account_id"], frame["c"], strict=True))
+    return wh.load(Load(bill_run(), [Replace(COST_LINE, rows, keys=PERIOD_KEYS)]))
 
 
 def test_migrations_are_recorded_once(tmp_path: Path) -> None:
@@ -70,7 +45,7 @@ def test_a_newer_delivery_replaces_the_period(warehouse: Warehouse) -> None:
 def test_a_failed_load_leaves_the_previous_data(warehouse: Warehouse) -> None:
     by_period(warehouse, bill("111", [1.0]))
     with pytest.raises(WarehouseError, match="nothing changed"):
-        warehouse.load(Load(run(), [Replace(COST_LINE, bill("111", [9.0]), keys=KEYS),
+        warehouse.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [9.0]), keys=PERIOD_KEYS),
                                     Replace(K8S_QUOTA_HOUR, "SELECT error('bad row') AS hard")]))
     assert totals(warehouse) == {"111": 1.0}
     status = warehouse.frame("SELECT status, error FROM ingest_runs ORDER BY started_at")
@@ -81,16 +56,16 @@ def test_a_failed_load_leaves_the_previous_data(warehouse: Warehouse) -> None:
 def test_replace_where_deletes_only_its_window(warehouse: Warehouse) -> None:
     quota = pl.DataFrame({"cluster": ["a", "b"], "hour": [datetime(2026, 10, 1)] * 2,
                           "hard": [4.0, 8.0]})
-    warehouse.load(Load(run(), [Replace(K8S_QUOTA_HOUR, quota)]))
+    warehouse.load(Load(bill_run(), [Replace(K8S_QUOTA_HOUR, quota)]))
     again = pl.DataFrame({"cluster": ["a"], "hour": [datetime(2026, 10, 1)], "hard": [6.0]})
-    warehouse.load(Load(run(), [Replace(K8S_QUOTA_HOUR, again, "cluster = $c", {"c": "a"})]))
+    warehouse.load(Load(bill_run(), [Replace(K8S_QUOTA_HOUR, again, "cluster = $c", {"c": "a"})]))
     frame = warehouse.frame("SELECT cluster, hard FROM k8s_quota_hour ORDER BY cluster")
     assert frame.rows() == [("a", 6.0), ("b", 8.0)]
 
 
 def test_sql_rows_are_loaded_by_duckdb(warehouse: Warehouse) -> None:
     select = "SELECT 'c' AS cluster, TIMESTAMP '2026-10-01' AS hour, 2.0 AS hard"
-    loaded = warehouse.load(Load(run(), [Replace(K8S_QUOTA_HOUR, select)]))
+    loaded = warehouse.load(Load(bill_run(), [Replace(K8S_QUOTA_HOUR, select)]))
     assert loaded.rows == 1 and loaded.status == "ok"
 
 
@@ -151,7 +126,7 @@ def test_memory_limit_is_lowered_for_a_block_then_restored(tmp_path: Path) -> No
 
 def test_reader_sees_committed_rows_not_an_open_transaction(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "w.duckdb") as wh:
-        wh.load(Load(run(), [Replace(COST_LINE, bill("111", [1.25]), "true", {})]))
+        wh.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [1.25]), "true", {})]))
         with wh.reader() as reader:
             count = "SELECT count(*) AS n FROM cost_line"
             with wh.transaction():

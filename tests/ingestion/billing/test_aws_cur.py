@@ -61,6 +61,12 @@ def ingest(client: Any, bucket: str, warehouse: Warehouse, prefix: str = "") -> 
     return load_store(S3Store(client, bucket), prefix, warehouse)
 
 
+def ingest_cur2(client: Any, bucket: str, warehouse: Warehouse) -> list[Any]:
+    """The CUR 2.0 sample export, uploaded to the bucket and ingested."""
+    upload_tree(client, bucket, CUR2)
+    return ingest(client, bucket, warehouse)
+
+
 def load_store(store: Any, prefix: str, warehouse: Warehouse) -> list[Any]:
     """Every delivery below ``prefix`` into the warehouse, as ``finops ingest aws-cur``."""
     return ingest_loads(warehouse, aws_cur.SOURCE, [store.uri(prefix)],
@@ -157,8 +163,7 @@ def cur2_rows() -> list[dict[str, Any]]:
 
 def test_cur2_parquet_sums_commitments_and_split(s3_client: Any, s3_bucket: str,
                                                   warehouse: Warehouse) -> None:
-    upload_tree(s3_client, s3_bucket, CUR2)
-    ingest(s3_client, s3_bucket, warehouse)
+    ingest_cur2(s3_client, s3_bucket, warehouse)
     rows, got = cur2_rows(), sums(warehouse)
     assert_cents(got["billed"], sum(num(r["line_item_unblended_cost"]) for r in rows))
     pods = [r for r in rows if r["line_item_operation"] == "EKSPod-EC2"]
@@ -174,8 +179,7 @@ def test_cur2_parquet_sums_commitments_and_split(s3_client: Any, s3_bucket: str,
 
 def test_cur2_eks_split_rows_replace_the_instance_share(s3_client: Any, s3_bucket: str,
                                                         warehouse: Warehouse) -> None:
-    upload_tree(s3_client, s3_bucket, CUR2)
-    ingest(s3_client, s3_bucket, warehouse)
+    ingest_cur2(s3_client, s3_bucket, warehouse)
     pods = warehouse.frame(
         "SELECT x_cluster, x_namespace, x_pod, x_split_parent_resource_id, effective_cost, "
         "billed_cost FROM cost_line WHERE x_pod IS NOT NULL ORDER BY x_pod").rows()
@@ -190,8 +194,7 @@ def test_cur2_eks_split_rows_replace_the_instance_share(s3_client: Any, s3_bucke
 
 def test_cur2_tags_accounts_and_categories(s3_client: Any, s3_bucket: str,
                                            warehouse: Warehouse) -> None:
-    upload_tree(s3_client, s3_bucket, CUR2)
-    ingest(s3_client, s3_bucket, warehouse)
+    ingest_cur2(s3_client, s3_bucket, warehouse)
     row = warehouse.frame(
         "SELECT billing_account_id, sub_account_id, tags['user:team'], tags['user:env'], "
         "service_category, region_id FROM cost_line WHERE resource_id = 'finops-bucket'"
@@ -208,8 +211,7 @@ def test_cur2_tags_accounts_and_categories(s3_client: Any, s3_bucket: str,
 # -- restatement -------------------------------------------------------------------------------
 def test_newest_cur2_execution_replaces_the_month(s3_client: Any, s3_bucket: str,
                                                   warehouse: Warehouse) -> None:
-    upload_tree(s3_client, s3_bucket, CUR2)
-    ingest(s3_client, s3_bucket, warehouse)
+    ingest_cur2(s3_client, s3_bucket, warehouse)
     first = sums(warehouse)
     # S3 records LastModified to the second; a real re-delivery comes hours later.
     time.sleep(1.1)
@@ -227,8 +229,7 @@ def test_newest_cur2_execution_replaces_the_month(s3_client: Any, s3_bucket: str
 
 def test_same_delivery_twice_is_one_copy(s3_client: Any, s3_bucket: str,
                                          warehouse: Warehouse) -> None:
-    upload_tree(s3_client, s3_bucket, CUR2)
-    ingest(s3_client, s3_bucket, warehouse)
+    ingest_cur2(s3_client, s3_bucket, warehouse)
     once = sums(warehouse)
     ingest(s3_client, s3_bucket, warehouse)
     assert sums(warehouse) == once
