@@ -3,6 +3,8 @@
 The DuckDB DDL in ``sql/migrations`` must agree with these column for column;
 ``tests/models/test_schemas.py`` holds the two together. Each table also declares its
 grain (the columns that identify a row) so loaders and tests know what "one copy" means.
+``K8S_HOURLY`` is the one list of the hourly Kubernetes tables, under the names the
+collectors and the engine give them.
 
 Conventions:
 - timestamps are naive UTC (``Datetime("us")``), days are ``Date``;

@@ -1,4 +1,4 @@
-"""The CUR -> ``cost_line`` mapping as one DuckDB SELECT (rules: see ``ingestion.aws_cur``).
+"""The CUR -> ``cost_line`` mapping as one DuckDB SELECT (rules: ``ingestion.billing.aws_cur``).
 
 Everything here builds SQL text; nothing reads data. DuckDB runs the SELECT itself over
 ``read_parquet``/``read_csv`` so a 10M-line month streams through the warehouse load

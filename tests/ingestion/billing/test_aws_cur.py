@@ -87,7 +87,7 @@ def num(value: Any) -> float:
 
 
 def effective(row: dict[str, Any]) -> float:
-    """The rule table of ingestion.aws_cur, written out independently."""
+    """The rule table of ingestion.billing.aws_cur, written out independently."""
     kind, cost = row["line_item_line_item_type"], num(row["line_item_unblended_cost"])
     rules = {
         "DiscountedUsage": lambda: num(row.get("reservation_effective_cost")),
