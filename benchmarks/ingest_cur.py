@@ -101,16 +101,18 @@ def ingest(cur: Path, scratch: Path) -> dict[str, Any]:
     code = os.environ.get("FINOPS_BENCH_CODE")
     if code:  # the baseline: import finops/ingestion from that checkout, not this one
         sys.path.insert(0, code)
+    from finops.pipeline.store import ingest as ingest_loads
     from finops.settings import Settings
     from finops.warehouse import Warehouse
-    from ingestion import aws_cur
-    from ingestion.s3 import open_store
+    from ingestion.billing import aws_cur
+    from ingestion.billing.s3 import open_store
 
     db = _fresh(scratch / "warehouse.duckdb")
     snapshot = _fresh(db.with_name(f"{db.stem}.published.duckdb"))
     store, prefix = open_store(str(cur), None)
     with Warehouse(db, memory_limit=Settings().memory_limit, snapshot=snapshot) as warehouse:
-        runs = aws_cur.ingest(store, prefix, warehouse)
+        runs = ingest_loads(warehouse, aws_cur.SOURCE, [store.uri(prefix)],
+                            lambda work: aws_cur.delivery_loads(store, prefix, work))
         warehouse.publish()
     return {"db_mib": round(db.stat().st_size / 2**20), "runs": [r.status for r in runs]}
 

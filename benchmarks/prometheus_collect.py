@@ -26,7 +26,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,8 @@ from typing import Any
 
 import duckdb
 import httpx
+
+from tests.support.prometheus import finish_backfill, prometheus, start_backfill
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 10, 1)
@@ -314,9 +315,7 @@ def backfill(c: Cluster, tsdb: Path, step: int) -> dict[str, Any]:
             stats["generate_s"] += time.perf_counter() - g0
             if pending:
                 _finish(*pending)
-            pending = (subprocess.Popen(
-                ["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", str(path),
-                 str(tsdb)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), path)
+            pending = (start_backfill(path, tsdb), path)
             print(f"  block {b0 // 3600:>3} h: {stats['samples']:,} samples so far",
                   file=sys.stderr, flush=True)
         if pending:
@@ -333,58 +332,15 @@ def backfill(c: Cluster, tsdb: Path, step: int) -> dict[str, Any]:
 
 
 def _finish(proc: subprocess.Popen[bytes], path: Path) -> None:
-    _out, err = proc.communicate(timeout=1800)
-    if proc.returncode != 0:
-        raise SystemExit(f"promtool failed on {path}: {err.decode()[-2000:]}")
+    finish_backfill(proc, path)
     path.unlink()
 
 
-# -- the real Prometheus ------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_prometheus(work: Path, tsdb: Path, step: int) -> tuple[subprocess.Popen[bytes], str]:
-    """Empty scrape config; no compaction of the backfilled 2 h blocks during the runs.
-
-    A backfill has no staleness markers, so a lookback of half the scrape interval stands in
-    for them (as in the tests): a deleted pod stops counting at its last sample.
-    """
-    (work / "prometheus.yml").write_text("global: {}\nscrape_configs: []\n")
-    port = free_port()
-    log = (work / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        ["prometheus", f"--config.file={work / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tsdb}", f"--web.listen-address=127.0.0.1:{port}",
-         "--storage.tsdb.retention.time=100y", f"--query.lookback-delta={step // 2}s",
-         "--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h",
-         "--query.timeout=10m", "--log.level=warn"],
-        stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"prometheus exited: {(work / 'prometheus.log').read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/-/ready", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    proc.terminate()
-    raise SystemExit("prometheus not ready after 300 s")
-
-
-def stop_prometheus(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+# -- the real Prometheus (tests.support.prometheus) ----------------------------------------
+def prometheus_flags() -> list[str]:
+    """No compaction of the backfilled 2 h blocks during the runs; long queries allowed."""
+    return ["--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h",
+            "--query.timeout=10m"]
 
 
 def api_requests(url: str) -> dict[str, int]:
@@ -510,17 +466,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                  1 for p in c.pods if p.start <= c.span // 2 < p.stop),
              "build_s": round(time.perf_counter() - t0, 2)}
     setup = prepare(c, work, shape)
-    prom, url = start_prometheus(work, work / "tsdb", args.scrape)
-    try:
+    # a lookback of half the scrape interval stands in for the staleness markers
+    with prometheus(work, work / "tsdb", lookback=f"{args.scrape // 2}s",
+                    flags=prometheus_flags(), timeout_s=300) as server:
         runs = []
         for hours in windows(args.hours):
             print(f"  collecting {hours} h ...", file=sys.stderr, flush=True)
-            result = collect(url, work, hours, prom.pid)
+            result = collect(server.url, work, hours, server.process.pid)
             result["expected_pod_hour_rows"] = expected(c, hours, args.scrape)["pod_hour_rows"]
             runs.append(result)
-        prometheus_rss = peak_rss_mb(prom.pid)
-    finally:
-        stop_prometheus(prom)
+        prometheus_rss = peak_rss_mb(server.process.pid)
     return {"benchmark": "prometheus_collect", "date": f"{datetime.now(UTC):%Y-%m-%d}",
             "commit": _commit(), "machine": _machine(), "shape": shape, "cluster": model,
             "setup_backfill": setup, "prometheus_peak_rss_mb": prometheus_rss, "runs": runs}

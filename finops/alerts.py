@@ -31,9 +31,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from finops.anomalies import Anomaly, anomaly_message, detect
 from finops.budgets import BudgetStatus, budget_message, evaluate, money, period_window
-from finops.errors import AlertDeliveryError, ConfigError
 from finops.settings import Settings
 from models.config import FinOpsConfig
+from models.errors import AlertDeliveryError, ConfigError
 from models.schemas import ALLOCATION
 
 SPEND_COLUMNS = ("team", "cluster", "namespace", "service_name", "cost_kind")

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from finops.errors import InputError
+from models.errors import InputError
 
 TIME = "__time__"  # placeholder: formatted per output format
 LIST = "coalesce(list_cost, contracted_cost, effective_cost)"

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from finops.errors import QueryRejected, QueryTimeout
 from finops.warehouse import open_snapshot
+from models.errors import QueryRejected, QueryTimeout
 
 
 @dataclass

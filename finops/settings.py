@@ -14,8 +14,8 @@ from typing import Annotated, NamedTuple
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from finops.errors import ConfigError
 from finops.warehouse_lock import DEFAULT_TIMEOUT_S
+from models.errors import ConfigError
 
 CONFIG_NAME = "finops.yaml"
 

@@ -12,80 +12,32 @@ good data stays in place, and a ``failed`` run row records the error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
-import tempfile
-import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import polars as pl
-import pyarrow as pa
 
-from finops.errors import ConfigError, FinOpsError, WarehouseError
 from finops.warehouse_lock import (
     DEFAULT_TIMEOUT_S,
     Notify,
     WriterLock,
     remove_leftovers,
-    spool_prefix,
 )
-from models.schemas import MAP, Table, conform
+from models.errors import ConfigError, FinOpsError, WarehouseError
+from models.loads import IngestRun, Load, Replace, table_select
+from models.schemas import conform
 
 # The DDL and views ship inside the wheel as finops/sql (pyproject's force-include); in a
 # checkout they are the repository's sql/ (one copy, reviewed there).
 _PACKAGED_SQL = Path(__file__).resolve().parent / "sql"
 SQL_DIR = _PACKAGED_SQL if _PACKAGED_SQL.is_dir() else _PACKAGED_SQL.parent.parent / "sql"
-Rows = pl.DataFrame | Iterable[pl.DataFrame] | str
-
-
-@dataclass
-class Replace:
-    """Rows for one table, replacing whatever matches ``where`` (bound with ``params``).
-
-    ``rows`` is a frame, an iterator of frames (streamed batch by batch), or a SQL SELECT
-    that DuckDB runs itself (for loads that are faster as a scan, e.g. Parquet bills).
-    """
-
-    table: Table
-    rows: Rows
-    where: str = "false"
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class IngestRun:
-    run_id: str
-    source: str
-    window_start: datetime | None
-    window_end: datetime | None
-    files: list[str]
-    rows: int = 0
-    checksum: str | None = None
-    status: str = "running"
-    error: str | None = None
-    duration_s: float = 0.0
-
-
-def new_run_id(source: str) -> str:
-    return f"{source}-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-
-
-def file_checksum(paths: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths):
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def _migrations() -> list[tuple[int, Path]]:
@@ -95,15 +47,6 @@ def _migrations() -> list[tuple[int, Path]]:
         if match:
             found.append((int(match.group(1)), path))
     return found
-
-
-def _select_list(table: Table, relation: str) -> str:
-    """Columns of ``relation`` cast to the table's types; label lists become MAPs."""
-    parts = []
-    for name, dtype in table.schema.items():
-        expr = f'map_from_entries("{name}")' if dtype == MAP else f'"{name}"'
-        parts.append(expr)
-    return f"SELECT {', '.join(parts)} FROM {relation}"
 
 
 @dataclass(frozen=True)
@@ -193,158 +136,46 @@ class Warehouse:
         self.con.execute("COMMIT")
 
     # -- loads ------------------------------------------------------------------------
-    def _insert(self, table: Table, rows: Rows, target: str | None = None) -> int:
-        target = target or table.name
-        if isinstance(rows, str):
-            before = self._count(target)
-            # BY NAME: the SELECT names its columns like the table; missing ones become NULL.
-            self.con.execute(f"INSERT INTO {target} BY NAME {rows}")
-            return self._count(target) - before
-        batches = [rows] if isinstance(rows, pl.DataFrame) else rows
-        total = 0
-        for batch in batches:
-            arrow: pa.Table = conform(batch, table).to_arrow()
-            self.con.register("_incoming", arrow)
-            try:
-                self.con.execute(f"INSERT INTO {target} {_select_list(table, '_incoming')}")
-            finally:
-                self.con.unregister("_incoming")
-            total += arrow.num_rows
-        return total
+    def load(self, load: Load, *, check: Callable[[], None] | None = None) -> IngestRun:
+        """Replace each partition of ``load`` and record its run, all or nothing.
 
-    def _count(self, table: str) -> int:
-        row = self.con.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return int(row[0]) if row else 0
-
-    def load(self, run: IngestRun, replaces: list[Replace]) -> IngestRun:
-        """Replace each partition and record the run, all or nothing."""
-        started = time.monotonic()
-        try:
-            with self.transaction():
-                for item in replaces:
-                    delete = f"DELETE FROM {item.table.name} WHERE {item.where}"
-                    self.con.execute(delete, item.params)
-                    run.rows += self._insert(item.table, item.rows)
-                run.status, run.duration_s = "ok", time.monotonic() - started
-                self._record(run)
-        except Exception as exc:
-            self._fail(run, exc, started)
-        return run
-
-    def load_staged(self, run: IngestRun, table: Table, rows: Rows, keys: tuple[str, ...], *,
-                    memory_limit: str | None = None) -> IngestRun:
-        """Replace every partition (distinct ``keys``) the rows touch, all or nothing.
-
-        For sources whose partitions are only known after reading, e.g. a CUR delivery
-        restating (billing account, billing period): the newest delivery replaces the
-        previous one atomically, and a failure anywhere leaves the old rows in place. The
-        rows may be more than fit in memory (a 4.6M-line GCP export in batches): they go
-        through a spool (``_via_stage``), with DuckDB at ``memory_limit`` meanwhile (the
-        batches are built in Polars; at the writer's 4GB, the final copy alone cached
-        ~1.8 GB for 4.6M rows). A SQL SELECT is staged by DuckDB itself in a temporary table,
-        inside the same transaction (it streams a SELECT to disk as it goes).
+        One transaction: every partition's rows deleted and the new ones inserted, then
+        ``check`` (it sees the new rows; if it raises, nothing changes), then the run row.
+        Rows are frames or SQL; a stream of frames is spooled first (``finops.pipeline``).
         """
-        key_list = ", ".join(keys)
-        delete = (f"DELETE FROM {table.name} WHERE ({key_list}) IN "
-                  f"(SELECT DISTINCT {key_list} FROM {{stage}})")
-        with self.memory_limit(memory_limit):
-            if isinstance(rows, str):
-                return self._staged_select(run, table, rows, delete)
-            batches = [rows] if isinstance(rows, pl.DataFrame) else rows
-            return self._via_stage(run, table, batches, delete, {})
-
-    def _staged_select(self, run: IngestRun, table: Table, select: str,
-                       delete: str) -> IngestRun:
-        started = time.monotonic()
-        try:
-            with self.transaction():
-                self.con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE _stage AS SELECT * FROM {table.name} LIMIT 0"
-                )
-                run.rows = self._insert(table, select, target="_stage")
-                self.con.execute(delete.format(stage="_stage"))
-                self.con.execute(f"INSERT INTO {table.name} SELECT * FROM _stage")
-                self.con.execute("DROP TABLE _stage")
-                run.status, run.duration_s = "ok", time.monotonic() - started
-                self._record(run)
-        except Exception as exc:
-            self._fail(run, exc, started)
+        run = load.run
+        with (self.recording(run), self.memory_limit(load.memory_limit), self.bulk(),
+              self.transaction()):
+            run.rows = sum(self._replace(item) for item in load.replaces)
+            if check is not None:
+                check()
+            run.finish("ok")
+            self._record(run)
         return run
 
-    def replace_streamed(self, run: IngestRun, item: Replace,
-                         check: Callable[[], None] | None = None) -> IngestRun:
-        """``load`` of one ``Replace`` whose rows are many batches (a month of allocation):
-        the same all-or-nothing result, through a spool (``_via_stage``). ``check`` runs
-        inside the transaction once the rows are in (it sees them); if it raises, nothing
-        changes."""
-        batches = [item.rows] if isinstance(item.rows, pl.DataFrame) else item.rows
-        if isinstance(batches, str):
-            return self.load(run, [item])  # DuckDB streams a SELECT by itself
-        delete = f"DELETE FROM {item.table.name} WHERE {item.where}"
-        return self._via_stage(run, item.table, batches, delete, item.params, check)
-
-    def _via_stage(self, run: IngestRun, table: Table, batches: Iterable[pl.DataFrame],
-                   delete: str, params: dict[str, Any],
-                   check: Callable[[], None] | None = None) -> IngestRun:
-        """Spool each batch to a Parquet file beside the warehouse (memory: one batch), then
-        in ONE transaction run ``delete`` (``{stage}`` names the spooled rows) and insert
-        the spooled rows with one ``INSERT … SELECT``, which DuckDB streams to disk (one
-        transaction appending millions of rows batch by batch keeps them all in memory, ~1 KB
-        a row with tags; a scratch table instead writes every row twice). ``table`` is
-        untouched until that transaction; a failure anywhere (a bad row in the last batch)
-        leaves the previous data, records a ``failed`` run and removes the spool."""
-        started = time.monotonic()
-        spool = Path(tempfile.mkdtemp(prefix=spool_prefix(self.path), dir=self.path.parent))
-        stage = f"read_parquet({sql_literal(str(spool / '*.parquet'))})"
+    def _replace(self, item: Replace) -> int:
+        """Delete the partition ``item`` replaces and insert its rows; returns their count."""
+        if isinstance(item.rows, str):
+            return self._swap(item, f"({item.rows})", item.rows)
+        if not isinstance(item.rows, pl.DataFrame):
+            raise TypeError("a stream of frames is spooled before the load (finops.pipeline)")
+        self.con.register("_incoming", conform(item.rows, item.table).to_arrow())
         try:
-            table.empty().write_parquet(spool / "000000.parquet")  # the glob always matches
-            run.rows = 0
-            for number, batch in enumerate(batches, start=1):
-                rows = conform(batch, table)
-                rows.write_parquet(spool / f"{number:06d}.parquet", compression="lz4")
-                run.rows += rows.height
-            with self.bulk(), self.transaction():
-                self.con.execute(delete.format(stage=stage), params)
-                self.con.execute(f"INSERT INTO {table.name} {_select_list(table, stage)}")
-                if check is not None:
-                    check()
-                run.status, run.duration_s = "ok", time.monotonic() - started
-                self._record(run)
-        except Exception as exc:
-            self._fail(run, exc, started)
+            return self._swap(item, "_incoming", table_select(item.table, "_incoming"))
         finally:
-            shutil.rmtree(spool, ignore_errors=True)
-        return run
+            self.con.unregister("_incoming")
 
-    def load_partitions(self, run: IngestRun, table: Table, select_sql: str, keys_sql: str,
-                        ) -> IngestRun:
-        """Replace the partitions ``keys_sql`` names with the rows of ``select_sql``, streamed.
-
-        The fast path for big scans (a 10M-line CUR month): ``keys_sql`` is a cheap
-        ``SELECT DISTINCT`` over the source giving the partition key tuples, its columns named
-        like the table's key columns; ``select_sql`` names its columns like the table (missing
-        ones become NULL) and must only yield rows of those partitions (build both from the
-        same expressions). Inside ONE transaction: delete those partitions, ``INSERT … BY
-        NAME`` the SELECT directly (DuckDB streams it; no staging copy), record the run. A
-        failure rolls back: the previous data stays, a ``failed`` run row is recorded.
-        """
-        started = time.monotonic()
-        try:
-            with self.bulk(), self.transaction():
-                cursor = self.con.execute(keys_sql)
-                names = [d[0] for d in cursor.description or []]
-                keys = cursor.fetchall()
-                where = " AND ".join(f'"{n}" IS NOT DISTINCT FROM ?' for n in names)
-                for key in keys:
-                    self.con.execute(f"DELETE FROM {table.name} WHERE {where}", list(key))
-                inserted = self.con.execute(f"INSERT INTO {table.name} BY NAME {select_sql}")
-                row = inserted.fetchone()
-                run.rows = int(row[0]) if row else 0
-                run.status, run.duration_s = "ok", time.monotonic() - started
-                self._record(run)
-        except Exception as exc:
-            self._fail(run, exc, started)
-        return run
+    def _swap(self, item: Replace, relation: str, select: str) -> int:
+        table = item.table.name
+        if item.keys:
+            keys = ", ".join(f'"{k}"' for k in item.keys)
+            self.con.execute(f"DELETE FROM {table} WHERE ({keys}) IN "
+                             f"(SELECT DISTINCT {keys} FROM {relation})")
+        else:
+            self.con.execute(f"DELETE FROM {table} WHERE {item.where}", item.params)
+        # BY NAME: the SELECT names its columns like the table; missing ones become NULL.
+        row = self.con.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
+        return int(row[0]) if row else 0
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -356,13 +187,19 @@ class Warehouse:
         finally:
             self.con.execute("RESET preserve_insertion_order")
 
-    def _fail(self, run: IngestRun, exc: Exception, started: float) -> None:
-        run.status, run.error = "failed", str(exc)
-        run.duration_s = time.monotonic() - started
-        self._record(run)
-        if isinstance(exc, FinOpsError):
-            raise exc
-        raise WarehouseError(f"load of {run.source} failed, nothing changed: {exc}") from exc
+    @contextmanager
+    def recording(self, run: IngestRun) -> Iterator[None]:
+        """A failure inside the block (reading a source, spooling, loading) is recorded as a
+        ``failed`` run, then raised: a ``FinOpsError`` as it is, anything else as a
+        ``WarehouseError``. Whatever failed, the data loaded before stays as it was."""
+        try:
+            yield
+        except Exception as exc:
+            run.finish("failed", str(exc))
+            self._record(run)
+            if isinstance(exc, FinOpsError):
+                raise
+            raise WarehouseError(f"load of {run.source} failed, nothing changed: {exc}") from exc
 
     def _record(self, run: IngestRun) -> None:
         self.con.execute(
@@ -370,11 +207,6 @@ class Warehouse:
             [run.run_id, run.source, run.window_start, run.window_end, run.files, run.rows,
              run.checksum, run.status, run.error, run.duration_s],
         )
-
-    def record_failure(self, run: IngestRun, error: str) -> None:
-        """Record a run that failed before it reached ``load`` (e.g. unreadable input)."""
-        run.status, run.error = "failed", error
-        self._record(run)
 
     @contextmanager
     def memory_limit(self, limit: str | None) -> Iterator[None]:
@@ -404,6 +236,17 @@ class Warehouse:
         finally:
             cursor.close()
 
+    @contextmanager
+    def outbox(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for the alert outbox (``finops.alerts``): the one table the service
+        changes row by row (an alert enqueued once, then marked sent, retried or dead)
+        rather than by loading partitions. Its own cursor of the writer, closed after."""
+        cursor = self.con.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
     # -- publish ----------------------------------------------------------------------
     def publish(self) -> Path:
         """Write a consistent copy for readers and swap it in atomically (``os.replace``)."""
@@ -417,12 +260,6 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
             self.con = self._connect()
         return self.snapshot
-
-
-def sql_literal(text: str) -> str:
-    """``text`` as a SQL string literal (for what DuckDB takes no parameter for: file paths in
-    ``read_parquet``, names inside generated SQL)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _size(limit: str) -> str:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from finops.errors import WarehouseBusy
+from models.errors import WarehouseBusy
 
 DEFAULT_TIMEOUT_S = 300.0
 POLL_S = 0.2

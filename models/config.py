@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from finops.errors import ConfigError
+from models.errors import ConfigError
 
 
 class Strict(BaseModel):

@@ -3,6 +3,8 @@
 The DuckDB DDL in ``sql/migrations`` must agree with these column for column;
 ``tests/models/test_schemas.py`` holds the two together. Each table also declares its
 grain (the columns that identify a row) so loaders and tests know what "one copy" means.
+``K8S_HOURLY`` is the one list of the hourly Kubernetes tables, under the names the
+collectors and the engine give them.
 
 Conventions:
 - timestamps are naive UTC (``Datetime("us")``), days are ``Date``;
@@ -17,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
+
+from models.errors import SchemaMismatch
 
 STR: pl.DataType = pl.String()
 F64: pl.DataType = pl.Float64()
@@ -271,6 +275,31 @@ ALLOCATION = Table(
     grain=(),
 )
 
+BACKSTAGE_OWNERS = pl.Schema({"kind": STR, "match": STR, "owner": STR})
+"""Owners from the Backstage catalog: ``kind`` is ``namespace`` or ``kubernetes-id``,
+``match`` the namespace or id the entity annotates, ``owner`` the team (not a warehouse
+table: the ownership collector reads it for every allocation run)."""
+
+
+@dataclass(frozen=True)
+class HourlyTable:
+    """One hourly Kubernetes usage table, under the names the two sides give it."""
+
+    kind: str  # the collectors' name: samples, assembled frames, stored snapshots
+    input: str  # the engine's name: the ``AllocationInputs`` field that holds it
+    table: Table
+
+
+# The registry of the hourly Kubernetes tables: collectors build them, the recorded-usage
+# loader and the engine read them; nobody else lists them.
+K8S_HOURLY: tuple[HourlyTable, ...] = (
+    HourlyTable("node", "nodes", K8S_NODE_HOUR),
+    HourlyTable("pod", "pods", K8S_POD_HOUR),
+    HourlyTable("quota", "quotas", K8S_QUOTA_HOUR),
+    HourlyTable("volume", "volumes", K8S_VOLUME_HOUR),
+    HourlyTable("lb", "lbs", K8S_LB_HOUR),
+)
+
 COST_KINDS = (
     "cpu",
     "ram",
@@ -320,8 +349,6 @@ def conform(frame: pl.DataFrame, table: Table) -> pl.DataFrame:
     Missing nullable columns are added as nulls; extra columns are an error, because a
     collector that produces a column nobody declared is a collector with a bug.
     """
-    from finops.errors import SchemaMismatch
-
     extra = [c for c in frame.columns if c not in table.schema]
     if extra:
         raise SchemaMismatch(f"{table.name}: undeclared columns {extra}")

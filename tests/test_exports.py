@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from finops.errors import InputError
 from finops.exports import FOCUS_12
 from finops.warehouse import Warehouse
+from models.errors import InputError
 from tests.support import exit_code
 
 DATA = Path(__file__).parent / "ingestion" / "data"

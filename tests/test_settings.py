@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from finops.demo import DEMO_CONFIG
-from finops.errors import ConfigError
 from finops.settings import Settings, get_settings
+from models.errors import ConfigError
 
 
 @pytest.fixture

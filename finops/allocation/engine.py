@@ -11,8 +11,8 @@ process pool or a distributed engine; the union of partition runs is the whole-w
 and the property tests hold the union of those equal to the one-pass day.
 
 ``allocate_day`` is ``prepare.prepare_day`` (route the bill, key the pods, price nothing yet)
-then ``allocate_prepared``: the runner calls the first on its reading thread, so one day is
-prepared while the engine allocates the day before.
+then ``allocate_prepared``: the pipeline's runner calls the first on its reading thread, so
+one day is prepared while the engine allocates the day before.
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ from typing import Any
 import polars as pl
 
 from models.schemas import (
+    BACKSTAGE_OWNERS,
     COST_LINE,
     DAY,
+    K8S_HOURLY,
     K8S_LB_HOUR,
     K8S_NAMESPACE,
     K8S_NODE_HOUR,
@@ -28,10 +30,9 @@ from models.schemas import (
 )
 
 BILL_SCHEMA = pl.Schema({**dict(COST_LINE.schema.items()), "day": DAY})
-BACKSTAGE_SCHEMA = pl.Schema({"kind": pl.String, "match": pl.String, "owner": pl.String})
 MONEY = ("billed_cost", "effective_cost", "list_cost")
-# The bill columns the engine reads besides money; everything else is dropped (and the runner
-# never reads it from the warehouse).
+# The bill columns the engine reads besides money; everything else is dropped (and the
+# pipeline never reads it from the warehouse).
 BILL_KEYS = ("day", "billing_account_id", "sub_account_id", "provider", "service_name",
              "service_category", "resource_id", "charge_category", "charge_description",
              "commitment_discount_status", "sku_id", "consumed_unit", "pricing_unit",
@@ -40,9 +41,7 @@ BILL_KEYS = ("day", "billing_account_id", "sub_account_id", "provider", "service
 
 
 # The warehouse table behind each input frame; the hourly ones are read a day at a time.
-HOURLY: dict[str, Table] = {"nodes": K8S_NODE_HOUR, "pods": K8S_POD_HOUR,
-                            "quotas": K8S_QUOTA_HOUR, "volumes": K8S_VOLUME_HOUR,
-                            "lbs": K8S_LB_HOUR}
+HOURLY: dict[str, Table] = {hourly.input: hourly.table for hourly in K8S_HOURLY}
 TABLES: dict[str, Table] = {**HOURLY, "namespaces": K8S_NAMESPACE, "catalog": PRICE_CATALOG}
 
 
@@ -86,8 +85,8 @@ class AllocationInputs:
     lbs: pl.DataFrame = field(default_factory=lambda: _empty(K8S_LB_HOUR))
     catalog: pl.DataFrame = field(default_factory=lambda: _empty(PRICE_CATALOG))
     # Backstage owners: kind = namespace | kubernetes-id, match = the name, owner = team.
-    backstage: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BACKSTAGE_SCHEMA))
-    # True when ``bill`` is already what ``compact_bill`` makes of it (the runner has DuckDB
+    backstage: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BACKSTAGE_OWNERS))
+    # True when ``bill`` is already what ``compact_bill`` makes of it (the pipeline has DuckDB
     # compact it while reading), so the engine does not group it again.
     bill_is_compact: bool = False
 
@@ -111,15 +110,9 @@ class AllocationInputs:
 
     def for_day(self, day: date) -> AllocationInputs:
         """The inputs of one UTC day (namespaces, catalog and Backstage are kept whole)."""
-        def hourly(frame: pl.DataFrame) -> pl.DataFrame:
-            return frame.filter(pl.col("hour").dt.date() == day)
-
-        return replace(
-            self,
-            bill=self.bill.filter(pl.col("day") == day),
-            nodes=hourly(self.nodes), pods=hourly(self.pods), quotas=hourly(self.quotas),
-            volumes=hourly(self.volumes), lbs=hourly(self.lbs),
-        )
+        hourly = {name: getattr(self, name).filter(pl.col("hour").dt.date() == day)
+                  for name in HOURLY}
+        return replace(self, bill=self.bill.filter(pl.col("day") == day), **hourly)
 
     def for_cluster(self, cluster: str) -> AllocationInputs:
         """The Kubernetes inputs of one cluster (the bill is routed separately)."""

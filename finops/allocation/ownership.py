@@ -13,7 +13,6 @@ unowned with ``unknown-team`` (a value was there) or ``no-team-label`` (nothing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -180,24 +179,3 @@ def resolve_cloud(lines: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
     missing = pl.when(pl.col("resource_id").is_null()).then(pl.lit("unmapped-account")).otherwise(
         pl.lit("untagged-resource"))
     return lines.with_columns(_decide(steps, "unknown-team", missing))
-
-
-def parse_backstage(entities: Iterable[dict[str, Any]]) -> pl.DataFrame:
-    """Backstage entities -> (kind, match, owner). ``spec.owner`` 'group:default/payments' ->
-    'payments'; matched by the ``backstage.io/kubernetes-namespace`` / ``-id`` annotations."""
-    rows: list[dict[str, str]] = []
-    for entity in entities:
-        if not isinstance(entity, dict):
-            continue
-        owner = str((entity.get("spec") or {}).get("owner") or "")
-        owner = owner.split(":", 1)[-1].split("/", 1)[-1].strip()
-        notes = (entity.get("metadata") or {}).get("annotations") or {}
-        if not owner:
-            continue
-        for kind in ("kubernetes-namespace", "kubernetes-id"):
-            value = notes.get(f"backstage.io/{kind}")
-            if value:
-                short = "namespace" if kind == "kubernetes-namespace" else kind
-                rows.append({"kind": short, "match": str(value), "owner": owner})
-    schema = {"kind": pl.String, "match": pl.String, "owner": pl.String}
-    return pl.DataFrame(rows, schema=schema)

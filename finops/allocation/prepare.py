@@ -1,9 +1,9 @@
 """What a day's allocation needs that depends on its inputs alone: the bill routed, the pods
 keyed (``pod_keys``), the node-hours (``nodes``) and the clusters seen.
 
-``prepare_day`` builds it once per day; the runner calls it on its reading thread, so one day
-is prepared while the engine allocates the day before. ``PreparedDay.for_cluster`` cuts out
-one cluster's share for a (cluster, day) partition.
+``prepare_day`` builds it once per day; the pipeline's runner calls it on its reading thread,
+so one day is prepared while the engine allocates the day before. ``PreparedDay.for_cluster``
+cuts out one cluster's share for a (cluster, day) partition.
 """
 
 from __future__ import annotations

@@ -29,10 +29,10 @@ from finops.api.routes import (
     unowned,
 )
 from finops.api.snapshots import ReaderLimits, SnapshotManager
-from finops.errors import AuthError
 from finops.sandbox import Sandbox
 from finops.settings import Settings
 from models.config import FinOpsConfig, load_config
+from models.errors import AuthError
 
 DESCRIPTION = """Every dollar of the bill attributed to a team, or to unowned spend with a reason.
 

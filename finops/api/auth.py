@@ -17,8 +17,8 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from finops.errors import AuthError, Forbidden
 from models.config import FinOpsConfig, hash_token
+from models.errors import AuthError, Forbidden
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from finops.errors import FinOpsError, SnapshotUnavailable
 from models.api import ErrorBody
+from models.errors import FinOpsError, SnapshotUnavailable
 
 log = logging.getLogger("finops.api")
 # Absolute paths of two or more parts (/srv/data/x.duckdb, C:/x/y), not inside a word or a URL,

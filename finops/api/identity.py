@@ -17,9 +17,9 @@ from fastapi import Request
 from finops.api.auth import OpenAccess, Principal, TokenStore
 from finops.api.sessions import COOKIE, Sessions
 from finops.api.sso import sso_principal
-from finops.errors import AuthError, Forbidden
 from finops.settings import Settings
 from models.config import FinOpsConfig
+from models.errors import AuthError, Forbidden
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Network = IPv4Network | IPv6Network

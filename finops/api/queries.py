@@ -15,8 +15,8 @@ from typing import Any
 import polars as pl
 
 from finops.api.reader import Reader
-from finops.errors import InputError
 from models.api import Window
+from models.errors import InputError
 
 UNOWNED = "__unowned__"  # the team key of spend no team owns (OpenCost says __unallocated__)
 

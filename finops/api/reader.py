@@ -15,8 +15,8 @@ import duckdb
 import polars as pl
 
 from finops.api.snapshots import Generation
-from finops.errors import InputError, WarehouseError
 from models.api import Window
+from models.errors import InputError, WarehouseError
 
 DEFAULT_DAYS = 30
 

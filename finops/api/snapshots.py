@@ -27,8 +27,9 @@ from pathlib import Path
 
 import duckdb
 
-from finops.errors import SnapshotUnavailable
-from finops.warehouse import read_only_config, sql_literal
+from finops.warehouse import read_only_config
+from models.errors import SnapshotUnavailable
+from models.loads import sql_literal
 
 log = logging.getLogger("finops.api.snapshots")
 ALIAS = "published"  # the attached snapshot's catalog name; every cursor USEs it

@@ -15,8 +15,8 @@ from __future__ import annotations
 from starlette.datastructures import Headers
 
 from finops.api.auth import Principal
-from finops.errors import Forbidden
 from models.config import Sso
+from models.errors import Forbidden
 
 _PRIVILEGED = ("platform", "finance")  # most privileged first
 _MAX_NAME = 200

@@ -8,7 +8,7 @@ import click
 
 from finops.cli import allocate, billing, budgets, cloud, config, core, demo, serve, usage  # noqa: F401  (register commands)
 from finops.cli.common import app, console, state
-from finops.errors import FinOpsError
+from models.errors import FinOpsError
 
 
 def main(argv: list[str] | None = None) -> None:

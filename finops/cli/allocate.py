@@ -7,11 +7,11 @@ from enum import StrEnum
 
 import typer
 
-from finops.allocation.explain import explain_team, render_text
-from finops.allocation.runner import run_allocation
 from finops.cli.common import app, day_option, note, open_warehouse, out, progress, state
-from finops.errors import NotFound
+from finops.pipeline.allocate import run_allocation
+from finops.reports.explain import explain_team, render_text
 from finops.warehouse import open_snapshot
+from models.errors import NotFound
 
 
 class ExplainFormat(StrEnum):

@@ -25,10 +25,12 @@ from finops.cli.common import (
     parse_day,
     progress,
 )
-from finops.errors import FinOpsError, InputError
-from finops.warehouse import IngestRun, Warehouse
-from ingestion import billing_common as bc
-from ingestion.parquet_batches import BATCH_ROWS, row_count
+from finops.pipeline.store import ingest
+from finops.warehouse import Warehouse
+from ingestion.billing.cost_lines import cost_lines_load, streamed_cost_lines_load
+from ingestion.billing.reading import BATCH_ROWS, distinct_files, row_count
+from models.errors import FinOpsError, InputError
+from models.loads import IngestRun, Load
 
 Reader = Callable[[Path], pl.DataFrame]
 BatchReader = Callable[[Path], Iterator[pl.DataFrame]]
@@ -36,9 +38,7 @@ BatchReader = Callable[[Path], Iterator[pl.DataFrame]]
 
 def read_all(paths: list[Path], read: Reader, label: str) -> tuple[list[Path], list[pl.DataFrame]]:
     """Read every file (progress per file); duplicates of the same bytes are skipped."""
-    files, duplicates = bc.distinct_files(paths)
-    for path in duplicates:
-        note(f"skipping {path}: same content as another file in this run")
+    files = _distinct(paths)
     frames = []
     with progress() as bar:
         task = bar.add_task(f"reading {label}", total=len(files))
@@ -64,27 +64,32 @@ def summarize(warehouse: Warehouse, run: IngestRun) -> None:
 
 def ingest_files(source: str, paths: list[Path], read: Reader) -> IngestRun:
     """Read, check and load ``paths`` as one run of ``source``."""
-    return _ingest(source, paths, lambda: read_all(paths, read, source))
+    def collect() -> Load:
+        files, frames = read_all(paths, read, source)
+        return cost_lines_load(source, frames, files)
+
+    return _ingest(source, paths, collect)
 
 
-def _ingest(source: str, paths: list[Path],
-            gather: Callable[[], tuple[list[Path], list[pl.DataFrame] | Iterator[pl.DataFrame]]],
-            ) -> IngestRun:
-    """``gather`` the files' rows (a failure there is recorded as a failed run), load them as
+def _ingest(source: str, paths: list[Path] | list[str], collect: Callable[[], Load]) -> IngestRun:
+    """``collect`` the files' rows (a failure there is recorded as a failed run), load them as
     one run of ``source``, publish either way."""
     with open_warehouse() as warehouse:
         try:
-            try:
-                files, rows = gather()
-            except FinOpsError as exc:
-                bc.record_failed(warehouse, source, paths, exc)
-                raise
-            run = bc.load_cost_lines(warehouse, source, rows, files)  # records its failures
+            [run] = ingest(warehouse, source, paths, lambda _work: [collect()])
         except FinOpsError:
             warehouse.publish()  # the failed run is visible to readers; the data is unchanged
             raise
         summarize(warehouse, run)
     return run
+
+
+def _distinct(paths: list[Path]) -> list[Path]:
+    """The distinct files of ``paths``: the same bytes given twice are read once."""
+    files, duplicates = distinct_files(paths)
+    for path in duplicates:
+        note(f"skipping {path}: same content as another file in this run")
+    return files
 
 
 def stream_files(files: list[Path], batches: BatchReader, label: str) -> Iterator[pl.DataFrame]:
@@ -106,13 +111,11 @@ def stream_files(files: list[Path], batches: BatchReader, label: str) -> Iterato
 def ingest_stream(source: str, paths: list[Path], batches: BatchReader) -> IngestRun:
     """Like ``ingest_files``, but the batches stream into the load: nothing holds a whole
     file. Each batch is checked as it arrives; a bad one rolls the whole load back."""
-    def gather() -> tuple[list[Path], Iterator[pl.DataFrame]]:
-        files, duplicates = bc.distinct_files(paths)
-        for path in duplicates:
-            note(f"skipping {path}: same content as another file in this run")
-        return files, stream_files(files, batches, source)
+    def collect() -> Load:
+        files = _distinct(paths)
+        return streamed_cost_lines_load(source, stream_files(files, batches, source), files)
 
-    return _ingest(source, paths, gather)
+    return _ingest(source, paths, collect)
 
 
 # -- focus ----------------------------------------------------------------------------
@@ -125,7 +128,7 @@ def fetch_s3(uri: str, dest: Path, endpoint_url: str | None, profile: str | None
     Files keep their bucket and key in the local path, so any error names the object.
     """
     from finops.cli.cloud import boto_client
-    from ingestion.s3 import open_store
+    from ingestion.billing.s3 import open_store
 
     store, prefix = open_store(uri, boto_client("s3", endpoint_url, profile))
     keys = [o.key for o in store.list(prefix) if o.key.lower().endswith(FOCUS_SUFFIXES)]
@@ -155,7 +158,7 @@ def ingest_focus(
     """Load FOCUS files; each (billing account, billing period) they cover is replaced."""
     import tempfile
 
-    from ingestion.focus import SOURCE, Defaults, read_focus
+    from ingestion.billing.focus import SOURCE, Defaults, read_focus
 
     defaults = Defaults(billing_account, currency, provider)
     with tempfile.TemporaryDirectory(prefix="finops-focus-") as tmp:
@@ -180,7 +183,7 @@ def ingest_azure(
         None, "--currency", help="Billing currency for exports without one."),
 ) -> None:
     """Load Azure cost exports (EA, MCA, v1; actual or amortized) and Azure FOCUS exports."""
-    from ingestion.azure import SOURCE, Options, read_azure
+    from ingestion.billing.azure import SOURCE, Options, read_azure
 
     if dataset not in ("auto", "actual", "amortized"):
         raise InputError(f"--dataset: {dataset!r} is not actual, amortized or auto")
@@ -202,7 +205,7 @@ def ingest_gcp(
         help="Rows per batch when streaming a Parquet export (memory vs. speed)."),
 ) -> None:
     """Load the GCP billing export (standard or detailed), from BigQuery or from files."""
-    from ingestion.gcp_billing import SOURCE, iter_gcp_file
+    from ingestion.billing.gcp_billing import SOURCE, iter_gcp_file
 
     tables = [s for s in sources if s.startswith("bq://")]
     if not tables:  # streamed: a multi-million-row Parquet export never sits in memory
@@ -221,23 +224,15 @@ def ingest_gcp(
 
 def ingest_bigquery(client: object, tables: list[str], month: date) -> IngestRun:
     """Load one invoice month of each ``bq://`` table through ``client`` (injected)."""
-    from ingestion.gcp_billing import SOURCE, read_bigquery
+    from ingestion.billing.gcp_billing import SOURCE, read_bigquery
 
-    with open_warehouse() as warehouse:
-        try:
-            try:
-                frames = [read_bigquery(client, t.removeprefix("bq://"), month) for t in tables]
-            except FinOpsError as exc:
-                bc.record_failed(warehouse, SOURCE, tables, exc)
-                raise
-            for table, frame in zip(tables, frames, strict=True):
-                note(f"  {table}: {frame.height} rows")
-            run = bc.load_cost_lines(warehouse, SOURCE, frames, tables)
-        except FinOpsError:
-            warehouse.publish()
-            raise
-        summarize(warehouse, run)
-    return run
+    def collect() -> Load:
+        frames = [read_bigquery(client, t.removeprefix("bq://"), month) for t in tables]
+        for table, frame in zip(tables, frames, strict=True):
+            note(f"  {table}: {frame.height} rows")
+        return cost_lines_load(SOURCE, frames, tables)
+
+    return _ingest(SOURCE, tables, collect)
 
 
 # -- export ---------------------------------------------------------------------------

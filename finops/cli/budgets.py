@@ -8,6 +8,7 @@ pending messages (new ones and earlier failures) are posted to Slack.
 from __future__ import annotations
 
 import typer
+from duckdb import DuckDBPyConnection
 from rich.console import Console
 
 from finops import alerts
@@ -23,8 +24,7 @@ from finops.cli.common import (
     state,
 )
 from finops.cli.output import render
-from finops.errors import AlertDeliveryError
-from finops.warehouse import Warehouse
+from models.errors import AlertDeliveryError
 
 
 @budgets_app.command("check")
@@ -38,28 +38,29 @@ def check(
     settings, config = state.settings, state.finops_config()
     day = parse_day(as_of, "--as-of") if as_of is not None else None
     client = alerts.slack_client(settings) if send else None  # fail before any work
-    with open_warehouse() as wh:
-        statuses, queued = alerts.collect(wh.con, config, settings, day)
-        new = [a.key for a in queued if alerts.enqueue(wh.con, a)]
+    with open_warehouse() as wh, wh.outbox() as outbox:
+        statuses, queued = alerts.collect(outbox, config, settings, day)
+        new = [a.key for a in queued if alerts.enqueue(outbox, a)]
         note(f"{len(queued)} alerts due, {len(new)} new in the outbox.")
-        delivery = _deliver(wh, client, settings.slack.max_attempts) if client else None
+        delivery = _deliver(outbox, client, settings.slack.max_attempts) if client else None
         if client is None:  # messages on stdout, unless stdout carries CSV/JSON
-            _print_pending(wh, out if fmt == "table" else console)
+            _print_pending(outbox, out if fmt == "table" else console)
     _summary(statuses, fmt)
     if delivery:
         _report(delivery)
 
 
-def _deliver(wh: Warehouse, client: alerts.WebClient, max_attempts: int) -> alerts.Delivery:
-    todo = alerts.pending(wh.con)
+def _deliver(outbox: DuckDBPyConnection, client: alerts.WebClient,
+             max_attempts: int) -> alerts.Delivery:
+    todo = alerts.pending(outbox)
     with progress() as bar:
         task = bar.add_task("Posting to Slack", total=len(todo))
-        return alerts.deliver(wh.con, client, max_attempts,
+        return alerts.deliver(outbox, client, max_attempts,
                               on_progress=lambda _key: bar.advance(task))
 
 
-def _print_pending(wh: Warehouse, where: Console) -> None:
-    rows = alerts.pending(wh.con)
+def _print_pending(outbox: DuckDBPyConnection, where: Console) -> None:
+    rows = alerts.pending(outbox)
     note(f"Dry run (no --send): {len(rows)} pending messages, none sent.\n")
     for row in rows:
         where.print(f"--- to {row['channel']}  [{row['alert_key']}]", markup=False,

@@ -10,9 +10,13 @@ from typing import Any
 import typer
 
 from finops.cli.common import ingest_app, note, open_warehouse, pricing_app, progress, state
-from finops.errors import CollectorError, InputError
-from ingestion import aws_cur, pricing_aws, pricing_gcp
-from ingestion.s3 import open_store
+from finops.pipeline.store import ingest
+from finops.warehouse import Warehouse
+from ingestion.billing import aws_cur
+from ingestion.billing.s3 import open_store
+from ingestion.prices import aws_pricing, gcp_catalog
+from models.errors import CollectorError, InputError
+from models.loads import IngestRun
 
 
 def boto_client(service: str, endpoint_url: str | None, profile: str | None,
@@ -50,7 +54,9 @@ def ingest_aws_cur(
             bar.update(task, description=message[-70:])
             note(f"  {message}")
 
-        runs = aws_cur.ingest(store, prefix, warehouse, period=period, notify=notify)
+        runs = ingest(warehouse, aws_cur.SOURCE, [store.uri(prefix)],
+                      lambda work: aws_cur.delivery_loads(store, prefix, work, period=period,
+                                                          notify=notify))
     for run in runs:
         start = f"{run.window_start:%Y-%m}" if run.window_start else "?"
         note(f"aws-cur {start}: {run.rows} rows ({run.status}, run {run.run_id})")
@@ -78,21 +84,24 @@ def pricing_sync(
     note(f"pricing {provider}: {run.rows} prices ({run.status}, run {run.run_id})")
 
 
-def _sync_aws(warehouse: Any, regions: list[str], types: list[str],
-              endpoint_url: str | None, profile: str | None) -> Any:
-    pairs = pricing_aws.seen(warehouse)
+def _sync_aws(warehouse: Warehouse, regions: list[str], types: list[str],
+              endpoint_url: str | None, profile: str | None) -> IngestRun:
+    pairs = aws_pricing.seen(warehouse)
     if types:
-        pairs = [(r, t) for r in (regions or pricing_aws.regions_seen(warehouse)) for t in types]
+        pairs = [(r, t) for r in (regions or aws_pricing.regions_seen(warehouse)) for t in types]
     elif regions:
         pairs = [(r, t) for r, t in pairs if r in regions]
     if not pairs:
         raise InputError("pricing sync aws: no (region, instance type) known; ingest cluster "
                          "usage first or pass --region and --instance-type")
     client = boto_client("pricing", endpoint_url, profile, region="us-east-1")
-    return pricing_aws.sync(client, warehouse, pairs)
+    keys = [f"{r}/{t}" for r, t in pairs]
+    [run] = ingest(warehouse, aws_pricing.SOURCE, keys,
+                   lambda _work: [aws_pricing.prices_load(client, pairs)])
+    return run
 
 
-def _sync_gcp(warehouse: Any, regions: list[str], endpoint_url: str | None) -> Any:
+def _sync_gcp(warehouse: Warehouse, regions: list[str], endpoint_url: str | None) -> IngestRun:
     from google.cloud import billing_v1
 
     options = {"api_endpoint": endpoint_url} if endpoint_url else None
@@ -100,5 +109,7 @@ def _sync_gcp(warehouse: Any, regions: list[str], endpoint_url: str | None) -> A
         client = billing_v1.CloudCatalogClient(client_options=options, transport="rest")
     except Exception as exc:  # google.auth DefaultCredentialsError and friends
         raise CollectorError("gcp-catalog", f"cannot create the catalog client: {exc}") from None
-    wanted = set(regions) or pricing_gcp.regions_seen(warehouse) or None
-    return pricing_gcp.sync(client, warehouse, wanted)
+    wanted = set(regions) or gcp_catalog.regions_seen(warehouse) or None
+    [run] = ingest(warehouse, gcp_catalog.SOURCE, [gcp_catalog.COMPUTE_ENGINE],
+                   lambda _work: [gcp_catalog.prices_load(client, wanted)])
+    return run

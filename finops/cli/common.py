@@ -17,10 +17,10 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from finops.errors import InputError
 from finops.settings import Settings, get_settings
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, load_config
+from models.errors import InputError
 
 app = typer.Typer(
     name="finops",

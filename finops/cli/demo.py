@@ -16,9 +16,9 @@ import typer
 
 from finops.cli.common import app, note, note_plain, state
 from finops.demo import DEMO_CONFIG, DEMO_DIR
-from finops.errors import FinOpsError
 from finops.warehouse_lock import WriterLock
 from models.config import load_config
+from models.errors import FinOpsError
 
 DEMO_START, DEMO_END = "2026-10-01", "2026-10-31"
 

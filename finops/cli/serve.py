@@ -10,9 +10,9 @@ import typer
 from finops.api.auth import auth_configured
 from finops.api.redact import RedactTokens
 from finops.cli.common import app, note, state
-from finops.errors import ConfigError
 from finops.settings import Settings
 from models.config import FinOpsConfig
+from models.errors import ConfigError
 
 
 def is_loopback(host: str) -> bool:

@@ -11,11 +11,13 @@ import httpx
 import typer
 
 from finops.cli.common import ingest_app, note, open_warehouse, progress, state
-from finops.errors import ConfigError
-from finops.warehouse import IngestRun, Warehouse
-from ingestion import recorded
+from finops.pipeline.store import ingest, store
+from finops.warehouse import Warehouse
+from ingestion.k8s import recorded
+from models.errors import ConfigError
+from models.loads import IngestRun
 
-# ingestion.kubernetes / ingestion.prometheus are imported inside their commands: the
+# ingestion.k8s.live / ingestion.k8s.prometheus are imported inside their commands: the
 # kubernetes client alone takes seconds to import, and every other command would pay for it.
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -46,10 +48,8 @@ def summarize(wh: Warehouse, run: IngestRun) -> None:
         f"(run {run.run_id})"
     )
     for table in recorded.TABLES:
-        count = wh.con.execute(
-            f"SELECT count(*) FROM {table} WHERE x_source = ?", [run.source]
-        ).fetchone()
-        note(f"  {table}: {count[0] if count else 0} rows from {run.source}")
+        count = wh.frame(f"SELECT count(*) FROM {table} WHERE x_source = ?", [run.source])
+        note(f"  {table}: {count.item()} rows from {run.source}")
 
 
 @ingest_app.command("k8s")
@@ -68,10 +68,11 @@ def ingest_k8s(
     count: int = typer.Option(1, "--count", min=1, help="Snapshots to take, --every apart."),
 ) -> None:
     """Snapshot a live cluster through the Kubernetes API into the hourly usage tables."""
-    from ingestion import kubernetes as k8s
+    from ingestion.k8s import kube_api
+    from ingestion.k8s import live as k8s
 
     interval = parse_duration(every, "--every")
-    api = k8s.api_client(str(kubeconfig) if kubeconfig else None, context)
+    api = kube_api.api_client(str(kubeconfig) if kubeconfig else None, context)
     with progress() as bar:
         task = bar.add_task(f"k8s snapshots of {cluster}", total=count)
         for n in range(count):
@@ -79,7 +80,7 @@ def ingest_k8s(
                 time.sleep(interval)
             snap = k8s.snapshot(api, cluster, datetime.now(UTC).replace(tzinfo=None))
             with open_warehouse() as wh:
-                run = k8s.ingest_snapshot(wh, snap, interval_s=interval)
+                run = store(wh, k8s.snapshot_load(wh, snap, interval_s=interval))
                 note(
                     f"snapshot {snap.taken_at:%Y-%m-%dT%H:%M:%SZ}: "
                     + ", ".join(f"{k} {v.height}" for k, v in snap.samples.items())
@@ -142,7 +143,7 @@ def ingest_prometheus(
     password_file: Path | None = typer.Option(None, "--password-file"),
 ) -> None:
     """Load usage history from Prometheus (kube-state-metrics v2 + cAdvisor), hour by hour."""
-    from ingestion import prometheus as prom
+    from ingestion.k8s import prometheus as prom
 
     settings = state.settings.prometheus
     base = url or settings.url
@@ -167,7 +168,8 @@ def ingest_prometheus(
     ):
         client = prom.PromClient(http, options)
         task = bar.add_task("prometheus days", total=total_days)
-        run = prom.ingest(wh, client, t0, t1, on_day=lambda _d: bar.advance(task))
+        [run] = ingest(wh, prom.SOURCE, [base], lambda work: [prom.history_load(
+            client, t0, t1, work, wh, on_day=lambda _d: bar.advance(task))], start=t0, end=t1)
         note(f"{client.queries} queries over {total_days} day(s)")
         summarize(wh, run)
 
@@ -191,7 +193,8 @@ def ingest_usage(
     found = recorded.recordings(directories)
     with open_warehouse() as wh, progress() as bar:
         task = bar.add_task("checking files", total=recorded.file_count(found))
-        run = recorded.load_usage(wh, found, on_file=lambda _p: bar.advance(task))
+        [run] = ingest(wh, recorded.SOURCE, found, lambda _work: [recorded.usage_load(
+            found, on_file=lambda _p: bar.advance(task))])
         summarize(wh, run)
 
 

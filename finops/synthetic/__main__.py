@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 
 from finops.cli.common import progress
-from finops.errors import FinOpsError
 from finops.synthetic.generate import generate
 from finops.synthetic.spec import size as size_spec
+from models.errors import FinOpsError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 

@@ -16,12 +16,12 @@ from typing import IO, cast
 import polars as pl
 import pyarrow.parquet as pq
 
-from finops.errors import InputError
 from finops.synthetic import accounts as acc
 from finops.synthetic import catalog as cat
 from finops.synthetic.frames import listed
 from finops.synthetic.model import Org
 from finops.synthetic.spec import HOURS_IN_PERIOD
+from models.errors import InputError
 
 KV = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 CREDIT = pl.Struct({"name": pl.String, "amount": pl.Float64, "full_name": pl.String,

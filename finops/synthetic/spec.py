@@ -52,6 +52,6 @@ def size(name: str) -> SizeSpec:
     try:
         return SIZES[name.upper()]
     except KeyError:
-        from finops.errors import InputError
+        from models.errors import InputError
 
         raise InputError(f"unknown size {name!r}; choose one of {', '.join(SIZES)}") from None

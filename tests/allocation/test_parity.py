@@ -15,7 +15,7 @@ import pytest
 from finops.allocation.engine import allocate
 from finops.allocation.inputs import AllocationInputs
 from models.config import FinOpsConfig
-from tests.allocation.conftest import GIB, node_rows, pod_rows
+from tests.support.rows import GIB, node_rows, pod_rows
 
 CPU, RAM, GPU = 0.031611, 0.004237, 0.95
 PODS = [("p1", "a", 1.5, 0.7, 3.0, 4.5), ("p2", "a", 0.25, 0.9, 1.0, 0.5),

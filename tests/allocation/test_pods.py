@@ -12,7 +12,7 @@ from finops.allocation.pod_keys import PodFrame, key_pods
 from finops.allocation.pods import pod_fractions
 from models.config import parse_config
 from models.schemas import K8S_NAMESPACE, K8S_NODE_HOUR, K8S_POD_HOUR, conform
-from tests.allocation.conftest import T0, labels, node_rows, ns_row, pod_rows
+from tests.support.rows import T0, labels, node_rows, ns_row, pod_rows
 
 CONFIG = parse_config({})
 

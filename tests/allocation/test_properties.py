@@ -17,7 +17,7 @@ from finops.allocation.frames import KEYS, collapse, concat_rows
 from finops.allocation.inputs import AllocationInputs
 from finops.allocation.reconcile import disagreements
 from models.config import FinOpsConfig, parse_config
-from tests.allocation.conftest import bill_row, labels, node_rows, ns_row, pod_rows
+from tests.support.rows import bill_row, labels, node_rows, ns_row, pod_rows
 
 DAYS = [date(2024, 5, 1), date(2024, 5, 2)]
 SETTINGS = settings(max_examples=12, deadline=None,

@@ -13,7 +13,7 @@ import pytest
 from finops.allocation.engine import allocate
 from finops.allocation.inputs import AllocationInputs
 from models.config import parse_config
-from tests.allocation.conftest import GIB, bill_row, labels, node_rows, ns_row, pod_rows
+from tests.support.rows import GIB, bill_row, labels, node_rows, ns_row, pod_rows
 
 PID = "aws:///us-east-1a/i-0000000000000aaa"
 PRICES = {"prices": {"cpu_hour": 0.03, "ram_gib_hour": 0.005}}

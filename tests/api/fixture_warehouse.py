@@ -18,8 +18,9 @@ import polars as pl
 import yaml
 
 from finops.settings import Settings
-from finops.warehouse import IngestRun, Replace, Warehouse
+from finops.warehouse import Warehouse
 from models.config import hash_token
+from models.loads import IngestRun, Load, Replace
 from models.schemas import ALLOCATION, COST_LINE
 
 FIRST_DAY = date(2026, 10, 1)
@@ -155,8 +156,8 @@ def build(directory: Path, *, time_limit_ms: int = 1000, max_rows: int = 50) -> 
     allocation = allocation_frame()
     with Warehouse(db) as wh:
         run = IngestRun("fixture", "fixture", None, None, [])
-        wh.load(run, [Replace(COST_LINE, cost_line_frame(allocation)),
-                      Replace(ALLOCATION, allocation)])
+        wh.load(Load(run, [Replace(COST_LINE, cost_line_frame(allocation)),
+                           Replace(ALLOCATION, allocation)]))
         insert_alerts(wh)
         wh.publish()
     return Settings(db=db, config=write_config(directory / "finops.yaml"),
@@ -178,6 +179,6 @@ def republish(db: Path, marker: float) -> None:
         billed_cost=pl.lit(float(marker)), list_cost=pl.lit(float(marker)),
         run_id=pl.lit(MARKER_RUN))
     with Warehouse(db) as wh:
-        wh.load(IngestRun(f"{MARKER_RUN}-{marker}", MARKER_RUN, None, None, []),
-                [Replace(ALLOCATION, row, "run_id = $run", {"run": MARKER_RUN})])
+        wh.load(Load(IngestRun(f"{MARKER_RUN}-{marker}", MARKER_RUN, None, None, []),
+                     [Replace(ALLOCATION, row, "run_id = $run", {"run": MARKER_RUN})]))
         wh.publish()

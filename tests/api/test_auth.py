@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from finops.api.auth import Principal, TokenStore
-from finops.errors import AuthError, Forbidden
 from models.config import ApiToken, FinOpsConfig, Team, hash_token
+from models.errors import AuthError, Forbidden
 
 
 def store() -> TokenStore:

@@ -13,8 +13,8 @@ from fixture_warehouse import DAYS, auth, build, expected, republish
 
 from finops.api import create_app
 from finops.api.snapshots import ReaderLimits, Signature, SnapshotManager
-from finops.errors import SnapshotUnavailable
 from finops.settings import Settings
+from models.errors import SnapshotUnavailable
 
 SEARCH_TOTAL = "SELECT sum(effective_cost) FROM allocation WHERE team = 'search'"
 

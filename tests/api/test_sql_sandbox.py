@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from fixture_warehouse import DAYS, SPEC, auth, build
 
 from finops.api import create_app
-from finops.errors import QueryRejected
 from finops.sandbox import Sandbox
 from finops.settings import Settings
+from models.errors import QueryRejected
 
 ROWS = len(DAYS) * len(SPEC)
 MAX_ROWS = 50

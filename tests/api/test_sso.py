@@ -7,8 +7,8 @@ from starlette.datastructures import Headers
 
 from finops.api.auth import Principal
 from finops.api.sso import resolve_role, sso_principal
-from finops.errors import Forbidden
 from models.config import Sso
+from models.errors import Forbidden
 
 SSO = Sso(groups={"finops-finance": "finance", "platform-eng": "platform",
                   "team-payments": "team:payments", "team-search": "team:search",

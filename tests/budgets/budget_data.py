@@ -9,7 +9,8 @@ from typing import Any
 
 import polars as pl
 
-from finops.warehouse import IngestRun, Replace, Warehouse, new_run_id
+from finops.warehouse import Warehouse
+from models.loads import IngestRun, Load, Replace, new_run_id
 from models.schemas import ALLOCATION
 
 # (namespace, service, cost_kind) -> dollars per day of team payments; cents on purpose
@@ -65,4 +66,4 @@ CONFIG = {
 
 def load_allocation(wh: Warehouse, frame: pl.DataFrame) -> None:
     run = IngestRun(new_run_id("test"), "test", None, None, [])
-    wh.load(run, [Replace(ALLOCATION, frame, where="true")])
+    wh.load(Load(run, [Replace(ALLOCATION, frame, where="true")]))

@@ -13,10 +13,10 @@ from budget_data import UNOWNED_DAILY
 from slack_stub import SlackStub
 
 from finops import alerts
-from finops.errors import AlertDeliveryError, ConfigError
 from finops.settings import Settings
 from finops.warehouse import Warehouse, open_snapshot
 from models.config import FinOpsConfig, parse_config
+from models.errors import AlertDeliveryError, ConfigError
 
 pytestmark = pytest.mark.integration
 AS_OF = date(2026, 10, 20)

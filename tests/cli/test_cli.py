@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from finops.cli import main
-from finops.warehouse import IngestRun, Warehouse, new_run_id
+from finops.warehouse import Warehouse
+from models.loads import IngestRun, Load, Replace, new_run_id
 from models.schemas import COST_LINE
 from tests.support import run_cli
 
@@ -23,8 +24,8 @@ def published(tmp_path: Path) -> Path:
     frame = pl.DataFrame({"billing_account_id": ["0042"], "effective_cost": [12.345],
                           "billing_period_start": [datetime(2026, 10, 1)], "x_source": ["t"]})
     with Warehouse(db) as wh:
-        wh.load_staged(IngestRun(new_run_id("t"), "t", None, None, []), COST_LINE, frame,
-                       ("x_source", "billing_account_id", "billing_period_start"))
+        wh.load(Load(IngestRun(new_run_id("t"), "t", None, None, []), [Replace(
+            COST_LINE, frame, keys=("x_source", "billing_account_id", "billing_period_start"))]))
         wh.publish()
     return db
 
@@ -57,7 +58,7 @@ def test_errors_have_no_traceback_unless_debug(tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["--db", str(tmp_path / "none.duckdb"), "sql", "select 1"], capsys)
     assert code == 1 and err.startswith("Error: no published warehouse")
-    from finops.errors import WarehouseError
+    from models.errors import WarehouseError
 
     with pytest.raises(WarehouseError):
         main(["--debug", "--db", str(tmp_path / "none.duckdb"), "sql", "select 1"])

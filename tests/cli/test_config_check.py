@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from finops.demo import DEMO_CONFIG
-from finops.warehouse import IngestRun, Replace, Warehouse
+from finops.warehouse import Warehouse
 from models.config import hash_token
+from models.loads import IngestRun, Load, Replace
 from models.schemas import ALLOCATION
 from tests.support import run_cli
 
@@ -87,7 +88,7 @@ def test_budgets_are_checked_against_the_warehouse(tmp_path: Path,
                          "provider": ["aws", "gcp"], "cluster": ["prod", None],
                          "effective_cost": [10.0, 2.0]})
     with Warehouse(db) as warehouse:
-        warehouse.load(IngestRun("t", "t", None, None, []), [Replace(ALLOCATION, rows)])
+        warehouse.load(Load(IngestRun("t", "t", None, None, []), [Replace(ALLOCATION, rows)]))
         warehouse.publish()
     config = write(tmp_path / "finops.yaml", {
         "teams": [{"name": "payments"}, {"name": "search"}],

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from finops.cli.serve import is_loopback, require_auth
-from finops.errors import ConfigError
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, hash_token, parse_config
+from models.errors import ConfigError
 from tests.support import ServeProcess, free_port, run_finops
 
 USER_TOKEN = "user-platform-7c1e"  # the operator's own token, in their own finops.yaml

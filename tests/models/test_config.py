@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from finops.errors import ConfigError
 from models.config import FinOpsConfig, hash_token, load_config, parse_config
+from models.errors import ConfigError
 
 GOOD = f"""
 teams:

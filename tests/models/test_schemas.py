@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from finops.errors import SchemaMismatch
 from finops.warehouse import Warehouse
-from models.schemas import MAP, WAREHOUSE_TABLES, Table, conform
+from models.errors import SchemaMismatch
+from models.schemas import K8S_HOURLY, MAP, WAREHOUSE_TABLES, Table, conform
 
 DUCKDB_TYPE = {
     pl.String(): "VARCHAR",
@@ -54,3 +54,18 @@ def test_conform_names_the_table_on_a_bad_type() -> None:
 
     with pytest.raises(SchemaMismatch, match="k8s_quota_hour"):
         conform(pl.DataFrame({"hard": ["two cores"]}), K8S_QUOTA_HOUR)
+
+
+def test_one_registry_names_every_hourly_kubernetes_table() -> None:
+    from dataclasses import fields
+
+    from finops.allocation.inputs import AllocationInputs
+    from ingestion.k8s.hours import SAMPLE_SCHEMAS
+
+    hourly = {t.name for t in WAREHOUSE_TABLES if t.name.startswith("k8s_") and
+              t.name.endswith("_hour")}
+    assert {h.table.name for h in K8S_HOURLY} == hourly
+    assert {h.input for h in K8S_HOURLY} <= {f.name for f in fields(AllocationInputs)}
+    assert {h.kind for h in K8S_HOURLY} == set(SAMPLE_SCHEMAS) - {"namespace"}
+    for h in K8S_HOURLY:  # a sample of a kind carries the grain of its table (but the hour)
+        assert set(h.table.grain) - {"hour"} <= set(SAMPLE_SCHEMAS[h.kind].names())

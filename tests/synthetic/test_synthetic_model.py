@@ -7,10 +7,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from finops.errors import InputError
 from finops.synthetic import size
 from finops.synthetic.org import build_org
 from models.config import hash_token, load_config
+from models.errors import InputError
 
 
 def test_pods_and_namespaces(usage: dict[str, pl.DataFrame]) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from finops.errors import InputError
 from finops.synthetic import size
 from finops.synthetic.aws import _line_ids
 from finops.synthetic.frames import Frames, build_frames, hourly, pod_usage
@@ -20,6 +19,7 @@ from finops.synthetic.gcp import GcpWriter
 from finops.synthetic.model import Org
 from finops.synthetic.org import build_org
 from finops.synthetic.usage import UsageWriter
+from models.errors import InputError
 
 DAY = (datetime(2026, 10, 5), datetime(2026, 10, 6))
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import polars as pl
 
-from finops.warehouse import IngestRun, Warehouse, new_run_id
+from finops.pipeline.store import store
+from finops.warehouse import Warehouse
+from models.loads import IngestRun, Load, Replace, new_run_id
 from models.schemas import COST_LINE
 
 COMMAND = "finops ingest focus bills.csv (test holder)"
@@ -32,7 +34,7 @@ def main(db: Path, mode: str) -> None:
     with Warehouse(db, command=COMMAND, lock_timeout_s=0) as warehouse:
         if mode == "spool":
             run = IngestRun(new_run_id("t"), "t", None, None, [])
-            warehouse.load_staged(run, COST_LINE, _batches(), ("x_source",))
+            store(warehouse, Load(run, [Replace(COST_LINE, _batches(), keys=("x_source",))]))
         print("holding", flush=True)
         sys.stdin.readline()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -10,35 +9,16 @@ import duckdb
 import polars as pl
 import pytest
 
-from finops.errors import ConfigError, SchemaMismatch, WarehouseError
-from finops.warehouse import IngestRun, Replace, Warehouse, new_run_id, open_snapshot
+from finops.warehouse import Warehouse, open_snapshot
+from models.errors import ConfigError, WarehouseError
+from models.loads import IngestRun, Load, Replace
 from models.schemas import COST_LINE, K8S_QUOTA_HOUR
-
-KEYS = ("x_source", "billing_account_id", "billing_period_start")
-
-
-def bill(account: str, costs: list[float]) -> pl.DataFrame:
-    n = len(costs)
-    return pl.DataFrame({
-        "billing_account_id": [account] * n,
-        "billing_period_start": [datetime(2026, 10, 1)] * n,
-        "charge_period_start": [datetime(2026, 10, 1, h) for h in range(n)],
-        "charge_period_end": [datetime(2026, 10, 1, h + 1) for h in range(n)],
-        "effective_cost": costs,
-        "x_source": ["aws-cur"] * n,
-        "tags": [[{"key": "user:team", "value": "payments"}]] * n,
-    })
+from tests.support.loads import PERIOD_KEYS, bill, bill_run, totals
 
 
-def run() -> IngestRun:
-    return IngestRun(new_run_id("test"), "aws-cur", datetime(2026, 10, 1), None, ["f.parquet"])
-
-
-def totals(wh: Warehouse) -> dict[str, float]:
-    frame = wh.frame(
-        "SELECT billing_account_id, sum(effective_cost) AS c FROM cost_line GROUP BY 1"
-    )
-    return dict(zip(frame["billing_account_id"], frame["c"], strict=True))
+def by_period(wh: Warehouse, rows: pl.DataFrame) -> IngestRun:
+    """Rows replacing the (source, account, period) partitions they hold, as bills load."""
+    return wh.load(Load(bill_run(), [Replace(COST_LINE, rows, keys=PERIOD_KEYS)]))
 
 
 def test_migrations_are_recorded_once(tmp_path: Path) -> None:
@@ -51,54 +31,54 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
 
 def test_loading_the_same_period_twice_leaves_one_copy(warehouse: Warehouse) -> None:
     for _ in range(2):
-        warehouse.load_staged(run(), COST_LINE, bill("111", [1.25, 2.5]), KEYS)
-    warehouse.load_staged(run(), COST_LINE, bill("222", [4.0]), KEYS)
+        by_period(warehouse, bill("111", [1.25, 2.5]))
+    by_period(warehouse, bill("222", [4.0]))
     assert totals(warehouse) == {"111": 3.75, "222": 4.0}
 
 
 def test_a_newer_delivery_replaces_the_period(warehouse: Warehouse) -> None:
-    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0, 1.0]), KEYS)
-    warehouse.load_staged(run(), COST_LINE, bill("111", [5.0]), KEYS)
+    by_period(warehouse, bill("111", [1.0, 1.0]))
+    by_period(warehouse, bill("111", [5.0]))
     assert totals(warehouse) == {"111": 5.0}
 
 
 def test_a_failed_load_leaves_the_previous_data(warehouse: Warehouse) -> None:
-    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0]), KEYS)
-    broken = iter([bill("111", [9.0]), pl.DataFrame({"bogus": [1]})])
-    with pytest.raises(SchemaMismatch, match="cost_line: undeclared columns"):
-        warehouse.load_staged(run(), COST_LINE, broken, KEYS)
+    by_period(warehouse, bill("111", [1.0]))
+    with pytest.raises(WarehouseError, match="nothing changed"):
+        warehouse.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [9.0]), keys=PERIOD_KEYS),
+                                    Replace(K8S_QUOTA_HOUR, "SELECT error('bad row') AS hard")]))
     assert totals(warehouse) == {"111": 1.0}
     status = warehouse.frame("SELECT status, error FROM ingest_runs ORDER BY started_at")
     assert status["status"].to_list() == ["ok", "failed"]
-    assert "bogus" in status["error"][1]
+    assert "bad row" in status["error"][1]
 
 
 def test_replace_where_deletes_only_its_window(warehouse: Warehouse) -> None:
     quota = pl.DataFrame({"cluster": ["a", "b"], "hour": [datetime(2026, 10, 1)] * 2,
                           "hard": [4.0, 8.0]})
-    warehouse.load(run(), [Replace(K8S_QUOTA_HOUR, quota)])
+    warehouse.load(Load(bill_run(), [Replace(K8S_QUOTA_HOUR, quota)]))
     again = pl.DataFrame({"cluster": ["a"], "hour": [datetime(2026, 10, 1)], "hard": [6.0]})
-    warehouse.load(run(), [Replace(K8S_QUOTA_HOUR, again, "cluster = $c", {"c": "a"})])
+    warehouse.load(Load(bill_run(), [Replace(K8S_QUOTA_HOUR, again, "cluster = $c", {"c": "a"})]))
     frame = warehouse.frame("SELECT cluster, hard FROM k8s_quota_hour ORDER BY cluster")
     assert frame.rows() == [("a", 6.0), ("b", 8.0)]
 
 
 def test_sql_rows_are_loaded_by_duckdb(warehouse: Warehouse) -> None:
     select = "SELECT 'c' AS cluster, TIMESTAMP '2026-10-01' AS hour, 2.0 AS hard"
-    loaded = warehouse.load(run(), [Replace(K8S_QUOTA_HOUR, select)])
+    loaded = warehouse.load(Load(bill_run(), [Replace(K8S_QUOTA_HOUR, select)]))
     assert loaded.rows == 1 and loaded.status == "ok"
 
 
 def test_labels_are_maps_in_duckdb(warehouse: Warehouse) -> None:
-    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0]), KEYS)
-    row = warehouse.con.execute("SELECT tags['user:team'] FROM cost_line").fetchone()
-    assert row == ("payments",)
+    by_period(warehouse, bill("111", [1.0]))
+    row = warehouse.frame("SELECT tags['user:team'] AS team FROM cost_line").rows()
+    assert row == [("payments",)]
 
 
 def test_readers_see_the_published_snapshot_only(warehouse: Warehouse) -> None:
-    warehouse.load_staged(run(), COST_LINE, bill("111", [1.0]), KEYS)
+    by_period(warehouse, bill("111", [1.0]))
     snapshot = warehouse.publish()
-    warehouse.load_staged(run(), COST_LINE, bill("222", [2.0]), KEYS)  # not yet published
+    by_period(warehouse, bill("222", [2.0]))  # not yet published
     reader = open_snapshot(snapshot)
     assert reader.execute("SELECT count(*) FROM cost_line").fetchone() == (1,)
     with pytest.raises(duckdb.Error, match="read-only"):
@@ -121,7 +101,7 @@ def test_cost_line_daily_spreads_multi_day_lines(warehouse: Warehouse) -> None:
         pl.lit(datetime(2026, 10, 1)).alias("charge_period_start"),
         pl.lit(datetime(2026, 11, 1)).alias("charge_period_end"),
     )
-    warehouse.load_staged(run(), COST_LINE, tax, KEYS)
+    by_period(warehouse, tax)
     daily = warehouse.frame("SELECT day, effective_cost FROM cost_line_daily ORDER BY day")
     assert daily.height == 31
     assert daily["effective_cost"].sum() == pytest.approx(31.0)
@@ -146,33 +126,10 @@ def test_memory_limit_is_lowered_for_a_block_then_restored(tmp_path: Path) -> No
 
 def test_reader_sees_committed_rows_not_an_open_transaction(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "w.duckdb") as wh:
-        wh.load(run(), [Replace(COST_LINE, bill("111", [1.25]), "true", {})])
+        wh.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [1.25]), "true", {})]))
         with wh.reader() as reader:
             count = "SELECT count(*) AS n FROM cost_line"
             with wh.transaction():
                 wh.con.execute("DELETE FROM cost_line")
                 assert reader.frame(count)["n"][0] == 1  # the writer's delete is not visible
             assert reader.frame(count)["n"][0] == 0
-
-
-def test_replace_streamed_swaps_the_window_at_once_or_not_at_all(tmp_path: Path) -> None:
-    window = "billing_account_id = $account"
-    with Warehouse(tmp_path / "w.duckdb") as wh:
-        wh.load(run(), [Replace(COST_LINE, bill("111", [1.0, 2.0]), "true", {})])
-
-        def failing() -> Iterator[pl.DataFrame]:
-            yield bill("111", [5.0])
-            raise WarehouseError("day 2 does not reconcile")
-
-        with pytest.raises(WarehouseError, match="does not reconcile"):
-            wh.replace_streamed(run(), Replace(COST_LINE, failing(), window, {"account": "111"}))
-        assert totals(wh) == {"111": 3.0}  # the old rows, untouched
-        failed = wh.frame("SELECT status FROM ingest_runs ORDER BY started_at DESC LIMIT 1")
-        assert failed["status"][0] == "failed"
-
-        batches = iter([bill("111", [5.0]), bill("111", [0.25, 0.5])])
-        done = wh.replace_streamed(run(), Replace(COST_LINE, batches, window,
-                                                  {"account": "111"}))
-        assert (done.status, done.rows) == ("ok", 3)
-        assert totals(wh) == {"111": 5.75}
-    assert not list(tmp_path.glob(".finops-spool-*"))  # the spool is gone either way

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from finops.errors import WarehouseBusy
 from finops.warehouse import Warehouse
 from finops.warehouse_lock import lock_path, read_holder, spool_prefix
+from models.errors import WarehouseBusy
 from tests.support import finops_command, run_finops
 
 HOLDER = Path(__file__).with_name("hold_writer.py")
@@ -155,7 +155,7 @@ def test_a_killed_writer_blocks_nobody_and_its_spool_is_removed(tmp_path: Path,
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait(timeout=10)
     [spool] = tmp_path.glob(spool_prefix(db) + "*")
-    assert list(spool.glob("*.parquet"))
+    assert list(spool.rglob("*.parquet"))
     done = run_finops(["--db", str(db), "budgets", "check"], env={"FINOPS_LOCK_TIMEOUT_S": "0"})
     assert done.returncode == 0, done.stderr
     assert "Waiting" not in done.stderr  # the kernel released the dead writer's lock

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from finops.api import queries
 from finops.api.auth import Principal
 from finops.api.deps import PrincipalDep, ReaderDep, WindowDep
-from finops.errors import Forbidden, InputError
 from models.api import AllocationResponse, AllocationRow, Step
+from models.errors import Forbidden, InputError
 
 router = APIRouter(prefix="/api", tags=["allocation"])
 

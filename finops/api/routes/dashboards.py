@@ -25,8 +25,8 @@ from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
 from finops.api.reader import Reader
 from finops.api.routes.budgets import budget_rows
 from finops.api.routes.teams import NotImplementedYet, require_known
-from finops.errors import WarehouseError
 from models.api import Window
+from models.errors import WarehouseError
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"

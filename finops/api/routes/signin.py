@@ -25,7 +25,7 @@ from finops.api.browser import (
 from finops.api.deps import ContextDep
 from finops.api.identity import cross_site
 from finops.api.sessions import COOKIE
-from finops.errors import InputError
+from models.errors import InputError
 
 router = APIRouter(tags=["sign-in"])
 MAX_FORM_BYTES = 8192

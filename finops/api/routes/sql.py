@@ -11,8 +11,8 @@ from fastapi import APIRouter
 from fastapi.encoders import jsonable_encoder
 
 from finops.api.deps import ContextDep, PrincipalDep
-from finops.errors import QueryRejected, QueryTimeout
 from models.api import SqlRequest, SqlResponse
+from models.errors import QueryRejected, QueryTimeout
 
 router = APIRouter(prefix="/api", tags=["sql"])
 

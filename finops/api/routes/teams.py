@@ -11,9 +11,9 @@ from fastapi import APIRouter, Path
 from finops.api import queries
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
 from finops.api.reader import Reader
-from finops.errors import FinOpsError, NotFound
 from models.api import DayCost, NamedCost, TeamDetail, TeamsResponse, TeamSummary
 from models.config import FinOpsConfig
+from models.errors import FinOpsError, NotFound
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 TeamPath = Annotated[str, Path(description="Team name as declared in finops.yaml.")]
@@ -76,7 +76,7 @@ def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep, reader
 
 def _explainer() -> Any:
     try:
-        module = importlib.import_module("finops.allocation.explain")
+        module = importlib.import_module("finops.reports.explain")
     except ImportError:
         return None
     return getattr(module, "explain_team", None)
@@ -91,7 +91,7 @@ def explain(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
     require_known(reader, ctx.config, team)
     explain_team = _explainer()
     if explain_team is None:
-        raise NotImplementedYet("explain is not available: finops.allocation.explain is missing")
+        raise NotImplementedYet("explain is not available: finops.reports.explain is missing")
     frame = reader.frame(
         "SELECT * FROM allocation WHERE team = $team AND day BETWEEN $start AND $end",
         {"team": team, "start": window.start, "end": window.end},

@@ -1,10 +1,8 @@
 """Real servers for the Kubernetes collector tests.
 
-- ``prometheus_url``: a real Prometheus (Debian package ``prometheus``) on a free loopback port,
-  empty scrape config, TSDB backfilled once per session with ``promtool tsdb
-  create-blocks-from openmetrics`` from ``k8s_scenario``. ``--query.lookback-delta=30s``
-  stands in for the staleness markers a live scrape writes when a series disappears (a
-  backfilled block has none, so without it a deleted pod would linger 5 minutes).
+- ``prometheus_url``: a real Prometheus (``tests.support.prometheus``) on a free loopback
+  port, TSDB backfilled once per session by promtool from ``k8s_scenario``'s OpenMetrics;
+  a 30 s lookback stands in for the staleness markers a live scrape writes.
 - ``fake_apiserver``: no real Kubernetes API server can run here, so a ``http.server`` thread
   serves real-shaped API JSON (the recorded lists in ``data/``) for the paths the collector
   uses, with ``limit``/``continue`` pagination, a 410 Gone on an expired continue token and
@@ -14,8 +12,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +24,7 @@ import pytest
 import yaml
 from k8s_scenario import openmetrics
 
-from tests.support import free_port, wait_until_ready
+from tests.support.prometheus import backfill, prometheus, require_tools
 
 DATA = Path(__file__).parent / "data"
 
@@ -36,45 +32,14 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="session")
 def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    for tool in ("prometheus", "promtool"):
-        if shutil.which(tool) is None:
-            raise RuntimeError(
-                f"{tool} missing: apt-get install prometheus (scripts/apt-packages.txt)"
-            )
     root = tmp_path_factory.mktemp("prometheus")
-    source, tsdb = root / "series.om", root / "tsdb"
+    require_tools()
+    source = root / "series.om"
     with source.open("w") as handle:
         handle.writelines(openmetrics())
-    subprocess.run(
-        ["promtool", "tsdb", "create-blocks-from", "openmetrics", str(source), str(tsdb)],
-        check=True,
-        capture_output=True,
-    )
-    (root / "prometheus.yml").write_text("global: {}\nscrape_configs: []\n")
-    port = free_port()
-    log = (root / "prometheus.log").open("w")
-    proc = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={root / 'prometheus.yml'}",
-            f"--storage.tsdb.path={tsdb}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--storage.tsdb.retention.time=100y",
-            "--query.lookback-delta=30s",
-            "--log.level=warn",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(f"{url}/-/ready", proc, root / "prometheus.log")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
-
+    backfill(source, root / "tsdb")
+    with prometheus(root, root / "tsdb", lookback="30s") as server:
+        yield server.url
 
 
 # -- fake Kubernetes API server ----------------------------------------------------------

@@ -17,13 +17,24 @@ import polars as pl
 import pytest
 from k8s_scenario import GIB, MIB
 
-from finops.errors import CollectorError
+from finops.pipeline.store import ingest as ingest_loads
 from finops.warehouse import Warehouse
-from ingestion import prometheus as prom
+from ingestion.k8s import prometheus as prom
+from models.errors import CollectorError
+from models.loads import IngestRun
 
 pytestmark = pytest.mark.integration
 START, END = datetime(2026, 10, 1), datetime(2026, 10, 2, 2)
 H0, H1 = datetime(2026, 10, 1, 0), datetime(2026, 10, 1, 1)
+
+
+def ingest(wh: Warehouse, prom_client: prom.PromClient, start: datetime,
+           end: datetime) -> IngestRun:
+    """Load Prometheus history as ``finops ingest prometheus`` does."""
+    [run] = ingest_loads(wh, prom.SOURCE, [prom_client.options.url],
+                         lambda work: [prom.history_load(prom_client, start, end, work, wh)],
+                         start=start, end=end)
+    return run
 
 
 def client(url: str, **kw: object) -> prom.PromClient:
@@ -34,7 +45,7 @@ def client(url: str, **kw: object) -> prom.PromClient:
 @pytest.fixture(scope="module")
 def loaded(prometheus_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     with Warehouse(tmp_path_factory.mktemp("wh") / "w.duckdb") as wh:
-        run = prom.ingest(wh, client(prometheus_url), START, END)
+        run = ingest(wh, client(prometheus_url), START, END)
         assert run.status == "ok"
         yield wh
 
@@ -159,8 +170,8 @@ def test_day_chunks_cover_the_window(loaded: Warehouse) -> None:
 def test_one_cluster_and_reingest_replaces(prometheus_url: str, tmp_path: Path) -> None:
     with Warehouse(tmp_path / "w.duckdb") as wh:
         only_dev = client(prometheus_url, cluster="dev")
-        prom.ingest(wh, only_dev, START, END)
-        prom.ingest(wh, only_dev, START, END)
+        ingest(wh, only_dev, START, END)
+        ingest(wh, only_dev, START, END)
         counts = wh.frame("SELECT cluster, count(*) AS n FROM k8s_pod_hour GROUP BY cluster")
         assert counts.rows() == [("dev", 26)]
 
@@ -203,13 +214,13 @@ def test_failures_leave_previous_rows(
 ) -> None:
     state, url = bad_prometheus
     with Warehouse(tmp_path / "w.duckdb") as wh:
-        prom.ingest(wh, client(prometheus_url), START, datetime(2026, 10, 1, 2))
+        ingest(wh, client(prometheus_url), START, datetime(2026, 10, 1, 2))
         before = wh.frame("SELECT * FROM k8s_pod_hour ORDER BY ALL")
         with pytest.raises(CollectorError, match="no kube-state-metrics node series"):
-            prom.ingest(wh, client(prometheus_url), datetime(2025, 1, 1), datetime(2025, 1, 2))
+            ingest(wh, client(prometheus_url), datetime(2025, 1, 1), datetime(2025, 1, 2))
         state.mode = "malformed"  # type: ignore[attr-defined]
         with pytest.raises(CollectorError):
-            prom.ingest(wh, client(url), START, datetime(2026, 10, 1, 2))
+            ingest(wh, client(url), START, datetime(2026, 10, 1, 2))
         assert wh.frame("SELECT * FROM k8s_pod_hour ORDER BY ALL").equals(before)
         runs = wh.frame("SELECT status FROM ingest_runs ORDER BY started_at")
         assert runs["status"].to_list().count("failed") == 2

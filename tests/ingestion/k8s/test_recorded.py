@@ -9,15 +9,25 @@ import polars as pl
 import pytest
 
 from finops.demo import DEMO_DIR
-from finops.errors import InputError, WarehouseError
+from finops.pipeline.store import ingest
 from finops.warehouse import Warehouse
-from ingestion import recorded
+from ingestion.k8s import recorded
+from models.errors import InputError, WarehouseError
+from models.loads import IngestRun
 from models.schemas import K8S_NAMESPACE, K8S_POD_HOUR, conform
 
 H = [datetime(2026, 10, 1, h) for h in range(4)]
 HOUR = timedelta(hours=1)
 # the demo's recorded usage (finops/demo/data/README.md: seeded synthetic generator, size S)
 DEMO = DEMO_DIR / "usage"
+
+
+def load_usage(warehouse: Warehouse, directories: Path | list[Path]) -> IngestRun:
+    """Load recordings as ``finops ingest usage`` does."""
+    given = [directories] if isinstance(directories, Path) else directories
+    [run] = ingest(warehouse, recorded.SOURCE, given,
+                   lambda _work: [recorded.usage_load(directories)])
+    return run
 
 
 def pods(hours: list[datetime], uid: str, cpu: float) -> pl.DataFrame:
@@ -66,13 +76,13 @@ def test_load_replaces_the_window_and_namespaces(warehouse: Warehouse, tmp_path:
     first = write(
         tmp_path / "a", {"k8s_pod_hour": pods(H, "p1", 0.5), "k8s_namespace": namespaces("alpha")}
     )
-    recorded.load_usage(warehouse, first)
+    load_usage(warehouse, first)
     # the second recording covers hours 1-2 only, with another pod: p1 vanishes from 1-2
     second = write(
         tmp_path / "b",
         {"k8s_pod_hour": pods(H[1:3], "p2", 0.25), "k8s_namespace": namespaces("beta")},
     )
-    run = recorded.load_usage(warehouse, second)
+    run = load_usage(warehouse, second)
     assert run.status == "ok"
     rows = warehouse.frame(
         "SELECT pod, hour, cpu_request, labels['team'] AS team, x_source "
@@ -91,13 +101,13 @@ def test_load_replaces_the_window_and_namespaces(warehouse: Warehouse, tmp_path:
 def test_bad_files_name_the_problem_and_change_nothing(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    recorded.load_usage(warehouse, write(tmp_path / "ok", {"k8s_pod_hour": pods(H, "p1", 0.5)}))
+    load_usage(warehouse, write(tmp_path / "ok", {"k8s_pod_hour": pods(H, "p1", 0.5)}))
     before = warehouse.frame("SELECT * FROM k8s_pod_hour ORDER BY ALL")
     missing = write(tmp_path / "missing", {"k8s_pod_hour": pods(H, "p9", 1.0).drop("pod_uid")})
     with pytest.raises(
         InputError, match=r"k8s_pod_hour.parquet: missing column\(s\) \['pod_uid'\]"
     ):
-        recorded.load_usage(warehouse, missing)
+        load_usage(warehouse, missing)
     nulls = write(
         tmp_path / "nulls",
         {"k8s_pod_hour": pods(H, "p9", 1.0).with_row_index().with_columns(
@@ -107,7 +117,7 @@ def test_bad_files_name_the_problem_and_change_nothing(
     with pytest.raises(
         InputError, match=r"nulls/k8s_pod_hour.parquet: row 2: column namespace is empty"
     ):
-        recorded.load_usage(warehouse, nulls)
+        load_usage(warehouse, nulls)
     typed = write(
         tmp_path / "typed",
         {"k8s_pod_hour": pods(H, "p9", 1.0).with_columns(cpu_request=pl.lit("lots"))},
@@ -116,22 +126,22 @@ def test_bad_files_name_the_problem_and_change_nothing(
         InputError,
         match=r"typed/k8s_pod_hour.parquet: column cpu_request is VARCHAR, expected DOUBLE",
     ):
-        recorded.load_usage(warehouse, typed)
+        load_usage(warehouse, typed)
     garbage = tmp_path / "garbage"
     garbage.mkdir()
     (garbage / "k8s_node_hour.parquet").write_bytes(b"not parquet")
     with pytest.raises(InputError, match=r"garbage/k8s_node_hour.parquet: not a readable Parquet"):
-        recorded.load_usage(warehouse, garbage)
+        load_usage(warehouse, garbage)
     (tmp_path / "odd").mkdir()
     (tmp_path / "odd" / "cost_line.parquet").write_bytes(b"x")
     with pytest.raises(InputError, match="unknown file"):
-        recorded.load_usage(warehouse, tmp_path / "odd")
+        load_usage(warehouse, tmp_path / "odd")
     with pytest.raises(InputError, match="not a directory"):
-        recorded.load_usage(warehouse, tmp_path / "nope")
+        load_usage(warehouse, tmp_path / "nope")
     # a good recording with a bad one: checked first, so nothing of the good one loads either
     good = write(tmp_path / "good", {"k8s_pod_hour": pods(H, "p7", 2.0)})
     with pytest.raises(InputError, match="row 2: column namespace is empty"):
-        recorded.load_usage(warehouse, [good, nulls])
+        load_usage(warehouse, [good, nulls])
     assert warehouse.frame("SELECT * FROM k8s_pod_hour ORDER BY ALL").equals(before)
     assert K8S_POD_HOUR.name in recorded.TABLES and K8S_NAMESPACE.name in recorded.TABLES
 
@@ -140,7 +150,7 @@ def test_a_failure_while_inserting_rolls_everything_back(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     """Duplicate label keys only fail inside the insert: the transaction must undo it all."""
-    recorded.load_usage(warehouse, write(tmp_path / "ok", {"k8s_pod_hour": pods(H, "p1", 0.5)}))
+    load_usage(warehouse, write(tmp_path / "ok", {"k8s_pod_hour": pods(H, "p1", 0.5)}))
     before = warehouse.frame("SELECT * FROM k8s_pod_hour ORDER BY ALL")
     twice = [{"key": "team", "value": "a"}, {"key": "team", "value": "b"}]
     bad = write(
@@ -151,7 +161,7 @@ def test_a_failure_while_inserting_rolls_everything_back(
         },
     )
     with pytest.raises(WarehouseError, match="nothing changed"):
-        recorded.load_usage(warehouse, bad)
+        load_usage(warehouse, bad)
     assert warehouse.frame("SELECT * FROM k8s_pod_hour ORDER BY ALL").equals(before)
     status = warehouse.frame("SELECT status FROM ingest_runs ORDER BY started_at")
     assert status["status"].to_list()[-1] == "failed"
@@ -166,7 +176,7 @@ def test_extra_columns_are_ignored_and_castable_types_load(
         hour=pl.col("hour").cast(pl.Datetime("ns")),
         memory_request=pl.lit(2**30, pl.Int64),
     )
-    run = recorded.load_usage(warehouse, write(tmp_path / "a", {"k8s_pod_hour": frame}))
+    run = load_usage(warehouse, write(tmp_path / "a", {"k8s_pod_hour": frame}))
     assert run.status == "ok" and run.rows == 2
     rows = warehouse.frame(
         "SELECT hour, running_seconds, memory_request, labels['team'] AS team, x_source "
@@ -182,7 +192,7 @@ def test_a_directory_of_days_loads_as_one_run(warehouse: Warehouse, tmp_path: Pa
                             "k8s_namespace": namespaces("alpha")})
     write(month / "day=2", {"k8s_pod_hour": pods(H[2:], "p2", 0.25),
                             "k8s_namespace": namespaces("beta")})
-    run = recorded.load_usage(warehouse, month)
+    run = load_usage(warehouse, month)
     assert run.status == "ok" and (run.window_start, run.window_end) == (H[0], H[3] + HOUR)
     pods_loaded = warehouse.frame("SELECT pod, hour FROM k8s_pod_hour ORDER BY hour")
     assert pods_loaded.rows() == [("p1", H[0]), ("p1", H[1]), ("p2", H[2]), ("p2", H[3])]
@@ -193,7 +203,7 @@ def test_a_directory_of_days_loads_as_one_run(warehouse: Warehouse, tmp_path: Pa
 
 def test_demo_usage_loads_the_same_rows_as_the_polars_reader(warehouse: Warehouse) -> None:
     """The reference is what the loader did before: Polars read + conform + fill x_source."""
-    run = recorded.load_usage(warehouse, DEMO)
+    run = load_usage(warehouse, DEMO)
     assert run.status == "ok"
     total = 0
     for path in sorted(DEMO.glob("*.parquet")):

@@ -1,0 +1,145 @@
+"""``run_allocation``: read a window from the warehouse, allocate it, write it, check it.
+
+The window is cut into partition keys (today: one per day, ``runner.WHOLE_DAY``); a runner
+(``LocalRunner`` unless one is given) reads each day's inputs (the engine prepares them on
+the reading thread: bill routed, pods keyed) and applies ``allocate_partition``, which
+allocates the day and reconciles it against the day's bill. The results stream into one
+``store`` of ``allocation`` (spooled, so memory holds a few days whatever the window), and
+before that transaction commits the ``reconciliation`` view is read back for the window
+(``verify``): if any day does not add up, ``ReconciliationError`` lists the rows that
+disagree and nothing is written. DuckDB's memory limit is lowered meanwhile
+(``allocate_memory_limit``): the engine's frames live outside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import partial
+
+import polars as pl
+
+from finops.allocation.engine import CLOUD, Partition, allocate_prepared, finish
+from finops.allocation.frames import BILLED_SOURCES
+from finops.allocation.inputs import AllocationInputs
+from finops.allocation.prepare import PreparedDay, prepare_day
+from finops.allocation.reconcile import check, reconcile
+from finops.pipeline.inputs import read_day, run_inputs
+from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
+from finops.pipeline.store import store
+from finops.warehouse import Warehouse
+from models.config import FinOpsConfig
+from models.errors import InputError
+from models.loads import FrameReader, IngestRun, Load, Replace, new_run_id
+from models.schemas import ALLOCATION
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    key: PartitionKey
+    rows: pl.DataFrame  # ALLOCATION rows, reconciled with the partition's bill
+    clusters: list[str]
+    totals: dict[str, float]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    days: list[date]
+    partitions: int = 0
+    rows: int = 0
+    totals: dict[str, float] = field(default_factory=dict)  # billed, teams, idle, unowned:<reason>
+
+    def add(self, result: PartitionResult) -> None:
+        self.rows += result.rows.height
+        self.partitions += len(result.clusters) + 1  # and the day's spend outside clusters
+        for key, value in result.totals.items():
+            self.totals[key] = self.totals.get(key, 0.0) + value
+
+
+def allocate_partition(config: FinOpsConfig, run_id: str, key: PartitionKey,
+                       prepared: PreparedDay) -> PartitionResult:
+    """The partition function: a day's rows, reconciled with its bill (a top-level function
+    of picklable arguments, so a process pool or Ray can run it)."""
+    rows = finish(allocate_prepared(prepared, config, key.day), run_id)
+    check(reconcile(prepared.inputs.bill, rows))
+    return PartitionResult(key, rows, prepared.clusters, totals(rows))
+
+
+def totals(rows: pl.DataFrame) -> dict[str, float]:
+    """Billed and estimated cost, what teams own, idle, and unowned spend by reason."""
+    cost = pl.col("effective_cost")
+    billed = pl.col("price_source").is_in(BILLED_SOURCES)
+    sums = rows.select(billed=cost.filter(billed).sum(), all=cost.sum(),
+                       teams=cost.filter(pl.col("team").is_not_null()).sum(),
+                       idle=cost.filter(pl.col("cost_kind") == "idle").sum()).row(0, named=True)
+    found = {"billed": sums["billed"], "estimated": sums["all"] - sums["billed"],
+             "teams": sums["teams"], "idle": sums["idle"]}
+    unowned = rows.filter(pl.col("team").is_null()).group_by("unowned_reason").agg(cost.sum())
+    found |= {f"unowned:{reason}": value for reason, value in unowned.iter_rows()}
+    return {k: float(v) for k, v in found.items()}
+
+
+def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, *,
+                   runner: Runner | None = None,
+                   on_partition: Callable[[Partition], None] | None = None,
+                   on_day: Callable[[date], None] | None = None,
+                   duckdb_memory: str | None = None) -> RunSummary:
+    """Allocate ``start``..``end`` (inclusive) and replace those days of ``allocation``."""
+    if end < start:
+        raise InputError(f"--end {end} is before --start {start}")
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    summary = RunSummary(new_run_id("allocate"), days)
+    run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
+                    datetime.combine(end, time()) + timedelta(days=1), files=[])
+    window = {"start": start, "end": end}
+    partition = partial(allocate_partition, config, summary.run_id)
+    with wh.memory_limit(duckdb_memory), wh.reader() as reader:
+        with wh.recording(run):
+            shared = run_inputs(reader, config)
+        read = partial(_prepared, reader, shared, config)
+        # ``closing`` stops the runner's threads (on success or failure) before the reader
+        # is closed.
+        with closing((runner or LocalRunner()).run([PartitionKey(d) for d in days], read,
+                                                   partition)) as results:
+            rows = _reported(results, summary, on_partition, on_day)
+            store(wh, Load(run, [Replace(ALLOCATION, rows, "day BETWEEN $start AND $end",
+                                         window)]),
+                  check=lambda: verify(wh, start, end))
+    return summary
+
+
+def _prepared(reader: FrameReader, shared: AllocationInputs, config: FinOpsConfig,
+              key: PartitionKey) -> PreparedDay:
+    """A day's inputs read and prepared for the engine (bill routed, pods keyed): the
+    runner's ``read``, so the preparation runs where the reading does."""
+    return prepare_day(read_day(reader, key.day, shared), config)
+
+
+def _reported(results: Iterator[PartitionResult], summary: RunSummary,
+              on_partition: Callable[[Partition], None] | None,
+              on_day: Callable[[date], None] | None) -> Iterator[pl.DataFrame]:
+    """Each result's rows, once the summary and the callbacks have heard of it."""
+    for result in results:
+        summary.add(result)
+        for cluster in [*result.clusters, CLOUD]:
+            if on_partition:
+                on_partition(Partition(result.key.day, cluster))
+        if on_day:
+            on_day(result.key.day)
+        yield result.rows
+
+
+def verify(wh: Warehouse, start: date, end: date) -> None:
+    """Read back the ``reconciliation`` view for the window: it must be zero everywhere.
+    Run inside the replacing transaction, so a window that fails it is never committed."""
+    view = wh.frame("SELECT * FROM reconciliation WHERE day BETWEEN $start AND $end "
+                    "AND difference <> 0", {"start": start, "end": end})
+    if view.height:
+        view = view.with_columns(pl.col("difference").cast(pl.Float64),
+                                 pl.lit(0.0).alias("billed_cost_difference"),
+                                 pl.col("billed_effective_cost").cast(pl.Float64),
+                                 pl.col("allocated_effective_cost").cast(pl.Float64))
+        check(view)

@@ -1,0 +1,77 @@
+"""``store``: what a source or the engine produced, into the warehouse in one transaction;
+``ingest``: a collector run, its failures recorded, each load it returns stored.
+
+A stream of frames (a month of allocation, a multi-million-row bill read in batches) is
+spooled first: each batch to a Parquet file beside the warehouse (memory: one batch), then
+the warehouse inserts the spooled files with one ``INSERT … SELECT``, which DuckDB streams
+to disk (one transaction appending millions of rows batch by batch would keep them all in
+memory, ~1 KB a row with tags; a scratch table would write every row twice). The target is
+untouched until that transaction; a failure anywhere (a bad row in the last batch) leaves the
+previous data, records a ``failed`` run and removes the spool.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+import polars as pl
+
+from finops.warehouse import Warehouse
+from finops.warehouse_lock import spool_prefix
+from models.loads import IngestRun, Load, Replace, sql_literal, table_select
+from models.schemas import conform
+
+
+def ingest(wh: Warehouse, source: str, files: Iterable[Path | str],
+           collect: Callable[[Path], Sequence[Load]], *, start: datetime | None = None,
+           end: datetime | None = None) -> list[IngestRun]:
+    """Run a collector and store each load it returns, in order. ``collect`` gets a scratch
+    folder for what it downloads or spools (removed afterwards); if it fails, a ``failed``
+    run of ``source`` over ``files`` (and the window, when known) is recorded."""
+    with tempfile.TemporaryDirectory(prefix=f"finops-{source}-") as work:
+        with wh.recording(IngestRun.begin(source, files, start, end)):
+            loads = collect(Path(work))
+        return [store(wh, load) for load in loads]
+
+
+def store(wh: Warehouse, load: Load, *, check: Callable[[], None] | None = None) -> IngestRun:
+    """Spool ``load``'s streams, then ``Warehouse.load`` it (``check`` runs inside its
+    transaction, seeing the new rows)."""
+    with Spool(wh.path) as spool:
+        with wh.recording(load.run):
+            replaces = [spool.replace(item) for item in load.replaces]
+        return wh.load(dataclasses.replace(load, replaces=replaces), check=check)
+
+
+class Spool:
+    """A scratch folder beside the warehouse ``db``, removed on exit, for streams turned into
+    Parquet files that DuckDB scans. Named after ``db`` so that the next writer of that
+    warehouse removes it if this process is killed (``warehouse_lock.remove_leftovers``)."""
+
+    def __init__(self, db: Path) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix=spool_prefix(db), dir=db.parent))
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def replace(self, item: Replace) -> Replace:
+        """``item`` with a stream's batches written out; its rows become a scan of them."""
+        if isinstance(item.rows, pl.DataFrame | str):
+            return item
+        folder = Path(tempfile.mkdtemp(dir=self.root))
+        item.table.empty().write_parquet(folder / "000000.parquet")  # the glob always matches
+        for number, batch in enumerate(item.rows, start=1):
+            rows = conform(batch, item.table)
+            rows.write_parquet(folder / f"{number:06d}.parquet", compression="lz4")
+        scan = f"read_parquet({sql_literal(str(folder / '*.parquet'))})"
+        return dataclasses.replace(item, rows=table_select(item.table, scan))

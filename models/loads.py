@@ -1,0 +1,119 @@
+"""What a load is: rows for a table, the partition they replace, and the run that records it.
+
+Collectors (``ingestion``) and the allocation pipeline build these; the warehouse is the one
+place that writes them (``finops.warehouse.Warehouse.load``). A load replaces partitions, so
+loading the same delivery twice leaves one copy; every load is recorded in ``ingest_runs``
+(source, window, files, rows, checksum, status, error), failed ones too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+
+from models.schemas import MAP, Table
+
+Rows = pl.DataFrame | Iterable[pl.DataFrame] | str
+
+
+@dataclass
+class Replace:
+    """Rows for one table and the partition of it they replace.
+
+    ``rows`` is a frame; an iterable of frames (a stream: spooled to Parquet before the
+    load, so memory holds one batch at a time); or a SQL SELECT that DuckDB runs itself (a
+    scan of files, faster than any frame), its columns named like the table's (missing ones
+    become NULL). The partition is every row matching ``where`` (bound with ``params``), or,
+    when ``keys`` are given, every partition (distinct values of those columns) the rows
+    themselves hold: for sources whose partitions are known only once read, such as a bill
+    that restates its billing periods.
+    """
+
+    table: Table
+    rows: Rows
+    where: str = "false"
+    params: dict[str, Any] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
+
+
+@dataclass
+class IngestRun:
+    """One row of ``ingest_runs``; ``duration_s`` counts from the run's creation."""
+
+    run_id: str
+    source: str
+    window_start: datetime | None
+    window_end: datetime | None
+    files: list[str]
+    rows: int = 0
+    checksum: str | None = None
+    status: str = "running"
+    error: str | None = None
+    duration_s: float = 0.0
+    started: float = field(default_factory=time.monotonic, repr=False, compare=False)
+
+    @classmethod
+    def begin(cls, source: str, files: Iterable[Path | str], start: datetime | None = None,
+              end: datetime | None = None, checksum: str | None = None) -> IngestRun:
+        """A new run of ``source`` over ``files`` (and the window, when known)."""
+        return cls(new_run_id(source), source, start, end, [str(f) for f in files],
+                   checksum=checksum)
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        self.status, self.error = status, error
+        self.duration_s = time.monotonic() - self.started
+
+
+@dataclass
+class Load:
+    """What a source hands the warehouse: its run and the partitions it replaces, loaded in
+    one transaction. ``memory_limit`` lowers DuckDB's limit meanwhile, for rows built outside
+    DuckDB (a stream of Polars batches); None keeps the warehouse's."""
+
+    run: IngestRun
+    replaces: list[Replace]
+    memory_limit: str | None = None
+
+
+class FrameReader(Protocol):
+    """Reads as Polars frames (the warehouse, or one of its readers): how a collector sees
+    what is already loaded, e.g. the label history it extends."""
+
+    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None,
+              ) -> pl.DataFrame: ...
+
+
+def new_run_id(source: str) -> str:
+    return f"{source}-{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def file_checksum(paths: Iterable[Path]) -> str:
+    """sha256 over the files' bytes, in path order (the checksum of a run's files)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal (for what DuckDB takes no parameter for: file paths in
+    ``read_parquet``, names inside generated SQL)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def table_select(table: Table, relation: str) -> str:
+    """A SELECT of ``relation`` (a conformed frame, or Parquet files written from one) as
+    ``table``'s rows, each column named like the table's; label lists become MAPs."""
+    columns = [f'map_from_entries("{name}") AS "{name}"' if dtype == MAP else f'"{name}"'
+               for name, dtype in table.schema.items()]
+    return f"SELECT {', '.join(columns)} FROM {relation}"
