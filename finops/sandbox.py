@@ -25,10 +25,10 @@ from typing import Any
 
 import duckdb
 
-from finops.errors import FinOpsError, QueryRejected, WarehouseError
+from finops.errors import QueryRejected
 from finops.settings import SqlSettings
 from finops.sqlworker.gate import check_single_select
-from finops.sqlworker.pool import WorkerPool, memory_limit_error, time_limit_error
+from finops.sqlworker.pool import WorkerPool
 from finops.sqlworker.protocol import Job, WorkerSpec
 from finops.warehouse import open_snapshot, read_only_config
 
@@ -95,7 +95,10 @@ class Sandbox:
                   self.sql.max_result_bytes)
         started = time.monotonic()
         reply = self.pool.run(job)
-        return _result(reply, self.sql, (time.monotonic() - started) * 1000)
+        return QueryResult(columns=reply["columns"], rows=reply["rows"],
+                           truncated=reply["truncated"],
+                           elapsed_ms=(time.monotonic() - started) * 1000,
+                           types=reply["types"], truncated_by=reply["truncated_by"])
 
     def close(self) -> None:
         if self._con is not None:
@@ -109,20 +112,3 @@ class Sandbox:
                  tb: TracebackType | None) -> None:
         self.close()
 
-
-def _result(reply: dict[str, Any], sql: SqlSettings, elapsed_ms: float) -> QueryResult:
-    if not reply.get("ok"):
-        raise _error(str(reply.get("kind")), str(reply.get("message")), sql)
-    return QueryResult(columns=reply["columns"], rows=reply["rows"],
-                       truncated=reply["truncated"], elapsed_ms=elapsed_ms,
-                       types=reply["types"], truncated_by=reply["truncated_by"])
-
-
-def _error(kind: str, message: str, sql: SqlSettings) -> FinOpsError:
-    if kind == "timeout":
-        return time_limit_error(sql, killed=False)
-    if kind == "memory":
-        return memory_limit_error(sql, message)
-    if kind == "warehouse":
-        return WarehouseError(message)
-    return QueryRejected(message)

@@ -15,7 +15,7 @@ from finops.errors import QueryRejected
 def check_single_select(sql: str) -> None:
     try:
         statements = duckdb.extract_statements(sql)
-    except duckdb.Error as exc:
+    except duckdb.ParserException as exc:
         raise QueryRejected(f"SQL does not parse: {exc}") from None
     if len(statements) != 1:
         raise QueryRejected(f"only a single SELECT is allowed, got {len(statements)} statements")

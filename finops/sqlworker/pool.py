@@ -3,8 +3,9 @@
 ``run(job)`` takes an idle worker (waiting in the queue if all are busy; refused with
 ``SandboxBusy`` if the queue is full too), sends the job and waits for the reply until the time
 limit plus the grace. A worker that has not answered by then is killed, whatever it is doing,
-and replaced at once; so is one that died or hit its memory cap. The caller gets the reply, or
-a ``FinOpsError`` that says which limit stopped the query.
+and replaced at once; so is one that died, and one whose allocator kept more than half its
+memory cap after a query (the next query would get less room than the cap promises). The
+caller gets the reply, or a ``FinOpsError`` that says which limit stopped the query.
 """
 
 from __future__ import annotations
@@ -22,12 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from finops.errors import (
+    FinOpsError,
     QueryMemoryExceeded,
     QueryRejected,
     QueryTimeout,
     SandboxBusy,
     SandboxUnavailable,
+    WarehouseError,
 )
 from finops.settings import SqlSettings
 from finops.sqlworker import protocol
@@ -57,6 +62,18 @@ def worker_died_error(sql: SqlSettings, how: str) -> QueryMemoryExceeded:
                                killed=True)
 
 
+def reply_error(reply: dict[str, Any], sql: SqlSettings) -> FinOpsError:
+    """The error a worker reported (it stopped the query itself; nothing was killed)."""
+    kind, message = reply.get("kind"), str(reply.get("message"))
+    if kind == "timeout":
+        return time_limit_error(sql, killed=False)
+    if kind == "memory":
+        return memory_limit_error(sql, message)
+    if kind == "warehouse":
+        return WarehouseError(message)
+    return QueryRejected(message)
+
+
 class Worker:
     """One worker process and its two pipes."""
 
@@ -82,6 +99,13 @@ class Worker:
                                  deadline=time.monotonic() + timeout_s)
         answer: dict[str, Any] = json.loads(reply)
         return answer
+
+    def data_bytes(self) -> int:
+        """What counts against its cap (RLIMIT_DATA): heap and private mappings."""
+        try:
+            return int(psutil.Process(self.pid).memory_info().data)
+        except psutil.Error:
+            return 0
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -165,6 +189,8 @@ class WorkerPool:
             return sorted(worker.pid for worker in self._workers)
 
     def run(self, job: Job) -> dict[str, Any]:
+        """The worker's successful reply (see ``protocol``), or the ``FinOpsError`` that
+        stopped the query."""
         self.start()
         if not self._places.acquire(blocking=False):
             raise SandboxBusy(f"all {self.sql.workers} SQL workers are busy and {self.sql.queue} "
@@ -195,10 +221,12 @@ class WorkerPool:
         except BaseException:
             self._replace(worker)
             raise
-        if reply.get("kind") == "memory":
-            self._replace(worker)  # its heap is at the cap: start the next query on a fresh one
+        if worker.data_bytes() > (self.sql.memory_cap_mb << 20) // 2:
+            self._replace(worker)  # what its allocator kept would shrink the next query's cap
         else:
             self._idle.put(worker)
+        if not reply.get("ok"):
+            raise reply_error(reply, self.sql)
         return reply
 
     def _make_ready(self, worker: Worker) -> None:
