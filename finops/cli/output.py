@@ -27,6 +27,8 @@ def _text(value: Any) -> str:
     """Exact text: a DECIMAL prints as 0.00, not as the float 0.0."""
     if value is None:
         return ""
+    if isinstance(value, dict | list):  # a struct, map or list cell reads as JSON
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value) if isinstance(value, Decimal) else str(_jsonable(value))
 
 

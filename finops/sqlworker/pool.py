@@ -224,7 +224,7 @@ class WorkerPool:
         if worker.data_bytes() > (self.sql.memory_cap_mb << 20) // 2:
             self._replace(worker)  # what its allocator kept would shrink the next query's cap
         else:
-            self._idle.put(worker)
+            self._release(worker)
         if not reply.get("ok"):
             raise reply_error(reply, self.sql)
         return reply
@@ -248,6 +248,11 @@ class WorkerPool:
             raise QueryRejected(f"the result is too large: {exc}") from None
         except (protocol.PeerClosed, OSError):
             raise worker_died_error(self.sql, worker.how_it_ended()) from None
+
+    def _release(self, worker: Worker) -> None:
+        with self._lock:
+            if worker in self._workers:  # not if the pool was closed meanwhile
+                self._idle.put(worker)
 
     def _replace(self, worker: Worker) -> None:
         worker.kill()
