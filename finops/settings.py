@@ -35,7 +35,7 @@ class SqlSettings(BaseModel):
     workers: int = Field(2, ge=1, description="SQL worker processes: queries that run at once.")
     queue: int = Field(4, ge=0, description="Queries that may wait for a busy worker; one more "
                        "is refused with 429 and `Retry-After`.")
-    memory_cap_mb: int = Field(1024, ge=256, description="OS memory cap (RLIMIT_DATA) of each "
+    memory_cap_mb: int = Field(1024, ge=512, description="OS memory cap (RLIMIT_DATA) of each "
                                "SQL worker, MiB; DuckDB inside it is limited to 3/4 of it.")
     grace_ms: int = Field(500, ge=0, description="A worker still busy this long after the time "
                           "limit is killed and replaced.")

@@ -11,6 +11,7 @@ caller gets the reply, or a ``FinOpsError`` that says which limit stopped the qu
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import pickle
@@ -37,6 +38,8 @@ from finops.errors import (
 from finops.settings import SqlSettings
 from finops.sqlworker import protocol
 from finops.sqlworker.protocol import Job, WorkerSpec
+
+log = logging.getLogger("finops.sqlworker")
 
 # What a worker inherits from the server's environment: enough to run Python, never a secret.
 WORKER_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "VIRTUAL_ENV")
@@ -151,12 +154,16 @@ def worker_env() -> dict[str, str]:
 
 
 class WorkerPool:
-    """``sql.workers`` pre-started workers, ``sql.queue`` waiting places in front of them."""
+    """``sql.workers`` pre-started workers, ``sql.queue`` waiting places in front of them.
+
+    The idle queue holds workers, or ``None`` for a place whose worker could not be started
+    (or was stopped by ``close``): whoever takes it starts one, or learns why it cannot.
+    """
 
     def __init__(self, spec: WorkerSpec, sql: SqlSettings) -> None:
         self.spec = spec
         self.sql = sql
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._idle: queue.Queue[Worker | None] = queue.Queue()
         self._places = threading.BoundedSemaphore(sql.workers + sql.queue)
         self._workers: set[Worker] = set()
         self._lock = threading.Lock()
@@ -202,19 +209,18 @@ class WorkerPool:
             self._places.release()
 
     def close(self) -> None:
+        """Kill every worker; callers waiting in the queue get ``SandboxUnavailable``."""
         with self._lock:
             workers, self._workers = list(self._workers), set()
             self._started = False
-        self._idle = queue.Queue()
+            waiting, self._idle = self._idle, queue.Queue()
+        for _ in range(self.sql.workers + self.sql.queue):
+            waiting.put(None)
         for worker in workers:
             worker.kill()  # a read-only worker holds nothing worth a graceful exit
 
     def _run_on_idle_worker(self, job: Job) -> dict[str, Any]:
-        try:
-            worker = self._idle.get(timeout=self._max_wait_s)
-        except queue.Empty:
-            raise SandboxBusy(f"no SQL worker became free within {self._max_wait_s:.0f} s",
-                              retry_after_s=self.retry_after_s) from None
+        worker = self._take()
         try:
             self._make_ready(worker)
             reply = self._ask(worker, job)
@@ -228,6 +234,26 @@ class WorkerPool:
         if not reply.get("ok"):
             raise reply_error(reply, self.sql)
         return reply
+
+    def _take(self) -> Worker:
+        idle = self._idle
+        try:
+            slot = idle.get(timeout=self._max_wait_s)
+        except queue.Empty:
+            raise SandboxBusy(f"no SQL worker became free within {self._max_wait_s:.0f} s",
+                              retry_after_s=self.retry_after_s) from None
+        if slot is not None:
+            return slot
+        with self._lock:
+            if not self._started:
+                raise SandboxUnavailable("the SQL workers are stopped (the server is "
+                                         "shutting down)")
+            worker = self._spawn_locked()
+        if worker is None:
+            idle.put(None)  # the next caller tries again
+            raise SandboxUnavailable("a SQL worker process could not be started; see the "
+                                     "server log")
+        return worker
 
     def _make_ready(self, worker: Worker) -> None:
         try:
@@ -247,6 +273,9 @@ class WorkerPool:
         except protocol.FrameTooLarge as exc:
             raise QueryRejected(f"the result is too large: {exc}") from None
         except (protocol.PeerClosed, OSError):
+            if not self._started:
+                raise SandboxUnavailable("the SQL workers were stopped (the server is "
+                                         "shutting down)") from None
             raise worker_died_error(self.sql, worker.how_it_ended()) from None
 
     def _release(self, worker: Worker) -> None:
@@ -261,7 +290,11 @@ class WorkerPool:
             if self._started:
                 self._idle.put(self._spawn_locked())
 
-    def _spawn_locked(self) -> Worker:
-        worker = Worker(self.spec)
+    def _spawn_locked(self) -> Worker | None:
+        try:
+            worker = Worker(self.spec)
+        except OSError as exc:  # fork or exec refused (no memory, no process slots)
+            log.warning("cannot start a SQL worker: %s", exc)
+            return None
         self._workers.add(worker)
         return worker

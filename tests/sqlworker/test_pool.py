@@ -171,6 +171,38 @@ def test_a_worker_that_cannot_start_is_a_503(published: Path,
     assert down.value.status == 503
 
 
+def test_a_worker_that_cannot_be_spawned_is_a_503_and_retried(
+        published: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pool_on(published) as pool:
+        with monkeypatch.context() as patched:
+            patched.setattr(sys, "executable", str(published.parent / "no-such-python"))
+            for _ in range(2):
+                with pytest.raises(SandboxUnavailable, match="could not be started"):
+                    ask(pool, "SELECT 1")
+        assert ask(pool, "SELECT 1")["rows"] == [[1]]  # the place gets a worker once it can
+
+
+def test_close_answers_running_and_queued_queries(published: Path) -> None:
+    with pool_on(published, queue=1, time_limit_ms=10_000) as pool:
+        ask(pool, "SELECT 1")
+        errors: list[BaseException] = []
+
+        def query() -> None:
+            with pytest.raises(SandboxUnavailable, match="shutting down") as stopped:
+                ask(pool, UNINTERRUPTIBLE)
+            errors.append(stopped.value)
+
+        callers = [threading.Thread(target=query) for _ in range(2)]
+        for caller in callers:
+            caller.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        pool.close()
+        for caller in callers:
+            caller.join(timeout=5)
+        assert len(errors) == 2 and time.monotonic() - started < 2
+
+
 def test_close_kills_every_worker(published: Path) -> None:
     with pool_on(published, workers=2) as pool:
         ask(pool, "SELECT 1")
