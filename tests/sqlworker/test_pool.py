@@ -1,5 +1,6 @@
 """The worker pool with real worker processes on a real DuckDB snapshot: limits, kills,
-replacement, the queue, snapshot swaps, and what a worker inherits."""
+replacement, the queue, snapshot swaps, and what a worker inherits. (Every SQL test runs
+workers; these are about the processes themselves, so they carry the integration marker.)"""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def snapshot(path: Path, rows: int) -> Path:
         con.execute(f"CREATE TABLE t AS SELECT range AS i FROM range({rows})")
     os.replace(aside, path)
     return path
+
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -122,6 +126,7 @@ def test_a_worker_that_dies_mid_query_is_reported_and_replaced(published: Path) 
         assert ask(pool, "SELECT 3")["rows"] == [[3]]
 
 
+@pytest.mark.slow
 def test_a_full_queue_is_refused_with_a_retry_after(published: Path) -> None:
     with pool_on(published, time_limit_ms=1500, grace_ms=500) as pool:
         ask(pool, "SELECT 1")

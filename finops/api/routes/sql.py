@@ -27,6 +27,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The token's role may not run SQL."},
     429: {"model": ErrorBody, "description": "Every SQL worker is busy and the queue is full; "
           "`Retry-After` says when to try again."},
+    503: {"model": ErrorBody, "description": "No published warehouse yet, or a SQL worker "
+          "process could not start."},
 }
 
 
