@@ -1,9 +1,10 @@
 """One SQL worker process: ``python -m finops.sqlworker.worker '<WorkerSpec JSON>'``.
 
 Started by the pool with a bare environment (no secret of the server reaches it), in its own
-session (a Ctrl-C on the server's terminal is the server's to handle). It caps its memory,
-says it is ready, then answers one job at a time until its stdin closes. Every error of a job
-becomes a reply: the worker only ends when the pool closes the pipe or kills it.
+session (a Ctrl-C on the server's terminal is the server's to handle). It lowers its CPU
+priority, caps its memory, says it is ready, then answers one job at a time until its stdin
+closes. Every error of a job becomes a reply: the worker only ends when the pool closes the
+pipe or kills it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from finops.sqlworker.gate import check_single_select
 from finops.sqlworker.protocol import Job, WorkerSpec
 from finops.sqlworker.values import encode_row
 
+# Queries yield the CPU to the API process (every other route) when both want it.
+WORKER_NICENESS = 10
 JOB_LIMIT = 16 << 20  # a pickled job: SQL text (capped by the pool's owner) and parameters
 FIRST_BATCH = 16
 MAX_BATCH = 256
@@ -194,6 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     spec = WorkerSpec.from_json(args[0])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(WORKER_NICENESS)
     replies = _reply_channel()
     cap_memory(spec.memory_cap_mb)
     serve(spec, sys.stdin.fileno(), replies)

@@ -89,7 +89,9 @@ def test_four_bombs_at_once_leave_the_server_alive_answering_and_small(
         assert_limit_error(response, limit)
         # Two ran at once; the last waited for a killed worker's place and its replacement.
         assert seconds < 2 * ANSWER_WITHIN_S + 1.0, f"{seconds:.2f}s"
-    assert health and max(health) < 1.0, health
+    # Idle, /healthz answers in ~0.06 s on the shared 2-core machine; the bound leaves room
+    # for its load, and is far from "blocked until the bombs end" (or dead).
+    assert health and max(health) < 2.0, health
     assert server.process.poll() is None
     assert peak.bytes < 1 << 30, f"server peak RSS {peak.bytes >> 20} MiB"
 
