@@ -129,7 +129,8 @@ def fetch(con: duckdb.DuckDBPyConnection, max_rows: int,
                                "columns")
                 return rows, "bytes"
             rows.append(row)
-        batch = max(1, min(MAX_BATCH, (max_bytes - size) * len(rows) // max(size, 1)))
+        by_size = (max_bytes - size) * len(rows) // max(size, 1)  # rows the budget still fits
+        batch = max(1, min(MAX_BATCH, by_size, max_rows + 1 - len(rows)))
     return rows, None
 
 
