@@ -55,10 +55,22 @@ class AuthSettings(BaseModel):
 
 
 class SqlSettings(BaseModel):
-    max_rows: int = Field(1000, description="Rows returned by one sandboxed query at most.")
-    time_limit_ms: int = Field(2000, description="Wall-clock limit of one sandboxed query.")
-    memory_limit: str = Field("1GB", description="DuckDB memory limit of the sandbox connection.")
-    threads: int = Field(2, description="DuckDB threads of the sandbox connection.")
+    """The SQL sandbox (``POST /api/sql``, ``finops sql``): every query runs in a worker process."""
+
+    max_rows: int = Field(1000, ge=1, description="Rows returned by one sandboxed query at most.")
+    time_limit_ms: int = Field(2000, ge=1, description="Wall-clock limit of one sandboxed query.")
+    threads: int = Field(2, ge=1, description="DuckDB threads of each SQL worker.")
+    workers: int = Field(2, ge=1, description="SQL worker processes: queries that run at once.")
+    queue: int = Field(4, ge=0, description="Queries that may wait for a busy worker; one more "
+                       "is refused with 429 and `Retry-After`.")
+    memory_cap_mb: int = Field(1024, ge=512, description="OS memory cap (RLIMIT_DATA) of each "
+                               "SQL worker, MiB; DuckDB inside it is limited to 3/4 of it.")
+    grace_ms: int = Field(500, ge=0, description="A worker still busy this long after the time "
+                          "limit is killed and replaced.")
+    max_result_bytes: int = Field(8_000_000, ge=1024, description="JSON bytes one result may "
+                                  "carry; rows past it are cut (`truncated_by: bytes`).")
+    max_sql_chars: int = Field(50_000, ge=1, description="Longest SQL text accepted (under "
+                               "`FINOPS_API__MAX_BODY_BYTES`, which caps the request).")
 
 
 class ReaderSettings(BaseModel):

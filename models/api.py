@@ -157,7 +157,8 @@ class AlertsResponse(BaseModel):
 
 
 class SqlRequest(BaseModel):
-    sql: str = Field(min_length=1, description="One SELECT over the published warehouse.")
+    sql: str = Field(min_length=1, description="One SELECT over the published warehouse "
+                     "(at most the server's `FINOPS_SQL__MAX_SQL_CHARS` characters).")
     max_rows: int | None = Field(
         None, ge=1, description="Row cap for this query (never above the server's cap)."
     )
@@ -165,7 +166,13 @@ class SqlRequest(BaseModel):
 
 class SqlResponse(BaseModel):
     columns: list[str]
-    rows: list[list[Any]]
+    types: list[str] = Field(description="DuckDB type of each column (`BLOB`, `DECIMAL(18,2)`"
+                             ", `MAP(VARCHAR, VARCHAR)`, ...): it says how a value is encoded.")
+    rows: list[list[Any]] = Field(description="JSON values; what JSON cannot carry exactly is "
+                                  "text: BLOB as base64, DECIMAL and integers beyond 2^53 as "
+                                  "exact digits, NaN/Infinity, ISO 8601 times and durations.")
     row_count: int
     truncated: bool
+    truncated_by: Literal["rows", "bytes"] | None = Field(
+        None, description="Which cap cut the rows: `max_rows`, or the server's result size.")
     elapsed_ms: float

@@ -56,11 +56,48 @@ class ReconciliationError(FinOpsError):
 
 
 class QueryRejected(FinOpsError):
-    """The SQL sandbox refused a statement (not a single read-only SELECT)."""
+    """The SQL sandbox refused a statement (not a single read-only SELECT), or its result."""
 
 
-class QueryTimeout(FinOpsError):
+class QueryLimitExceeded(FinOpsError):
+    """A sandboxed query hit a hard limit (``limit``: time or memory). ``killed`` says its
+    worker process had to be killed (and was replaced) rather than stopping by itself."""
+
+    limit = ""
+
+    def __init__(self, message: str, *, killed: bool = False) -> None:
+        super().__init__(message)
+        self.killed = killed
+
+
+class QueryTimeout(QueryLimitExceeded):
     """A sandboxed query ran past its time limit."""
+
+    limit = "time"
+
+
+class QueryMemoryExceeded(QueryLimitExceeded):
+    """A sandboxed query needed more memory than its worker may have."""
+
+    limit = "memory"
+
+
+class SandboxBusy(FinOpsError):
+    """Every SQL worker is busy and the queue is full; try again after ``retry_after_s``."""
+
+    status = 429
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class SandboxUnavailable(FinOpsError):
+    """A SQL worker process could not be started (the server log says why)."""
+
+    status = 503
+    retryable = True
 
 
 class NotFound(FinOpsError):

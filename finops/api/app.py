@@ -47,9 +47,7 @@ Roles: `finance` (all teams, no SQL), `team:<name>` (that team only, everywhere)
 def build_context(settings: Settings, config: FinOpsConfig | None = None, *,
                   open_access: bool = False) -> AppContext:
     config = config if config is not None else load_config(settings.config_source().path)
-    sandbox = Sandbox(settings.snapshot_path, max_rows=settings.sql.max_rows,
-                      time_limit_ms=settings.sql.time_limit_ms,
-                      memory_limit=settings.sql.memory_limit, threads=settings.sql.threads)
+    sandbox = Sandbox(settings.snapshot_path, settings.sql)
     return AppContext(settings=settings, config=config,
                       auth=Authenticator(settings, config, open_access=open_access),
                       sandbox=sandbox, snapshots=snapshot_manager(settings),
@@ -80,6 +78,8 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
                    dashboards, signin):
         app.include_router(module.router)
+    # SQL workers start with the server (in the background), so the first query finds them.
+    app.router.add_event_handler("startup", ctx.sandbox.start)
     app.router.add_event_handler("shutdown", ctx.sandbox.close)
     app.router.add_event_handler("shutdown", ctx.snapshots.close)
     return app

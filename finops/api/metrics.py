@@ -22,15 +22,38 @@ class Metrics:
         self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
         self.seconds: dict[tuple[str, str], float] = defaultdict(float)
         self.sql: dict[str, int] = defaultdict(int)
+        self.sql_kills: dict[str, int] = defaultdict(int)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
             self.requests[(method, route, status)] += 1
             self.seconds[(method, route)] += seconds
 
+    # --- SQL sandbox (issue 11): outcomes and worker kills --------------------------------
     def sql_outcome(self, outcome: str) -> None:
+        """``ok`` (completed), ``rejected``, ``time_limit``, ``memory_limit``, ``queue_full``
+        (answered 429)."""
         with self._lock:
             self.sql[outcome] += 1
+
+    def sql_worker_killed(self, reason: str) -> None:
+        """A worker process was killed (``time``) or died (``memory``) and was replaced."""
+        with self._lock:
+            self.sql_kills[reason] += 1
+
+    def _sql_lines(self) -> list[str]:
+        lines = ["# HELP finops_sql_queries_total SQL endpoint queries by outcome (ok = "
+                 "completed, queue_full = refused with 429).",
+                 "# TYPE finops_sql_queries_total counter"]
+        lines += [f'finops_sql_queries_total{{outcome="{k}"}} {v}'
+                  for k, v in sorted(self.sql.items())]
+        lines += ["# HELP finops_sql_worker_kills_total SQL worker processes killed at the time "
+                  "limit or lost at the memory cap, by reason.",
+                  "# TYPE finops_sql_worker_kills_total counter"]
+        lines += [f'finops_sql_worker_kills_total{{reason="{reason}"}} '
+                  f'{self.sql_kills.get(reason, 0)}' for reason in ("memory", "time")]
+        return lines
+    # --- end SQL sandbox --------------------------------------------------------------------
 
     def render(self, snapshots: SnapshotManager) -> str:
         lines = [
@@ -46,10 +69,7 @@ class Metrics:
             for (method, route), seconds in sorted(self.seconds.items()):
                 labels = f'method="{method}",route="{_escape(route)}"'
                 lines.append(f"finops_http_request_seconds_total{{{labels}}} {seconds:.6f}")
-            lines += ["# HELP finops_sql_queries_total SQL endpoint queries by outcome.",
-                      "# TYPE finops_sql_queries_total counter"]
-            lines += [f'finops_sql_queries_total{{outcome="{k}"}} {v}'
-                      for k, v in sorted(self.sql.items())]
+            lines += self._sql_lines()
         lines += _snapshot_lines(snapshots)
         return "\n".join(lines) + "\n"
 

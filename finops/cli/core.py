@@ -18,10 +18,9 @@ class Format(StrEnum):
 
 
 def sandbox() -> Sandbox:
+    """The API's sandbox with one worker: the same process boundary and limits as the API."""
     settings = state.settings
-    return Sandbox(settings.snapshot_path, max_rows=settings.sql.max_rows,
-                   time_limit_ms=settings.sql.time_limit_ms,
-                   memory_limit=settings.sql.memory_limit, threads=settings.sql.threads)
+    return Sandbox(settings.snapshot_path, settings.sql.model_copy(update={"workers": 1}))
 
 
 @app.command("sql")
@@ -30,7 +29,8 @@ def sql_command(
     fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
 ) -> None:
     """Run one read-only SELECT on the published warehouse (the platform team's interface)."""
-    result = sandbox().run(query)
+    with sandbox() as box:
+        result = box.run(query)
     render(result.columns, result.rows, fmt.value)
     if result.truncated:
         note(f"(truncated at {len(result.rows)} rows; FINOPS_SQL__MAX_ROWS raises the cap)")
@@ -53,7 +53,8 @@ def report_unowned(
     fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
 ) -> None:
     """Spend no team owns, by reason and place, largest first."""
-    result = sandbox().run(UNOWNED_SQL, {"start": day_option(start), "end": day_option(end)})
+    with sandbox() as box:
+        result = box.run(UNOWNED_SQL, {"start": day_option(start), "end": day_option(end)})
     render(result.columns, result.rows, fmt.value)
     total = sum(float(r[-1] or 0) for r in result.rows)
     note(f"{len(result.rows)} unowned items, ${total:,.2f} in {start}..{end}")

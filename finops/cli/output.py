@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,10 +27,12 @@ def _text(value: Any) -> str:
     """Exact text: a DECIMAL prints as 0.00, not as the float 0.0."""
     if value is None:
         return ""
+    if isinstance(value, dict | list):  # a struct, map or list cell reads as JSON
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value) if isinstance(value, Decimal) else str(_jsonable(value))
 
 
-def render(columns: list[str], rows: list[tuple[Any, ...]], fmt: str) -> None:
+def render(columns: list[str], rows: Sequence[Sequence[Any]], fmt: str) -> None:
     if fmt == "json":
         records = [{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows]
         out.print_json(json.dumps(records, default=str))

@@ -1,8 +1,10 @@
 """The SQL endpoint holds the read-only recipe: only a single SELECT runs, on a read-only
-connection with external access off and configuration locked, under a time limit and a row cap.
+connection with external access off and configuration locked, under a time limit and a row cap,
+in a worker process (``finops.sqlworker``).
 
 Each attack is sent through the HTTP API as a platform token and must come back as the
-canonical 400 body while the warehouse stays intact.
+canonical 400 body while the warehouse stays intact. The limits against a real ``finops
+serve`` (bombs, kills, the queue) are in ``test_sql_limits.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fixture_warehouse import DAYS, SPEC, auth, build
 
 from finops.api import create_app
 from finops.sandbox import Sandbox
-from finops.settings import Settings
+from finops.settings import Settings, SqlSettings
 from models.errors import QueryRejected
 
 ROWS = len(DAYS) * len(SPEC)
@@ -142,18 +144,16 @@ def test_read_parquet_of_a_real_file_is_refused(sql_client: TestClient, tmp_path
 def test_python_replacement_scan_is_off(sandbox_settings: Settings) -> None:
     """A frame in the caller's scope must not become a table (external access is off)."""
     secret_frame = pl.DataFrame({"token": ["do-not-leak"]})  # noqa: F841 (the bait)
-    sandbox = Sandbox(sandbox_settings.snapshot_path, max_rows=MAX_ROWS, time_limit_ms=500)
-    try:
-        with pytest.raises(QueryRejected):
-            sandbox.run("SELECT * FROM secret_frame")
-    finally:
-        sandbox.close()
+    sql = SqlSettings(max_rows=MAX_ROWS, time_limit_ms=500, workers=1)
+    with Sandbox(sandbox_settings.snapshot_path, sql) as sandbox, \
+            pytest.raises(QueryRejected, match="secret_frame"):
+        sandbox.run("SELECT * FROM secret_frame")
 
 
 def test_slow_query_times_out_and_the_endpoint_recovers(sql_client: TestClient) -> None:
     error = rejected(sql_client,
                      "SELECT count(*) FROM range(1000000000) a, range(1000) b")
-    assert "exceeded 500 ms" in error
+    assert "time limit of 500 ms" in error
     assert run(sql_client, "SELECT 42").json()["rows"] == [[42]]
 
 
@@ -177,8 +177,43 @@ def test_syntax_error_is_400(sql_client: TestClient) -> None:
 
 def test_values_are_json(sql_client: TestClient) -> None:
     body = run(sql_client, "SELECT DATE '2026-10-01' AS d, 1.5::DECIMAL(10, 2) AS m, "
-                           "MAP {'team': 'x'} AS labels").json()
-    assert body["rows"] == [["2026-10-01", 1.5, {"team": "x"}]]
+                           "MAP {'team': 'x'} AS labels, 7 AS n, 0.25::DOUBLE AS f").json()
+    assert body["rows"] == [["2026-10-01", "1.50", {"team": "x"}, 7, 0.25]]
+    assert body["types"] == ["DATE", "DECIMAL(10,2)", "MAP(VARCHAR, VARCHAR)", "INTEGER",
+                             "DOUBLE"]
+
+
+def test_values_json_cannot_carry_come_encoded(sql_client: TestClient) -> None:
+    """Each of these was a 500 (or lossy) when rows went through the API's JSON encoder."""
+    response = run(sql_client, "SELECT 'ab\\x00\\xff'::BLOB AS b, ['a'::BLOB] AS lb, "
+                               "{'y': 'z'::BLOB} AS s, MAP {'k'::BLOB: 1} AS mb, "
+                               "'nan'::DOUBLE AS nan, '-inf'::DOUBLE AS ninf, "
+                               "2::HUGEINT << 100 AS h, interval 1 day + interval 90 minutes AS i, "
+                               "sum(difference) AS money FROM reconciliation")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["types"] == ["BLOB", "BLOB[]", "STRUCT(y BLOB)", "MAP(BLOB, INTEGER)", "DOUBLE",
+                             "DOUBLE", "HUGEINT", "INTERVAL", "DECIMAL(38,2)"]
+    assert body["rows"] == [["YWIA/w==", ["YQ=="], {"y": "eg=="}, [{"key": "aw==", "value": 1}],
+                             "NaN", "-Infinity", str(2 << 100), "P1DT1H30M", "0.00"]]
+
+
+def test_sql_text_is_size_limited(sql_client: TestClient,
+                                  sandbox_settings: Settings) -> None:
+    limit = sandbox_settings.sql.max_sql_chars
+    error = rejected(sql_client, "SELECT 1 " + " " * limit)
+    assert f"the limit is {limit}" in error
+
+
+def test_result_bytes_are_capped(sql_client: TestClient, sandbox_settings: Settings) -> None:
+    cap = sandbox_settings.sql.max_result_bytes
+    row = cap // 10
+    body = run(sql_client, f"SELECT repeat('x', {row}) AS s FROM range(40)").json()
+    assert body["truncated"] is True and body["truncated_by"] == "bytes"
+    assert 5 <= body["row_count"] < 10 and len(body["rows"][0][0]) == row
+    capped = run(sql_client, "SELECT * FROM range(1000)").json()
+    assert capped["truncated_by"] == "rows"
+    assert "result cap" in rejected(sql_client, f"SELECT repeat('x', {cap * 2}) AS s")
 
 
 @pytest.mark.parametrize("who", ["finance", "payments"])
