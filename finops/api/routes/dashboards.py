@@ -24,7 +24,7 @@ from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
 from finops.api.reader import Reader
 from finops.api.routes.budgets import budget_rows
-from finops.api.routes.teams import NotImplementedYet, require_known
+from finops.api.routes.teams import require_known
 from models.api import Window
 from models.errors import WarehouseError
 
@@ -62,13 +62,10 @@ def _links(principal: Principal, ctx: ContextDep, reader: Reader) -> list[tuple[
 
 def _budgets(ctx: ContextDep, reader: Reader, principal: Principal,
              as_of: date) -> list[dict[str, Any]]:
-    """Budget statuses; none when the budgets module is not part of this build."""
+    """Budget statuses; none when finops.yaml declares no budgets."""
     if not ctx.config.budgets:
         return []
-    try:
-        return budget_rows(reader, ctx.config, principal, as_of)
-    except NotImplementedYet:
-        return []
+    return budget_rows(reader, ctx.config, principal, as_of)
 
 
 def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
