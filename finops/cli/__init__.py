@@ -6,9 +6,15 @@ import sys
 
 import click
 
-from finops.cli import allocate, billing, budgets, cloud, config, core, demo, serve, usage  # noqa: F401  (register commands)
 from finops.cli.common import app, console, state
 from models.errors import FinOpsError
+
+# Imported for the commands they register, in the order ``finops --help`` lists them.
+# isort: off
+from finops.cli import allocate, explain, sql, demo, serve  # noqa: F401
+from finops.cli.ingest import billing, k8s  # noqa: F401
+from finops.cli import report, budgets, pricing, export, config  # noqa: F401
+# isort: on
 
 
 def main(argv: list[str] | None = None) -> None:
