@@ -10,7 +10,7 @@ from finops.budgets import budget_message, evaluate, money, period_window
 from models.config import FinOpsConfig
 
 PER_DAY = sum(PAYMENTS_DAILY.values())  # 69.41
-COVER = (FIRST_DAY, LAST_DAY)
+DATA_RANGE = (FIRST_DAY, LAST_DAY)
 
 
 @pytest.mark.parametrize(("kind", "day", "start", "end", "label"), [
@@ -27,7 +27,7 @@ def test_period_window(kind: str, day: date, start: date, end: date, label: str)
 
 
 def test_monthly_team_budget_to_the_cent(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), COVER)
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), DATA_RANGE)
     assert round(status.actual, 2) == round(20 * PER_DAY, 2) == 1388.20
     assert round(status.percent_used, 2) == 92.55
     assert status.forecast.ok and status.forecast.method == "trend"
@@ -41,7 +41,7 @@ def test_monthly_team_budget_to_the_cent(config: FinOpsConfig) -> None:
 
 
 def test_filter_budget_counts_unowned_spend_too(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[1], allocation_rows(), date(2026, 10, 20), COVER)
+    status = evaluate(config.budgets[1], allocation_rows(), date(2026, 10, 20), DATA_RANGE)
     per_day = PER_DAY + sum(UNOWNED_DAILY.values())
     assert status.period.label == "2026-W43"
     assert round(status.actual, 2) == round(2 * per_day, 2) == 147.98
@@ -49,7 +49,7 @@ def test_filter_budget_counts_unowned_spend_too(config: FinOpsConfig) -> None:
 
 
 def test_data_lag_counts_to_the_last_day_with_data(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 25), COVER)
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 25), DATA_RANGE)
     assert status.data_through == LAST_DAY
     assert status.forecast.remaining_days == 11  # Oct 21-31 are still to come
     assert round(status.actual, 2) == 1388.20
@@ -64,7 +64,7 @@ def test_too_little_history_never_fires_a_forecast_threshold(config: FinOpsConfi
 
 
 def test_message_names_the_numbers(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), COVER)
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), DATA_RANGE)
     forecast = next(t for t in status.crossed if t.kind == "forecast")
     url = "https://finops.example.com/dashboards/team/payments"
     message = budget_message(status, forecast, url)

@@ -14,14 +14,14 @@ from fastapi import APIRouter, Query
 from finops.alerts import budget_status
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
-from finops.api.reader import Reader
+from finops.api.reader import SnapshotReader
 from models.api import DAYS_ACCEPTED, BudgetsResponse, Day
 from models.config import FinOpsConfig
 
 router = APIRouter(prefix="/api", tags=["budgets"])
 
 
-def budget_rows(reader: Reader, config: FinOpsConfig, principal: Principal,
+def budget_rows(reader: SnapshotReader, config: FinOpsConfig, principal: Principal,
                 as_of: date) -> list[dict[str, Any]]:
     cursor = reader.cursor()
     try:

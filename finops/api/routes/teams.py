@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 
 from finops.api import queries
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
-from finops.api.reader import Reader
+from finops.api.reader import SnapshotReader
 from finops.reports.explain import explain_team
 from models.api import DayCost, NamedCost, TeamDetail, TeamsResponse, TeamSummary
 from models.config import FinOpsConfig
@@ -25,7 +25,7 @@ def named(frame: pl.DataFrame) -> list[NamedCost]:
             for r in frame.iter_rows(named=True)]
 
 
-def require_known(reader: Reader, config: FinOpsConfig, team: str) -> None:
+def require_known(reader: SnapshotReader, config: FinOpsConfig, team: str) -> None:
     """404 for a team that is neither declared nor present in the allocation."""
     if team in config.declared_teams:
         return
