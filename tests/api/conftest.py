@@ -1,4 +1,5 @@
-"""API fixtures: a published hand-written warehouse (see fixture_warehouse.py) and a client."""
+"""API fixtures: a published hand-written warehouse (``tests.support.api_warehouse``) and a
+client."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import build
 
 from finops.api import create_app
 from finops.settings import Settings
+from tests.support.api_warehouse import build
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,19 @@ import json
 from datetime import date
 
 import pytest
-from budget_data import FIRST_DAY, LAST_DAY, PAYMENTS_DAILY, UNOWNED_DAILY, allocation_rows
 
+from finops import alerts
 from finops.budgets import budget_message, evaluate, money, period_window
-from models.config import FinOpsConfig
+from finops.warehouse import Warehouse
+from models.config import FinOpsConfig, parse_config
+from models.errors import ConfigError
+from tests.support.budget_data import (
+    FIRST_DAY,
+    LAST_DAY,
+    PAYMENTS_DAILY,
+    UNOWNED_DAILY,
+    allocation_rows,
+)
 
 PER_DAY = sum(PAYMENTS_DAILY.values())  # 69.41
 DATA_RANGE = (FIRST_DAY, LAST_DAY)
@@ -81,3 +90,9 @@ def test_money_format() -> None:
     assert money(-3.456) == "-$3.46"
     assert money(10, "EUR") == "EUR 10.00"
     assert money(None) == "n/a"
+
+
+def test_unknown_filter_column_names_the_key_path(budget_wh: Warehouse) -> None:
+    bad = parse_config({"budgets": [{"name": "x", "filter": {"region": "eu"}, "amount": 1}]})
+    with pytest.raises(ConfigError, match=r"budgets\[0\]\.filter\.region: not a text column"):
+        alerts.budget_status(budget_wh.con, bad, date(2026, 10, 20))

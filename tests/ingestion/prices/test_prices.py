@@ -11,10 +11,9 @@ split into two pages at its own nextPageToken) to the real CloudCatalogClient (R
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -26,20 +25,9 @@ from finops.warehouse import Warehouse
 from ingestion.prices import aws_pricing, gcp_catalog
 from models.loads import IngestRun, Load, Replace
 from models.schemas import K8S_NODE_HOUR
+from tests.support.http import serve_http
 
 DATA = Path(__file__).parents[1] / "data"
-pytestmark = pytest.mark.integration
-
-
-def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # -- AWS ---------------------------------------------------------------------------------------
@@ -75,10 +63,11 @@ def pricing_client(aws_env: None) -> Iterator[Any]:
     import boto3
 
     PriceListHandler.requests = []
-    for url in serve(PriceListHandler):
+    with serve_http(PriceListHandler) as url:
         yield boto3.client("pricing", endpoint_url=url, region_name="us-east-1")
 
 
+@pytest.mark.integration
 def test_aws_on_demand_linux_price_per_instance_type(pricing_client: Any,
                                                      warehouse: Warehouse) -> None:
     pairs = [("us-east-1", "c5ad.2xlarge"), ("us-east-1", "m6i.xlarge"),
@@ -143,12 +132,13 @@ def catalog_client() -> Iterator[Any]:
     from google.cloud import billing_v1
 
     CatalogHandler.paths = []
-    for url in serve(CatalogHandler):
+    with serve_http(CatalogHandler) as url:
         yield billing_v1.CloudCatalogClient(
             credentials=AnonymousCredentials(), transport="rest",
             client_options={"api_endpoint": url})
 
 
+@pytest.mark.integration
 def test_gcp_vcpu_ram_gpu_prices_by_family_and_region(catalog_client: Any,
                                                       warehouse: Warehouse) -> None:
     run = warehouse.load(gcp_catalog.prices_load(catalog_client, {"us-central1",
