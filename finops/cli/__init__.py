@@ -1,4 +1,12 @@
-"""The ``finops`` command line. ``main`` is the console script."""
+"""The ``finops`` command line. ``main`` is the console script.
+
+The command tree is declared in ``common.py``; each command lives in the module named after
+it or its group (``allocate``, ``explain``, ``sql``, ``report``, ``budgets``, ``pricing``,
+``export``, ``config``, ``serve``, ``demo``, ``ingest/billing``, ``ingest/k8s``). Commands build
+clients from settings and flags and call the pipeline, collectors, the sandbox or the API;
+they never write to the warehouse's connection themselves. The top floor: nothing in
+``finops`` imports it (``finops.synthetic``'s own command line borrows its progress bar).
+"""
 
 from __future__ import annotations
 
