@@ -50,14 +50,28 @@ def _functions(path: Path) -> tuple[ast.Module, Functions, Functions]:
             {f.name: f for f in fns if not _is_fixture(f)})
 
 
+def _conftest_fixtures(path: Path) -> Functions:
+    """A conftest's own fixtures and those it imports from ``tests.support``."""
+    tree, fixtures, _ = _functions(path)
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests.support"):
+            source = TESTS.parent / Path(*node.module.split("."))
+            source = source / "__init__.py" if source.is_dir() else source.with_suffix(".py")
+            shared = _functions(source)[1]
+            fixtures.update({a.name: shared[a.name] for a in node.names if a.name in shared})
+    return fixtures
+
+
 def _visible_fixtures(module: Path) -> Functions:
     """Fixtures a test module may ask for, the nearest definition winning."""
     conftests = [d / "conftest.py" for d in reversed([module.parent, *module.parent.parents])
                  if d.is_relative_to(TESTS)]
     fixtures: Functions = {}
-    for path in [*PLUGINS, *conftests]:
+    for path in PLUGINS:
+        fixtures.update(_functions(path)[1])
+    for path in conftests:
         if path.exists():
-            fixtures.update(_functions(path)[1])
+            fixtures.update(_conftest_fixtures(path))
     return fixtures
 
 

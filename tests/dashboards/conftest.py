@@ -1,27 +1,11 @@
-"""Dashboard fixtures: the API tests' hand-written warehouse (``tests.support.api_warehouse``),
-published, and a client of the app over it."""
+"""Dashboard fixtures: the API tests' hand-written warehouse and client
+(``tests.support.api_warehouse``), and the fixture finops.yaml's tokens by role."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fastapi.testclient import TestClient
 
-from finops.api import create_app
-from finops.settings import Settings
-from tests.support.api_warehouse import TOKENS, build
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return build(tmp_path_factory.mktemp("dash"))
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+from tests.support.api_warehouse import TOKENS, client, settings  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ import pytest
 from finops.warehouse import Warehouse
 from ingestion.prices import aws_pricing, gcp_catalog
 from models.loads import IngestRun, Load, Replace
-from models.schemas import K8S_NODE_HOUR
+from models.schemas import COST_LINE, K8S_NODE_HOUR
 from tests.support.http import serve_http
 
 DATA = Path(__file__).parents[1] / "data"
@@ -97,6 +97,20 @@ def test_aws_pairs_come_from_the_nodes_seen(warehouse: Warehouse) -> None:
         "zone": ["us-east-1a", "us-central1-a"]})
     warehouse.load(Load(IngestRun.begin("test", []), [Replace(K8S_NODE_HOUR, nodes)]))
     assert aws_pricing.seen(warehouse) == [("us-east-1", "m6i.xlarge")]
+
+
+def test_regions_come_from_each_providers_nodes_and_bill_lines(warehouse: Warehouse) -> None:
+    nodes = pl.DataFrame({
+        "cluster": ["a", "g", "a"], "node": ["n1", "n2", "n3"],
+        "hour": [datetime(2026, 10, 5, 10)] * 3, "region": ["us-east-1", "europe-west1", None],
+        "provider_id": ["aws:///us-east-1a/i-1", "gce://p/europe-west1-b/n2", "aws:///x/i-3"]})
+    bill = pl.DataFrame({"provider": ["AWS", "Google Cloud", "GCP", "Microsoft", "AWS"],
+                         "region_id": ["eu-west-1", "us-central1", "asia-east1", "westeurope",
+                                       None]})
+    warehouse.load(Load(IngestRun.begin("test", []), [Replace(K8S_NODE_HOUR, nodes),
+                                                      Replace(COST_LINE, bill)]))
+    assert aws_pricing.regions_seen(warehouse) == ["eu-west-1", "us-east-1"]
+    assert gcp_catalog.regions_seen(warehouse) == {"asia-east1", "europe-west1", "us-central1"}
 
 
 # -- GCP ---------------------------------------------------------------------------------------
