@@ -94,7 +94,7 @@ def floor_ctas(cur: Path, scratch: Path) -> dict[str, Any]:
 
 
 def ingest(cur: Path, scratch: Path) -> dict[str, Any]:
-    """What ``finops --db <fresh> ingest aws-cur DIR`` does (finops/cli/cloud.py): open the
+    """What ``finops --db <fresh> ingest aws-cur DIR`` does (finops/cli/ingest/billing.py): open the
     store, open the warehouse (writer settings), ingest, publish the snapshot. Called
     directly rather than through ``finops.cli``, whose import pulls in every command module
     (an unrelated module mid-edit in a shared tree must not break this benchmark)."""

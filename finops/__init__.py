@@ -1,4 +1,11 @@
-"""finops: cost attribution and FinOps analytics over Kubernetes usage and cloud bills."""
+"""finops: cost attribution and FinOps analytics over Kubernetes usage and cloud bills.
+
+The application, floor by floor (docs/architecture.md): ``warehouse`` (the one write path)
+and ``settings`` at the bottom; ``allocation`` (the pure engine), ``reports``, the budget and
+alert modules and ``sqlworker`` above them; ``pipeline`` (orchestration) and ``api`` (reads
+only) above those; ``cli`` at the top. It stands on ``models`` and ``ingestion``, which never
+import it; nothing here imports ``tests``.
+"""
 
 import os
 

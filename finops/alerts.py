@@ -75,7 +75,7 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str,
 
 # -- reading spend -------------------------------------------------------------------------
 
-def coverage(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
     """First and last day with any allocated spend."""
     row = _one(con, "SELECT min(day), max(day) FROM allocation")
     return (row[0], row[1]) if row[0] is not None else None
@@ -116,12 +116,12 @@ def evaluate_all(con: duckdb.DuckDBPyConnection, config: FinOpsConfig,
                  as_of: date | None) -> tuple[list[BudgetStatus], pl.DataFrame, date | None,
                                               tuple[date, date] | None]:
     """Budget statuses on ``as_of`` (default: the last day with data) and the spend read."""
-    cover = coverage(con)
-    day = as_of or (cover[1] if cover else _now().date())
+    span = data_range(con)
+    day = as_of or (span[1] if span else _now().date())
     spend = load_spend(con, _spend_window(config, day), day, filter_columns(config))
-    statuses = [evaluate(b, spend, day, cover) for b in config.budgets
+    statuses = [evaluate(b, spend, day, span) for b in config.budgets
                 if not b.starts or b.starts <= day]
-    return statuses, spend, day, cover
+    return statuses, spend, day, span
 
 
 # -- building alerts -----------------------------------------------------------------------
@@ -211,12 +211,12 @@ def _section(text: str) -> dict[str, Any]:
 def collect(con: duckdb.DuckDBPyConnection, config: FinOpsConfig, settings: Settings,
             as_of: date | None) -> tuple[list[BudgetStatus], list[Alert]]:
     """Every alert due on ``as_of``: crossed thresholds, anomalies, the digest."""
-    statuses, spend, day, cover = evaluate_all(con, config, as_of)
+    statuses, spend, day, span = evaluate_all(con, config, as_of)
     alerts = [a for s in statuses for a in budget_alerts(s, config, settings)]
-    if cover and day:
-        through = min(day, cover[1])
+    if span and day:
+        through = min(day, span[1])
         days = [through - timedelta(days=i) for i in reversed(range(ANOMALY_DAYS))]
-        alerts += [anomaly_alert(a, config, settings) for a in detect(spend, days, cover[0])]
+        alerts += [anomaly_alert(a, config, settings) for a in detect(spend, days, span[0])]
         digest = unowned_digest(con, through, settings)
         alerts += [digest] if digest else []
     return statuses, alerts

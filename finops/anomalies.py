@@ -1,8 +1,8 @@
 """Daily spend anomalies per team, with ranked root causes (pure: frames in, anomalies out).
 
 Method: a team's spend on a day is compared with its trailing baseline (the
-``baseline_days`` days before it, zero-filled inside the warehouse's coverage). Detection
-is robust, so one earlier spike does not hide the next: the day is anomalous when
+``baseline_days`` days before it, zero-filled from the first day the warehouse has data).
+Detection is robust, so one earlier spike does not hide the next: the day is anomalous when
 
     robust z = (spend - median) / max(1.4826 * MAD, 5 % of median, $1)  >= ``z``
 
@@ -109,11 +109,11 @@ def root_causes(rows: pl.DataFrame, day: date, baseline_start: date, baseline_n:
                       r["actual"], r["expected"]) for r in grouped.iter_rows(named=True)]
 
 
-def detect_team(rows: pl.DataFrame, team: str, day: date, coverage_start: date, *,
+def detect_team(rows: pl.DataFrame, team: str, day: date, data_start: date, *,
                 baseline_days: int = 14, min_baseline: int = 7, z: float = 4.0,
                 min_impact: float = 25.0, min_ratio: float = 0.25) -> Anomaly | None:
     """The anomaly of ``team`` on ``day``, or None (normal, or too little baseline)."""
-    start = max(coverage_start, day - timedelta(days=baseline_days))
+    start = max(data_start, day - timedelta(days=baseline_days))
     baseline = daily(rows, start, day - timedelta(days=1))
     if len(baseline) < min_baseline:
         return None
@@ -127,7 +127,7 @@ def detect_team(rows: pl.DataFrame, team: str, day: date, coverage_start: date, 
     return Anomaly(team, day, actual, expected, mid, score, len(baseline), causes)
 
 
-def detect(spend: pl.DataFrame, days: list[date], coverage_start: date,
+def detect(spend: pl.DataFrame, days: list[date], data_start: date,
            **options: Any) -> list[Anomaly]:
     """Anomalies of every team on each of ``days`` (allocation-shaped ``spend``)."""
     owned = spend.filter(pl.col("team").is_not_null())
@@ -135,7 +135,7 @@ def detect(spend: pl.DataFrame, days: list[date], coverage_start: date,
     for team in sorted(set(owned["team"].to_list())):
         rows = owned.filter(pl.col("team") == team)
         for day in days:
-            anomaly = detect_team(rows, team, day, coverage_start, **options)
+            anomaly = detect_team(rows, team, day, data_start, **options)
             if anomaly:
                 found.append(anomaly)
     return found

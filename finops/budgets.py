@@ -161,15 +161,15 @@ def top_drivers(rows: pl.DataFrame, n: int = 3) -> list[dict[str, Any]]:
 
 
 def evaluate(budget: Budget, spend: pl.DataFrame, as_of: date,
-             coverage: tuple[date, date] | None) -> BudgetStatus:
-    """Status of ``budget`` on ``as_of``; ``coverage`` = first and last day with any data."""
+             data_range: tuple[date, date] | None) -> BudgetStatus:
+    """Status of ``budget`` on ``as_of``; ``data_range`` = first and last day with any data."""
     period = period_window(budget.period, as_of)
     rows = scoped(spend, budget)
     start = max(period.start, budget.starts) if budget.starts else period.start
-    through = min(as_of, coverage[1]) if coverage else None
+    through = min(as_of, data_range[1]) if data_range else None
     in_period = rows.filter(pl.col("day").is_between(start, through)) if through else rows.clear()
     actual = float(in_period["effective_cost"].sum())
-    forecast = _forecast(rows, actual, period, through, coverage)
+    forecast = _forecast(rows, actual, period, through, data_range)
     status = BudgetStatus(budget, period, as_of, through, actual, forecast,
                           drivers=top_drivers(in_period))
     status.thresholds = [_threshold(status, t) for t in budget.thresholds]
@@ -177,10 +177,10 @@ def evaluate(budget: Budget, spend: pl.DataFrame, as_of: date,
 
 
 def _forecast(rows: pl.DataFrame, actual: float, period: Period, through: date | None,
-              coverage: tuple[date, date] | None) -> Forecast:
-    if through is None or coverage is None:
+              data_range: tuple[date, date] | None) -> Forecast:
+    if through is None or data_range is None:
         return forecast_total([], actual, (period.end - period.start).days + 1)
-    first = max(coverage[0], through - timedelta(days=LOOKBACK_DAYS - 1))
+    first = max(data_range[0], through - timedelta(days=LOOKBACK_DAYS - 1))
     remaining = (period.end - max(through, period.start - timedelta(days=1))).days
     return forecast_total(daily(rows, first, through), actual, remaining)
 

@@ -5,7 +5,7 @@ Method (pure Python, no I/O):
 1. History is the daily spend series the caller hands in: the last ``lookback_days`` days
    up to the last day with data (it may reach back into the previous period, which is what
    lets a month forecast start before the month is two weeks old). Days without rows inside
-   the warehouse's coverage must be passed as zeros; days before coverage must be left out.
+   the warehouse's data range must be passed as zeros; days before it must be left out.
 2. Fewer than ``min_days`` days of history: no forecast (``ok=False`` and a reason). AWS
    Cost Explorer also refuses rather than guess from a few days.
 3. The model is a line on the day index: a *trend* (Theil-Sen: median of pairwise slopes,

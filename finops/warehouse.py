@@ -50,8 +50,8 @@ def _migrations() -> list[tuple[int, Path]]:
 
 
 @dataclass(frozen=True)
-class Reader:
-    """Reads as Polars frames on one DuckDB connection (see ``Warehouse.reader``)."""
+class CursorReader:
+    """A ``FrameReader`` on one DuckDB connection of the writer's file (``Warehouse.reader``)."""
 
     con: duckdb.DuckDBPyConnection
 
@@ -224,15 +224,15 @@ class Warehouse:
 
     # -- reads ------------------------------------------------------------------------
     def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
-        return Reader(self.con).frame(sql, params)
+        return CursorReader(self.con).frame(sql, params)
 
     @contextmanager
-    def reader(self) -> Iterator[Reader]:
+    def reader(self) -> Iterator[CursorReader]:
         """A second connection to the same file, for reads on another thread while this
         one writes (it sees committed data only)."""
         cursor = self.con.cursor()
         try:
-            yield Reader(cursor)
+            yield CursorReader(cursor)
         finally:
             cursor.close()
 

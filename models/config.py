@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -60,14 +60,7 @@ OwnershipStep = Literal[
 
 
 class Ownership(Strict):
-    chain: list[OwnershipStep] = [
-        "pod-label",
-        "workload-label",
-        "namespace-label",
-        "namespace-annotation",
-        "mapping",
-        "backstage",
-    ]
+    chain: list[OwnershipStep] = list(get_args(OwnershipStep))  # every step, in that order
     label_keys: list[str] = ["team"]  # pod/workload/namespace label and annotation keys
     tag_keys: list[str] = ["team", "user:team", "user_team"]  # cloud resource tags/labels
     mappings: list[MappingRule] = []

@@ -9,7 +9,8 @@ import pytest
 
 from finops.warehouse import Warehouse
 
-pytest_plugins = ["tests.support.browser"]  # the Playwright fixtures: chromium, browser_page
+# Fixtures every area may ask for: chromium and browser_page (Playwright), demo_db.
+pytest_plugins = ["tests.support.browser", "tests.support.demo"]
 
 
 @pytest.fixture(autouse=True)

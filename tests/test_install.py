@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,7 +53,6 @@ def installed_files(package: Path) -> set[Path]:
             if p.is_file() and "__pycache__" not in p.parts}
 
 
-@pytest.mark.integration
 @pytest.mark.slow
 def test_the_installed_demo_runs_in_an_empty_directory(venv: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from finops.allocation.frames import concat_rows
 from finops.allocation.inputs import MONEY
 from finops.allocation.ownership import resolve_cloud
+from finops.allocation.rows import concat_rows
 from models.config import FinOpsConfig
 
 TAXLIKE = ("tax", "credit")

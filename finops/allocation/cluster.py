@@ -19,12 +19,12 @@ from finops.allocation import idle as idle_step
 from finops.allocation import nodes as node_step
 from finops.allocation import pods as pod_step
 from finops.allocation import storage
-from finops.allocation.frames import concat_rows
 from finops.allocation.inputs import MONEY, AllocationInputs
 from finops.allocation.ownership import INPUTS, OWNER, namespace_values, resolve
 from finops.allocation.pod_keys import PodFrame
 from finops.allocation.prepare import PreparedDay
 from finops.allocation.route import Routed
+from finops.allocation.rows import concat_rows
 from finops.allocation.shared import RECIPIENT, share_within_cluster, spread
 from models.config import FinOpsConfig
 

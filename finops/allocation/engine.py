@@ -25,10 +25,10 @@ import polars as pl
 
 from finops.allocation.cloud import cloud_rows, finalize_day
 from finops.allocation.cluster import allocate_clusters
-from finops.allocation.frames import collapse, concat_rows
 from finops.allocation.inputs import AllocationInputs
 from finops.allocation.prepare import PreparedDay, prepare_day
 from finops.allocation.reconcile import reconcile
+from finops.allocation.rows import collapse, concat_rows
 from models.config import FinOpsConfig
 from models.schemas import ALLOCATION
 

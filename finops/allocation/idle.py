@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from finops.allocation.frames import concat_rows
 from finops.allocation.nodes import RESOURCES
 from finops.allocation.pods import quota_hard
+from finops.allocation.rows import concat_rows
 from finops.allocation.shared import RECIPIENT, spread
 from models.config import FinOpsConfig
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from finops.allocation.frames import glob_regex, map_value, with_map_values
+from finops.allocation.rows import glob_regex, map_value, with_map_values
 from models.config import FinOpsConfig
 
 INPUTS = ["cluster", "namespace", "workload_name", "pod_value", "workload_value",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from finops.allocation.frames import BILLED_SOURCES
+from finops.allocation.rows import BILLED_SOURCES
 from models.errors import ReconciliationError
 
 KEYS = ["day", "billing_account_id"]

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from finops.allocation.frames import map_value, scaled
 from finops.allocation.keys import bill_key, bill_lb_key, disk_key, lb_keys, node_keys
 from finops.allocation.nodes import node_day_weights
+from finops.allocation.rows import map_value, scaled
 from models.config import FinOpsConfig
 
 NETWORK_WORDS = r"datatransfer|data transfer|egress|network|inter-?zone|bytes"

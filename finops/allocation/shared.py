@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from finops.allocation.frames import as_rows, concat_rows, glob_regex
 from finops.allocation.inputs import MONEY
+from finops.allocation.rows import as_rows, concat_rows, glob_regex
 from models.config import FinOpsConfig
 
 RECIPIENT = ["namespace", "workload_kind", "workload_name", "team", "owner_rule",

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from finops.allocation.frames import map_value
 from finops.allocation.inputs import MONEY
 from finops.allocation.nodes import GIB
 from finops.allocation.ownership import NS_VALUES, namespace_values
 from finops.allocation.pod_keys import PodFrame
+from finops.allocation.rows import map_value
 from models.config import FinOpsConfig
 
 ACCOUNT = ["provider", "billing_account_id", "sub_account_id", "resource_id", "price_source"]

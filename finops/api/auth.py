@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from models.config import FinOpsConfig, hash_token
 from models.errors import AuthError, Forbidden
@@ -48,6 +49,12 @@ class Principal:
         """403 for team tokens on organisation-wide views (unowned spend, coverage)."""
         if not self.sees_unowned:
             raise Forbidden(f"{what} is organisation-wide; token {self.name!r} sees one team")
+
+    def visible_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """A team principal keeps only rows of its team (rows scoped by a filter are hidden)."""
+        if self.team is None:
+            return rows
+        return [row for row in rows if row.get("team") == self.team]
 
     def require_sql(self) -> None:
         if not self.can_sql:

@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from finops.api.auth import Principal
 from finops.api.identity import Authenticator
 from finops.api.metrics import Metrics
-from finops.api.reader import Reader
+from finops.api.reader import SnapshotReader
 from finops.api.snapshots import SnapshotManager
 from finops.sandbox import Sandbox
 from finops.settings import Settings
@@ -40,14 +40,14 @@ def _context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(_context)]
 
 
-def _reader(ctx: ContextDep) -> Iterator[Reader]:
+def _reader(ctx: ContextDep) -> Iterator[SnapshotReader]:
     """The request's reader, on the snapshot generation current when the request started; the
     lease ends with the request (FastAPI runs the rest of this generator then)."""
     with ctx.snapshots.lease() as generation:
-        yield Reader(generation, max_window_days=ctx.settings.api.max_window_days)
+        yield SnapshotReader(generation, max_window_days=ctx.settings.api.max_window_days)
 
 
-ReaderDep = Annotated[Reader, Depends(_reader)]
+ReaderDep = Annotated[SnapshotReader, Depends(_reader)]
 
 # auto_error=False: a missing header must produce our error body (401), not FastAPI's 403.
 _bearer = HTTPBearer(auto_error=False, description="A token from finops.yaml `api_tokens`.")

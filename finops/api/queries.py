@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from finops.api.reader import Reader
+from finops.api.reader import SnapshotReader
 from models.api import Window
 from models.errors import InputError
 
@@ -71,7 +71,7 @@ def _where(window: Window, team: str | None, filters: dict[str, list[str]] | Non
     return " AND ".join(clauses), params
 
 
-def allocation(reader: Reader, window: Window, aggregate: list[str], step: str,
+def allocation(reader: SnapshotReader, window: Window, aggregate: list[str], step: str,
                team: str | None, filters: dict[str, list[str]]) -> pl.DataFrame:
     """OpenCost-like allocation query: sums per step period and aggregate keys."""
     where, params = _where(window, team, filters)
@@ -85,7 +85,7 @@ def allocation(reader: Reader, window: Window, aggregate: list[str], step: str,
     )
 
 
-def team_totals(reader: Reader, window: Window, team: str | None) -> pl.DataFrame:
+def team_totals(reader: SnapshotReader, window: Window, team: str | None) -> pl.DataFrame:
     where, params = _where(window, team)
     return reader.frame(
         f"SELECT team, sum(effective_cost) AS effective_cost FROM cost_by_team_daily "
@@ -94,7 +94,7 @@ def team_totals(reader: Reader, window: Window, team: str | None) -> pl.DataFram
     )
 
 
-def spend_by_team_daily(reader: Reader, window: Window, team: str | None) -> pl.DataFrame:
+def spend_by_team_daily(reader: SnapshotReader, window: Window, team: str | None) -> pl.DataFrame:
     """day, team, effective_cost; unowned spend is the ``__unowned__`` team (org views only)."""
     where, params = _where(window, team)
     return reader.frame(
@@ -104,7 +104,7 @@ def spend_by_team_daily(reader: Reader, window: Window, team: str | None) -> pl.
     )
 
 
-def grouped(reader: Reader, window: Window, team: str, column: str,
+def grouped(reader: SnapshotReader, window: Window, team: str, column: str,
             by_day: bool = False, limit: int | None = None) -> pl.DataFrame:
     """One team's spend by a column (``cost_kind``, ``namespace``, ...), optionally per day."""
     where, params = _where(window, team)
@@ -118,7 +118,7 @@ def grouped(reader: Reader, window: Window, team: str, column: str,
     )
 
 
-def team_daily(reader: Reader, window: Window, team: str) -> pl.DataFrame:
+def team_daily(reader: SnapshotReader, window: Window, team: str) -> pl.DataFrame:
     where, params = _where(window, team)
     return reader.frame(
         f"SELECT day, sum(effective_cost) AS effective_cost FROM allocation WHERE {where} "
@@ -134,13 +134,13 @@ def previous(window: Window) -> Window:
                   end=window.start - timedelta(days=1))
 
 
-def total(reader: Reader, window: Window, team: str | None) -> float:
+def total(reader: SnapshotReader, window: Window, team: str | None) -> float:
     where, params = _where(window, team)
     value = reader.scalar(f"SELECT sum(effective_cost) FROM allocation WHERE {where}", params)
     return float(value or 0.0)
 
 
-def unowned_by_reason(reader: Reader, window: Window) -> pl.DataFrame:
+def unowned_by_reason(reader: SnapshotReader, window: Window) -> pl.DataFrame:
     return reader.frame(
         "SELECT reason AS name, sum(effective_cost) AS effective_cost FROM unowned_spend "
         "WHERE day BETWEEN $start AND $end GROUP BY ALL ORDER BY effective_cost DESC",
@@ -148,7 +148,7 @@ def unowned_by_reason(reader: Reader, window: Window) -> pl.DataFrame:
     )
 
 
-def unowned_items(reader: Reader, window: Window, limit: int) -> pl.DataFrame:
+def unowned_items(reader: SnapshotReader, window: Window, limit: int) -> pl.DataFrame:
     return reader.frame(
         "SELECT reason, provider, sub_account_id, cluster, namespace, service_name, "
         "resource_id, sum(effective_cost) AS effective_cost FROM unowned_spend "
@@ -158,7 +158,7 @@ def unowned_items(reader: Reader, window: Window, limit: int) -> pl.DataFrame:
     )
 
 
-def allocated_share_daily(reader: Reader, window: Window) -> pl.DataFrame:
+def allocated_share_daily(reader: SnapshotReader, window: Window) -> pl.DataFrame:
     """day, allocated_pct: the FinOps KPI "% of spend allocated", per day."""
     return reader.frame(
         "SELECT day, 100 * sum(effective_cost) FILTER (WHERE team IS NOT NULL) "
@@ -168,7 +168,7 @@ def allocated_share_daily(reader: Reader, window: Window) -> pl.DataFrame:
     )
 
 
-def team_movers(reader: Reader, window: Window, days: int = 7) -> pl.DataFrame:
+def team_movers(reader: SnapshotReader, window: Window, days: int = 7) -> pl.DataFrame:
     """team, previous, current: the last ``days`` days of the window against the ``days``
     before them (week over week by default), unowned included as ``__unowned__``."""
     current = Window(start=window.end - timedelta(days=days - 1), end=window.end)
@@ -182,7 +182,7 @@ def team_movers(reader: Reader, window: Window, days: int = 7) -> pl.DataFrame:
     )
 
 
-def view_rows(reader: Reader, view: str, window: Window) -> list[dict[str, Any]] | None:
+def view_rows(reader: SnapshotReader, view: str, window: Window) -> list[dict[str, Any]] | None:
     """All rows of an optional view (``label_coverage``...), limited to the window when the
     view has a ``day`` column; None when the warehouse does not have the view yet."""
     if not reader.has_view(view):

@@ -1,9 +1,9 @@
 """Read one snapshot generation for an API request or a dashboard page.
 
-A ``Reader`` is made per request on the generation the request leased (``deps._reader``), so
-every query of one request sees the same published snapshot, however often the writer
-republishes meanwhile. Each read takes its own cursor. Values are always bound, never
-formatted into SQL.
+A ``SnapshotReader`` is made per request on the generation the request leased
+(``deps._reader``), so every query of one request sees the same published snapshot, however
+often the writer republishes meanwhile. Each read takes its own cursor. Values are always
+bound, never formatted into SQL.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from models.errors import InputError, WarehouseError
 DEFAULT_DAYS = 30
 
 
-class Reader:
+class SnapshotReader:
+    """Reads of one request on one published snapshot generation (not the writer's file)."""
+
     def __init__(self, generation: Generation, *, max_window_days: int = 1096) -> None:
         self.generation = generation
         self.max_window_days = max_window_days

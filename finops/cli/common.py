@@ -1,7 +1,8 @@
 """What every CLI command shares: global options, the error handler, progress, the warehouse.
 
-Commands live in small modules (``billing.py``, ``usage.py``, ``allocate.py``, ``serve.py``,
-``main.py``) that register on the Typer apps defined here.
+The command tree is declared here (the ``finops`` app and its groups, in the order ``--help``
+lists them); each command lives in the module named after it or its group (``sql.py``,
+``pricing.py``, ``ingest/billing.py`` …) and registers on these apps.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from finops.sandbox import Sandbox
 from finops.settings import Settings, get_settings
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, load_config
-from models.errors import InputError
+from models.errors import CollectorError, InputError
 
 app = typer.Typer(
     name="finops",
@@ -36,11 +39,13 @@ report_app = typer.Typer(help="Reports over the published warehouse.", no_args_i
 budgets_app = typer.Typer(help="Budgets and alerts.", no_args_is_help=True)
 pricing_app = typer.Typer(help="Pricing catalogs (fallback node prices).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the unified data.", no_args_is_help=True)
+config_app = typer.Typer(help="The finops.yaml in use.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(report_app, name="report")
 app.add_typer(budgets_app, name="budgets")
 app.add_typer(pricing_app, name="pricing")
 app.add_typer(export_app, name="export")
+app.add_typer(config_app, name="config")
 
 console = Console(stderr=True, soft_wrap=True)  # progress and notes on stderr; results on stdout
 out = Console(soft_wrap=True)
@@ -133,3 +138,24 @@ def day_option(text: str, option: str | None = None) -> date:
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)",
                                  param_hint=option) from None
+
+
+def sandbox() -> Sandbox:
+    """The API's sandbox with one worker: the same process boundary and limits as the API."""
+    settings = state.settings
+    return Sandbox(settings.snapshot_path, settings.sql.model_copy(update={"workers": 1}))
+
+
+def boto_client(service: str, endpoint_url: str | None, profile: str | None,
+                region: str | None = None) -> Any:
+    """A boto3 client from settings.aws, overridden by the command's flags."""
+    import boto3
+    import botocore.exceptions
+
+    aws = state.settings.aws
+    try:
+        session = boto3.Session(profile_name=profile or aws.profile,
+                                region_name=region or aws.region)
+        return session.client(service, endpoint_url=endpoint_url or aws.endpoint_url)
+    except botocore.exceptions.BotoCoreError as exc:
+        raise CollectorError(service, f"cannot create the boto3 client: {exc}") from None

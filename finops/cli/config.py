@@ -7,13 +7,10 @@ from pathlib import Path
 import typer
 
 from finops import config_report
-from finops.cli.common import app, out, state
+from finops.cli.common import config_app, out, state
 from finops.settings import Settings
 from finops.warehouse import open_snapshot
 from models.config import FinOpsConfig, load_config
-
-config_app = typer.Typer(help="The finops.yaml in use.", no_args_is_help=True)
-app.add_typer(config_app, name="config")
 
 
 @config_app.command("check")

@@ -8,11 +8,18 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from rich.table import Table
 
 from finops.cli.common import out
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
 
 
 def _jsonable(value: Any) -> Any:

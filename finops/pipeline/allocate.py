@@ -22,10 +22,10 @@ from functools import partial
 import polars as pl
 
 from finops.allocation.engine import CLOUD, Partition, allocate_prepared, finish
-from finops.allocation.frames import BILLED_SOURCES
 from finops.allocation.inputs import AllocationInputs
 from finops.allocation.prepare import PreparedDay, prepare_day
 from finops.allocation.reconcile import check, reconcile
+from finops.allocation.rows import BILLED_SOURCES
 from finops.pipeline.inputs import read_day, run_inputs
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store

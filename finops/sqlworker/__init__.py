@@ -12,5 +12,7 @@ between operators, so the hard limits live outside the engine:
 - ``protocol``: length-prefixed frames over the worker's stdin/stdout.
 - ``values``: every DuckDB value as exact JSON (``BLOB`` as base64, ``DECIMAL`` as text, …).
 
-This package imports neither polars nor the settings: a worker starts in ~0.3 s at ~80 MB.
+The worker process imports neither polars nor the settings: it starts in ~0.3 s at ~80 MB
+(only ``pool``, in the server's process, reads ``SqlSettings``). ``finops.sandbox`` is the
+face the API and ``finops sql`` use. Never imports the API, the CLI or the pipeline.
 """

@@ -19,7 +19,7 @@ from finops.synthetic import accounts as acc
 from finops.synthetic import aws_lines as lines
 from finops.synthetic import catalog as cat
 from finops.synthetic import cur_format as cur
-from finops.synthetic.frames import listed
+from finops.synthetic.intervals import listed
 from finops.synthetic.model import Org
 from finops.synthetic.spec import PERIOD_END, PERIOD_START
 

@@ -12,7 +12,7 @@ import polars as pl
 
 from finops.synthetic import accounts as acc
 from finops.synthetic import catalog as cat
-from finops.synthetic.frames import listed
+from finops.synthetic.intervals import listed
 from finops.synthetic.model import CloudResource
 from finops.synthetic.spec import HOURS_IN_PERIOD
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from finops.synthetic import accounts as acc
 from finops.synthetic import catalog as cat
-from finops.synthetic.frames import listed
+from finops.synthetic.intervals import listed
 from finops.synthetic.model import Org
 from finops.synthetic.spec import HOURS_IN_PERIOD
 from models.errors import InputError

@@ -12,8 +12,8 @@ from finops.synthetic import accounts as acc
 from finops.synthetic.aws import CurWriter
 from finops.synthetic.azure import write_azure
 from finops.synthetic.demo_config import write_config
-from finops.synthetic.frames import build_frames, hourly, pod_usage
 from finops.synthetic.gcp import GcpWriter
+from finops.synthetic.intervals import build_intervals, hourly, pod_usage
 from finops.synthetic.org import build_org
 from finops.synthetic.spec import SizeSpec
 from finops.synthetic.usage import UsageWriter, day_windows
@@ -29,7 +29,7 @@ def generate(spec: SizeSpec, out: Path, seed: int, progress: Progress | None = N
     """
     out.mkdir(parents=True, exist_ok=True)
     org = build_org(spec, seed)
-    frames = build_frames(org)
+    frames = build_intervals(org)
     usage, cur = UsageWriter(out, org, spec.usage_by_day), CurWriter(out, org)
     gcp = GcpWriter(out, org, gcp_format or spec.gcp_format)
     spend: list[pl.DataFrame] = []

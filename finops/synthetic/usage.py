@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from finops.synthetic.frames import MAP, labels
+from finops.synthetic.intervals import MAP, labels
 from finops.synthetic.model import Org
 from models import schemas
 from models.schemas import Table

@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.prices import regions
 from models.errors import CollectorError
 from models.loads import FrameReader, IngestRun, Load, Replace
 from models.schemas import PRICE_CATALOG
@@ -48,12 +49,7 @@ def seen(loaded: FrameReader) -> list[tuple[str, str]]:
 
 def regions_seen(loaded: FrameReader) -> list[str]:
     """Regions of AWS nodes and of the AWS bill."""
-    rows = loaded.frame(
-        "SELECT region_id FROM cost_line WHERE provider = 'AWS' AND region_id IS NOT NULL "
-        "UNION SELECT region FROM k8s_node_hour WHERE provider_id LIKE 'aws://%' "
-        "AND region IS NOT NULL ORDER BY 1"
-    ).rows()
-    return [str(r[0]) for r in rows]
+    return regions.regions_seen(loaded, "aws", "provider = 'AWS'")
 
 
 def filters(region: str, instance_type: str) -> list[dict[str, str]]:

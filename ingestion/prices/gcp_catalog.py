@@ -25,6 +25,7 @@ from typing import Any
 
 import polars as pl
 
+from ingestion.prices import regions
 from models.errors import CollectorError
 from models.loads import FrameReader, IngestRun, Load, Replace
 from models.schemas import PRICE_CATALOG
@@ -114,12 +115,8 @@ def price_rows(
 
 def regions_seen(loaded: FrameReader) -> set[str]:
     """Regions of GCE nodes and of the Google bill."""
-    rows = loaded.frame(
-        "SELECT region FROM k8s_node_hour WHERE provider_id LIKE 'gce://%' AND region IS NOT NULL "
-        "UNION SELECT region_id FROM cost_line WHERE region_id IS NOT NULL "
-        "AND (lower(provider) LIKE '%google%' OR lower(provider) = 'gcp')"
-    ).rows()
-    return {str(r[0]) for r in rows}
+    return set(regions.regions_seen(
+        loaded, "gce", "lower(provider) LIKE '%google%' OR lower(provider) = 'gcp'"))
 
 
 def prices_load(client: Any, regions: set[str] | None, currency_code: str | None = None) -> Load:

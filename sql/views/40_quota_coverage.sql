@@ -6,8 +6,7 @@
 --   quota_monthly_cost = the latest hard CPU and memory at the reference prices
 --   ($0.031611 per vCPU-hour, $0.004237 per GiB-hour, OpenCost's defaults) x 730 hours.
 --   team is the namespace's owner in the allocation (the team with most cost there).
---   finops.allocation.coverage.quota_findings compares it with the team's budget: a quota
---   that allows more spend than the budget is a finding.
+--   Set beside a team's budget, a quota that allows more spend than the budget is a finding.
 CREATE OR REPLACE VIEW quota_coverage AS
 WITH quota AS (
     SELECT cluster, namespace,

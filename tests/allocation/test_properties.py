@@ -13,9 +13,9 @@ from polars.testing import assert_frame_equal
 
 from finops.allocation.cloud import finalize_day
 from finops.allocation.engine import allocate, finish, partitions
-from finops.allocation.frames import KEYS, collapse, concat_rows
 from finops.allocation.inputs import AllocationInputs
 from finops.allocation.reconcile import disagreements
+from finops.allocation.rows import KEYS, collapse, concat_rows
 from models.config import FinOpsConfig, parse_config
 from tests.support.rows import bill_row, labels, node_rows, ns_row, pod_rows
 

@@ -1,23 +1,4 @@
-"""API fixtures: a published hand-written warehouse (see fixture_warehouse.py) and a client."""
+"""API fixtures: ``settings`` of the published hand-written warehouse
+(``tests.support.api_warehouse``) and a started ``client`` of the app over it."""
 
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-from fastapi.testclient import TestClient
-from fixture_warehouse import build
-
-from finops.api import create_app
-from finops.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return build(tmp_path_factory.mktemp("api"))
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
+from tests.support.api_warehouse import client, settings  # noqa: F401  (fixtures)

@@ -11,9 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from fixture_warehouse import republish  # noqa: E402
+from tests.support.api_warehouse import republish
 
 
 def main(db: Path, duration_s: float, every_s: float) -> None:

@@ -6,11 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import DAYS, auth
 
 from finops.api import create_app
 from finops.settings import Settings
 from tests.support import assert_error
+from tests.support.api_warehouse import DAYS, auth
+
+pytestmark = pytest.mark.integration
 
 WINDOWED = ["/api/allocation", "/api/teams", "/api/teams/payments",
             "/api/teams/payments/explain", "/api/unowned", "/api/coverage",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import auth
 
 from tests.support import assert_error
+from tests.support.api_warehouse import auth
+
+pytestmark = pytest.mark.integration
 
 
 def test_missing_token_is_401_with_bearer_challenge(client: TestClient) -> None:
@@ -64,10 +66,9 @@ def test_forbidden_is_403(client: TestClient) -> None:
 
 
 def test_missing_snapshot_is_503(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from fixture_warehouse import write_config
-
     from finops.api import create_app
     from finops.settings import Settings
+    from tests.support.api_warehouse import write_config
 
     settings = Settings(db=tmp_path / "none.duckdb", config=write_config(tmp_path / "f.yaml"))
     with TestClient(create_app(settings)) as fresh:

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import auth, write_config
 
 from finops.api import create_app
 from finops.settings import Settings
 from tests.support import assert_error
+from tests.support.api_warehouse import auth, write_config
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture

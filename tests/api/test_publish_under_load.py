@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fixture_warehouse import TOKENS, build, expected
 
 from tests.support import ServeProcess
+from tests.support.api_warehouse import TOKENS, build, expected
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CLIENTS = 20

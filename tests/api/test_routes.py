@@ -6,7 +6,10 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import DAYS, SPEC, auth, expected
+
+from tests.support.api_warehouse import DAYS, SPEC, auth, expected
+
+pytestmark = pytest.mark.integration
 
 WINDOW = f"start={DAYS[0]}&end={DAYS[-1]}"
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from fixture_warehouse import TOKENS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation.modes import GenerationMode
@@ -27,8 +26,9 @@ from schemathesis.specs.openapi.formats import unregister_string_format
 from finops.api import create_app
 from finops.settings import Settings
 from models.config import FinOpsConfig
+from tests.support.api_warehouse import TOKENS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 CALLERS: dict[str, dict[str, str]] = {
     "anonymous": {},
     **{name: {"Authorization": f"Bearer {token}"} for name, (token, _) in TOKENS.items()},

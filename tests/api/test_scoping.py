@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import ALERTS, DAYS, auth, expected
+
+from tests.support.api_warehouse import ALERTS, DAYS, auth, expected
+
+pytestmark = pytest.mark.integration
 
 WINDOW = f"start={DAYS[0]}&end={DAYS[-1]}"
 PROTECTED_GETS = [

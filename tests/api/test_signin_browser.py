@@ -16,13 +16,13 @@ from urllib.parse import quote
 import httpx
 import pytest
 import yaml
-from fixture_warehouse import TOKENS
 from playwright.sync_api import Page, Request, expect
 
 from finops.alerts import team_url
 from finops.settings import ApiSettings, Settings
 from tests.support import ServeProcess, free_port
-from tests.support.browser import LinkPage, sign_in
+from tests.support.api_warehouse import TOKENS
+from tests.support.browser import link_page, sign_in
 
 pytestmark = pytest.mark.integration
 TTL_S = 3600
@@ -73,8 +73,8 @@ def navigations(page: Page) -> list[Request]:
 
 
 def open_from_slack(page: Page, link: str) -> None:
-    with LinkPage("slack", link) as slack:
-        page.goto(slack.url)
+    with link_page("slack", link) as slack_url:
+        page.goto(slack_url)
         with page.expect_navigation(url=lambda url: "slack.test" not in url):
             page.click("a#link")
         page.wait_for_load_state()

@@ -9,12 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import DAYS, auth, build, expected, republish
 
 from finops.api import create_app
 from finops.api.snapshots import ReaderLimits, Signature, SnapshotManager
 from finops.settings import Settings
 from models.errors import SnapshotUnavailable
+from tests.support.api_warehouse import DAYS, auth, build, expected, republish
 
 SEARCH_TOTAL = "SELECT sum(effective_cost) FROM allocation WHERE team = 'search'"
 
@@ -149,6 +149,7 @@ def test_a_generation_reads_nothing_but_its_snapshot(manager: SnapshotManager,
             cursor.close()
 
 
+@pytest.mark.integration
 def test_the_api_serves_a_republished_snapshot_without_a_restart(settings: Settings) -> None:
     fast = settings.model_copy(update={"reader": settings.reader.model_copy(
         update={"check_interval_ms": 0})})

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fixture_warehouse import DAYS, SPEC, auth, build
 
 from tests.support import LIST_BOMB, STRING_BOMB, UNINTERRUPTIBLE, PeakRss, ServeProcess
+from tests.support.api_warehouse import DAYS, SPEC, auth, build
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

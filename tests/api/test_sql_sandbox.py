@@ -16,12 +16,14 @@ import duckdb
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
-from fixture_warehouse import DAYS, SPEC, auth, build
 
 from finops.api import create_app
 from finops.sandbox import Sandbox
 from finops.settings import Settings, SqlSettings
 from models.errors import QueryRejected
+from tests.support.api_warehouse import DAYS, SPEC, auth, build
+
+pytestmark = pytest.mark.integration
 
 ROWS = len(DAYS) * len(SPEC)
 MAX_ROWS = 50

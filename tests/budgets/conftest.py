@@ -1,23 +1,19 @@
-"""Fixtures: a real HTTP stand-in for Slack's Web API, a real DuckDB warehouse with allocation
-rows, and settings/config pointing at both.
-
-The spend data is generated in ``budget_data.py``.
-"""
+"""Fixtures: a real HTTP stand-in for Slack's Web API (``tests.support.slack``), a real DuckDB
+warehouse with allocation rows (``tests.support.budget_data``), and settings/config pointing
+at both."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from budget_data import CONFIG, allocation_rows, load_allocation
-from slack_stub import SlackStub, handler
 
 from finops.settings import Settings
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, parse_config
+from tests.support.budget_data import CONFIG, allocation_rows, load_allocation
+from tests.support.slack import SlackStub, slack_server
 
 
 @pytest.fixture
@@ -36,16 +32,8 @@ def budget_wh(tmp_path: Path) -> Iterator[Warehouse]:
 
 @pytest.fixture
 def slack() -> Iterator[SlackStub]:
-    stub = SlackStub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler(stub))
-    server.daemon_threads = True
-    stub.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield stub
-    server.shutdown()
-    server.server_close()
+    with slack_server() as stub:
+        yield stub
 
 
 @pytest.fixture

@@ -9,16 +9,17 @@ from typing import Any
 
 import duckdb
 import pytest
-from budget_data import UNOWNED_DAILY
-from slack_stub import SlackStub
 
 from finops import alerts
 from finops.settings import Settings
 from finops.warehouse import Warehouse, open_snapshot
-from models.config import FinOpsConfig, parse_config
-from models.errors import AlertDeliveryError, ConfigError
+from models.config import FinOpsConfig
+from models.errors import AlertDeliveryError
+from tests.support.budget_data import UNOWNED_DAILY
+from tests.support.slack import SlackStub
 
 pytestmark = pytest.mark.integration
+
 AS_OF = date(2026, 10, 20)
 BUDGET_KEYS = [
     "budget:payments-monthly:2026-10:actual:50",
@@ -159,9 +160,3 @@ def test_empty_warehouse_has_status_but_no_alerts(tmp_path: Path, config: FinOps
         assert due == []
         assert [s.actual for s in statuses] == [0.0, 0.0]
         assert statuses[0].forecast.reason == "needs 7 days of history, has 0"
-
-
-def test_unknown_filter_column_names_the_key_path(budget_wh: Warehouse) -> None:
-    bad = parse_config({"budgets": [{"name": "x", "filter": {"region": "eu"}, "amount": 1}]})
-    with pytest.raises(ConfigError, match=r"budgets\[0\]\.filter\.region: not a text column"):
-        alerts.budget_status(budget_wh.con, bad, AS_OF)

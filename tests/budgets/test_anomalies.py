@@ -4,9 +4,9 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from budget_data import FIRST_DAY, LAST_DAY, PAYMENTS_DAILY, allocation_rows
 
 from finops.anomalies import anomaly_message, detect, robust_score
+from tests.support.budget_data import FIRST_DAY, LAST_DAY, PAYMENTS_DAILY, allocation_rows
 
 SPIKE_DAY = date(2026, 10, 20)
 SPIKE = {("payments-db", None, "ram"): 250.00, ("payments-api", None, "cpu"): 12.34}

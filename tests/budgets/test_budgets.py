@@ -4,13 +4,22 @@ import json
 from datetime import date
 
 import pytest
-from budget_data import FIRST_DAY, LAST_DAY, PAYMENTS_DAILY, UNOWNED_DAILY, allocation_rows
 
+from finops import alerts
 from finops.budgets import budget_message, evaluate, money, period_window
-from models.config import FinOpsConfig
+from finops.warehouse import Warehouse
+from models.config import FinOpsConfig, parse_config
+from models.errors import ConfigError
+from tests.support.budget_data import (
+    FIRST_DAY,
+    LAST_DAY,
+    PAYMENTS_DAILY,
+    UNOWNED_DAILY,
+    allocation_rows,
+)
 
 PER_DAY = sum(PAYMENTS_DAILY.values())  # 69.41
-COVER = (FIRST_DAY, LAST_DAY)
+DATA_RANGE = (FIRST_DAY, LAST_DAY)
 
 
 @pytest.mark.parametrize(("kind", "day", "start", "end", "label"), [
@@ -27,7 +36,7 @@ def test_period_window(kind: str, day: date, start: date, end: date, label: str)
 
 
 def test_monthly_team_budget_to_the_cent(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), COVER)
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), DATA_RANGE)
     assert round(status.actual, 2) == round(20 * PER_DAY, 2) == 1388.20
     assert round(status.percent_used, 2) == 92.55
     assert status.forecast.ok and status.forecast.method == "trend"
@@ -41,7 +50,7 @@ def test_monthly_team_budget_to_the_cent(config: FinOpsConfig) -> None:
 
 
 def test_filter_budget_counts_unowned_spend_too(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[1], allocation_rows(), date(2026, 10, 20), COVER)
+    status = evaluate(config.budgets[1], allocation_rows(), date(2026, 10, 20), DATA_RANGE)
     per_day = PER_DAY + sum(UNOWNED_DAILY.values())
     assert status.period.label == "2026-W43"
     assert round(status.actual, 2) == round(2 * per_day, 2) == 147.98
@@ -49,7 +58,7 @@ def test_filter_budget_counts_unowned_spend_too(config: FinOpsConfig) -> None:
 
 
 def test_data_lag_counts_to_the_last_day_with_data(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 25), COVER)
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 25), DATA_RANGE)
     assert status.data_through == LAST_DAY
     assert status.forecast.remaining_days == 11  # Oct 21-31 are still to come
     assert round(status.actual, 2) == 1388.20
@@ -64,7 +73,7 @@ def test_too_little_history_never_fires_a_forecast_threshold(config: FinOpsConfi
 
 
 def test_message_names_the_numbers(config: FinOpsConfig) -> None:
-    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), COVER)
+    status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), DATA_RANGE)
     forecast = next(t for t in status.crossed if t.kind == "forecast")
     url = "https://finops.example.com/dashboards/team/payments"
     message = budget_message(status, forecast, url)
@@ -81,3 +90,9 @@ def test_money_format() -> None:
     assert money(-3.456) == "-$3.46"
     assert money(10, "EUR") == "EUR 10.00"
     assert money(None) == "n/a"
+
+
+def test_unknown_filter_column_names_the_key_path(budget_wh: Warehouse) -> None:
+    bad = parse_config({"budgets": [{"name": "x", "filter": {"region": "eu"}, "amount": 1}]})
+    with pytest.raises(ConfigError, match=r"budgets\[0\]\.filter\.region: not a text column"):
+        alerts.budget_status(budget_wh.con, bad, date(2026, 10, 20))

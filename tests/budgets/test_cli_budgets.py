@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from budget_data import CONFIG, allocation_rows, load_allocation
-from slack_stub import SlackStub
 
 from finops import alerts
 from finops.warehouse import Warehouse, open_snapshot
 from tests.support import run_cli
+from tests.support.budget_data import CONFIG, allocation_rows, load_allocation
+from tests.support.slack import SlackStub
 
 pytestmark = pytest.mark.integration
 

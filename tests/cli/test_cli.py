@@ -17,6 +17,8 @@ from models.loads import IngestRun, Load, Replace, new_run_id
 from models.schemas import COST_LINE
 from tests.support import run_cli
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def published(tmp_path: Path) -> Path:
@@ -62,18 +64,6 @@ def test_errors_have_no_traceback_unless_debug(tmp_path: Path,
 
     with pytest.raises(WarehouseError):
         main(["--debug", "--db", str(tmp_path / "none.duckdb"), "sql", "select 1"])
-
-
-def test_bad_config_is_an_error_naming_the_key(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    config = tmp_path / "finops.yaml"
-    config.write_text("allocation:\n  basis: everything\n")
-    from finops.cli.common import state
-
-    state.config = config
-    state._settings = None
-    with pytest.raises(Exception, match=r"allocation\.basis"):
-        state.finops_config()
 
 
 def test_console_script_runs_as_a_process(published: Path) -> None:

@@ -107,3 +107,15 @@ def test_budgets_are_checked_against_the_warehouse(tmp_path: Path,
     assert warnings[1].startswith("  - budget 'typo': filter cluster='prd' matches no allocation")
     assert warnings[2].startswith("  - budget 'col': filter column 'clusterr' is not a column "
                                   "of allocation (")
+
+
+def test_bad_config_is_an_error_naming_the_key(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "finops.yaml"
+    config.write_text("allocation:\n  basis: everything\n")
+    from finops.cli.common import state
+
+    state.config = config
+    state._settings = None
+    with pytest.raises(Exception, match=r"allocation\.basis"):
+        state.finops_config()

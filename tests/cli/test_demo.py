@@ -1,4 +1,6 @@
-"""`finops demo --no-serve` builds the whole pipeline and it adds up, to the cent."""
+"""`finops demo --no-serve` builds the whole pipeline and it adds up, to the cent.
+
+``demo_db`` (the published demo warehouse) is the session fixture of ``tests.support.demo``."""
 
 from __future__ import annotations
 
@@ -11,14 +13,6 @@ import yaml
 
 from finops.demo import DEMO_DIR as DEMO
 from models.config import hash_token
-from tests.support import exit_code
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "finops.duckdb"
-    assert exit_code(["--db", str(db), "demo", "--no-serve"]) == 0, "finops demo --no-serve failed"
-    return db.with_name("finops.published.duckdb")
 
 
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:

@@ -60,6 +60,7 @@ def is_local(url: str) -> bool:
     return not re.match(r"^(?:[a-zA-Z][\w+.-]*:|//|\\\\)", url.strip())
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("option", OFF_MACHINE)
 def test_every_figure_turns_off_what_plotly_knows(client: TestClient, token: dict[str, str],
                                                   option: str) -> None:
@@ -78,6 +79,7 @@ def test_every_figure_turns_off_what_plotly_knows(client: TestClient, token: dic
                for config in configs)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("path", "role", "count"), PAGES)
 def test_pages_reference_nothing_off_the_machine(client: TestClient, token: dict[str, str],
                                                  path: str, role: str, count: int) -> None:

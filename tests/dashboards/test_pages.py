@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import plotly
+import pytest
 from fastapi.testclient import TestClient
 
 from dashboards import pages
@@ -15,6 +16,7 @@ def figure_ids(html: str) -> list[str]:
     return re.findall(r'<div id="([\w-]+)" class="plotly-graph-div"', html)
 
 
+@pytest.mark.integration
 def test_plotly_js_comes_from_the_installed_package(client: TestClient) -> None:
     response = client.get(pages.PLOTLY_JS_PATH)
     assert response.status_code == 200
@@ -27,6 +29,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.integration
 def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
     response = client.get("/dashboards/finance", headers=bearer(token["finance"]))
     assert response.status_code == 200
@@ -43,29 +46,34 @@ def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
     assert '<form method="post" action="/signout"' in html
 
 
+@pytest.mark.integration
 def test_team_page(client: TestClient, token: dict[str, str]) -> None:
     html = client.get("/dashboards/teams/payments", headers=bearer(token["payments"])).text
     assert figure_ids(html) == ["cost-kind", "namespaces", "services", "burn-0"]
     assert "payments-api" in html and "Budget burn: payments-monthly" in html
 
 
+@pytest.mark.integration
 def test_team_alias_path_used_by_slack_links(client: TestClient, token: dict[str, str]) -> None:
     response = client.get("/dashboards/team/search", headers=bearer(token["search"]))
     assert response.status_code == 200 and "Team search" in response.text
 
 
+@pytest.mark.integration
 def test_unowned_page(client: TestClient, token: dict[str, str]) -> None:
     html = client.get("/dashboards/unowned", headers=bearer(token["platform"])).text
     assert figure_ids(html) == ["unowned-by-reason", "unowned-daily", "unowned-items"]
     assert "bucket-logs" in html and "no-team-label" in html
 
 
+@pytest.mark.integration
 def test_home_redirects_by_role(client: TestClient, token: dict[str, str]) -> None:
     response = client.get("/dashboards/", headers=bearer(token["finance"]),
                           follow_redirects=False)
     assert response.headers["location"] == "/dashboards/finance"
 
 
+@pytest.mark.integration
 def test_query_token_is_refused_not_used(client: TestClient, token: dict[str, str]) -> None:
     response = client.get("/dashboards/finance", params={"token": token["finance"]})
     assert response.status_code == 400 and response.json()["ok"] is False

@@ -1,8 +1,16 @@
-"""What every test area shares: ports and readiness, real servers, the CLI runner, peak
-memory of a process, the SQL bombs.
+"""What every test area shares, and the one home of shared test helpers.
 
-Import as ``from tests.support import …`` (benchmarks too). One definition of each helper:
-add here rather than in a conftest of one area.
+Ports and readiness (``net``), real HTTP stand-ins (``http``: Slack in ``slack``, the
+Kubernetes API in ``kube_api``, a misbehaving Prometheus), a real Prometheus and its
+promtool backfill (``prometheus``), ``finops serve`` as a process (``serve``), the CLI runner
+(``cli``), headless Chromium (``browser``), the demo warehouse built once per session
+(``demo``), hand-written data sets (``api_warehouse`` for the API and dashboards,
+``budget_data``, ``k8s_scenario``, allocation row builders in ``rows``, loads in ``loads``),
+peak memory of a process (``rss``), the SQL bombs (``bombs``).
+
+Import as ``from tests.support[.module] import …`` (benchmarks too); conftest.py files hold
+fixtures only and build them from here. May import the application; the application never
+imports it.
 """
 
 from tests.support.api import assert_error

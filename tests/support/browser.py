@@ -7,7 +7,7 @@ installs); Playwright never downloads one. Fixtures (registered for every test a
 - ``chromium``: one browser per test module;
 - ``browser_page``: a page in a fresh context (empty cookie jar) per test.
 
-``LinkPage`` serves a page on another *site* (``http://<name>.test:<port>``; the browser
+``link_page`` serves a page on another *site* (``http://<name>.test:<port>``; the browser
 resolves ``*.test`` to loopback) holding one link, as Slack would, so tests can click a
 link that starts a cross-site navigation.
 """
@@ -15,15 +15,16 @@ link that starts a cross-site navigation.
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.support.http import serve_http
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -60,24 +61,14 @@ def sign_in(page: Page, base: str, token: str, next_path: str = "/dashboards/") 
         page.click("button[type=submit]")
 
 
-class LinkPage:
-    """``with LinkPage("slack", href) as other: page.goto(other.url)``: one page with one
-    link (``a#link``) on another site, like a message in Slack."""
-
-    def __init__(self, name: str, href: str) -> None:
-        body = (f'<!doctype html><title>{escape(name)}</title>'
-                f'<a id="link" href="{escape(href)}">Open team dashboard</a>').encode()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(body))
-        self.url = f"http://{name}.test:{self._server.server_address[1]}/"
-
-    def __enter__(self) -> LinkPage:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+@contextmanager
+def link_page(name: str, href: str) -> Iterator[str]:
+    """The URL of one page with one link (``a#link``) to ``href`` on another site
+    (``http://<name>.test:<port>/``), like a message in Slack, until the block ends."""
+    body = (f'<!doctype html><title>{escape(name)}</title>'
+            f'<a id="link" href="{escape(href)}">Open team dashboard</a>').encode()
+    with serve_http(_handler(body)) as base:
+        yield f"http://{name}.test:{base.rsplit(':', 1)[1]}/"
 
 
 def _handler(body: bytes) -> type[BaseHTTPRequestHandler]:

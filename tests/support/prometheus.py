@@ -1,6 +1,7 @@
 """A real Prometheus on a loopback port, its TSDB backfilled from OpenMetrics by promtool.
 
-Used by the Kubernetes collector tests and ``benchmarks/prometheus_collect.py``. A
+Used by the Kubernetes collector tests and ``benchmarks/prometheus_collect.py``; beside it,
+``bad_prometheus`` is an HTTP stand-in that answers every query wrongly (401, 500, slow …). A
 backfilled block has no staleness markers, so ``lookback`` (``--query.lookback-delta``)
 stands in for them: a series that stops (a deleted pod) stops counting at its last sample
 instead of lingering for Prometheus' default 5 minutes.
@@ -10,11 +11,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import Any
 
+from tests.support.http import serve_http
 from tests.support.net import free_port, wait_until_ready
 
 
@@ -82,3 +87,48 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class BadPrometheus:
+    """What a stand-in Prometheus answers to every query, the same bad way (``mode``)."""
+
+    ANSWERS = {
+        "401": (401, b"Unauthorized"),
+        "403": (403, b"Forbidden"),
+        "500": (500, b"boom"),
+        "malformed": (200, b'{"status": "success", "data": '),
+        "slow": (200, b'{"status":"success","data":{"resultType":"matrix","result":[]}}'),
+    }
+
+    def __init__(self) -> None:
+        self.mode = "401"
+        self.hits = 0
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        state = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                state.hits += 1
+                if state.mode == "slow":
+                    time.sleep(1.0)
+                code, body = state.ANSWERS[state.mode]
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+@contextmanager
+def bad_prometheus() -> Iterator[tuple[BadPrometheus, str]]:
+    """(the stand-in's state, its base URL) until the block ends."""
+    state = BadPrometheus()
+    with serve_http(state.handler()) as url:
+        yield state, url

@@ -14,8 +14,8 @@ import pytest
 
 from finops.synthetic import size
 from finops.synthetic.aws import _line_ids
-from finops.synthetic.frames import Frames, build_frames, hourly, pod_usage
 from finops.synthetic.gcp import GcpWriter
+from finops.synthetic.intervals import Intervals, build_intervals, hourly, pod_usage
 from finops.synthetic.model import Org
 from finops.synthetic.org import build_org
 from finops.synthetic.usage import UsageWriter
@@ -25,21 +25,21 @@ DAY = (datetime(2026, 10, 5), datetime(2026, 10, 6))
 
 
 @pytest.fixture(scope="module")
-def org_frames() -> tuple[Org, Frames]:
+def org_intervals() -> tuple[Org, Intervals]:
     org = build_org(size("S"), 7)
-    return org, build_frames(org)
+    return org, build_intervals(org)
 
 
-def _one_day(org: Org, frames: Frames, out: Path, fmt: str) -> Path:
+def _one_day(org: Org, frames: Intervals, out: Path, fmt: str) -> Path:
     writer = GcpWriter(out, org, fmt)
     writer.write_day(*DAY, hourly(frames.nodes, *DAY), hourly(frames.volumes, *DAY))
     writer.finish()
     return writer.path
 
 
-def test_gcp_parquet_holds_the_same_rows_as_jsonl(org_frames: tuple[Org, Frames],
+def test_gcp_parquet_holds_the_same_rows_as_jsonl(org_intervals: tuple[Org, Intervals],
                                                   tmp_path: Path) -> None:
-    org, frames = org_frames
+    org, frames = org_intervals
     parquet = pl.read_parquet(_one_day(org, frames, tmp_path / "p", "parquet"))
     with gzip.open(_one_day(org, frames, tmp_path / "j", "jsonl.gz"), "rb") as fh:
         jsonl = pl.read_ndjson(fh.read(), infer_schema_length=None)
@@ -51,10 +51,10 @@ def test_gcp_parquet_holds_the_same_rows_as_jsonl(org_frames: tuple[Org, Frames]
     assert {"key": "goog-k8s-cluster-name", "value": "prod-gke"} in labels
 
 
-def test_unknown_gcp_format_is_an_input_error(org_frames: tuple[Org, Frames],
+def test_unknown_gcp_format_is_an_input_error(org_intervals: tuple[Org, Intervals],
                                               tmp_path: Path) -> None:
     with pytest.raises(InputError, match="csv"):
-        GcpWriter(tmp_path, org_frames[0], "csv")
+        GcpWriter(tmp_path, org_intervals[0], "csv")
 
 
 def test_line_ids_equal_the_stdlib_base32_of_blake2b() -> None:
@@ -86,9 +86,9 @@ def test_hourly_cuts_intervals_at_hours_and_keeps_every_column() -> None:
     assert rows.columns == [*frame.columns, "hour", "running_seconds"]
 
 
-def test_usage_by_day_writes_one_loadable_directory_per_day(org_frames: tuple[Org, Frames],
+def test_usage_by_day_writes_one_loadable_directory_per_day(org_intervals: tuple[Org, Intervals],
                                                             tmp_path: Path) -> None:
-    org, frames = org_frames
+    org, frames = org_intervals
     writer = UsageWriter(tmp_path, org, by_day=True)
     for lo in (DAY[0], DAY[1]):
         hi = lo + timedelta(days=1)

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from finops.alerts import list_alerts
 from finops.api.deps import PrincipalDep, ReaderDep
-from finops.api.routes.budgets import optional_function, scoped
 from models.api import AlertsResponse
 
 router = APIRouter(prefix="/api", tags=["alerts"])
@@ -22,10 +22,9 @@ def alerts(
     """Alerts from the outbox. A team token sees only its own team's alerts."""
     if team is not None:
         principal.require_team(team)
-    list_alerts = optional_function("list_alerts", "finops.alerts")
     cursor = reader.cursor()
     try:
         rows = list_alerts(cursor, principal.team or team)
     finally:
         cursor.close()
-    return AlertsResponse(alerts=scoped(rows, principal))
+    return AlertsResponse(alerts=principal.visible_rows(rows))

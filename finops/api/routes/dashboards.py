@@ -22,9 +22,9 @@ from dashboards import figures, pages
 from finops.api import queries
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
-from finops.api.reader import Reader
+from finops.api.reader import SnapshotReader
 from finops.api.routes.budgets import budget_rows
-from finops.api.routes.teams import NotImplementedYet, require_known
+from finops.api.routes.teams import require_known
 from models.api import Window
 from models.errors import WarehouseError
 
@@ -50,7 +50,7 @@ def home(principal: PrincipalDep) -> RedirectResponse:
     return RedirectResponse(pages.link("/dashboards/finance"))
 
 
-def _links(principal: Principal, ctx: ContextDep, reader: Reader) -> list[tuple[str, str]]:
+def _links(principal: Principal, ctx: ContextDep, reader: SnapshotReader) -> list[tuple[str, str]]:
     if principal.team is not None:
         return pages.team_links([principal.team])
     links = [("overview", pages.link("/dashboards/finance")),
@@ -60,15 +60,12 @@ def _links(principal: Principal, ctx: ContextDep, reader: Reader) -> list[tuple[
     return links + pages.team_links(teams)
 
 
-def _budgets(ctx: ContextDep, reader: Reader, principal: Principal,
+def _budgets(ctx: ContextDep, reader: SnapshotReader, principal: Principal,
              as_of: date) -> list[dict[str, Any]]:
-    """Budget statuses; none when the budgets module is not part of this build."""
+    """Budget statuses; none when finops.yaml declares no budgets."""
     if not ctx.config.budgets:
         return []
-    try:
-        return budget_rows(reader, ctx.config, principal, as_of)
-    except NotImplementedYet:
-        return []
+    return budget_rows(reader, ctx.config, principal, as_of)
 
 
 def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -92,7 +89,7 @@ def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-def namespace_coverage(reader: Reader, day: date) -> str:
+def namespace_coverage(reader: SnapshotReader, day: date) -> str:
     """"12 / 40" namespaces with a team on ``day`` (from ``label_coverage``), or n/a."""
     rows = queries.view_rows(reader, "label_coverage", Window(start=day, end=day)) or []
     if not rows or "namespaces" not in rows[0]:
@@ -132,7 +129,7 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                                    through))
 
 
-def _burn_cards(ctx: ContextDep, reader: Reader, principal: Principal, team: str,
+def _burn_cards(ctx: ContextDep, reader: SnapshotReader, principal: Principal, team: str,
                 through: date | None) -> list[str]:
     cards: list[str] = []
     for row in _budgets(ctx, reader, principal, through or date.today()):

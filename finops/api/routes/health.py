@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter
 
 from finops.api.deps import ReaderDep
-from finops.api.reader import Reader
+from finops.api.reader import SnapshotReader
 from models.api import Health, Readiness, SourceAge
 
 router = APIRouter(tags=["health"])
@@ -45,7 +45,7 @@ def readyz(reader: ReaderDep) -> Readiness:
                      sources=source_ages(reader))
 
 
-def source_ages(reader: Reader) -> list[SourceAge]:
+def source_ages(reader: SnapshotReader) -> list[SourceAge]:
     """Newest successful run of each source (``ingest_runs`` keeps local wall-clock time)."""
     frame = reader.frame(
         "SELECT source, max(started_at) AS last_ok_at, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Annotated, Any
 
 import polars as pl
@@ -10,18 +9,15 @@ from fastapi import APIRouter, Path
 
 from finops.api import queries
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
-from finops.api.reader import Reader
+from finops.api.reader import SnapshotReader
+from finops.reports.explain import explain_team
 from models.api import DayCost, NamedCost, TeamDetail, TeamsResponse, TeamSummary
 from models.config import FinOpsConfig
-from models.errors import FinOpsError, NotFound
+from models.errors import NotFound
 
 router = APIRouter(prefix="/api/teams", tags=["teams"])
 TeamPath = Annotated[str, Path(description="Team name as declared in finops.yaml.")]
 TOP = 10
-
-
-class NotImplementedYet(FinOpsError):
-    status = 501
 
 
 def named(frame: pl.DataFrame) -> list[NamedCost]:
@@ -29,7 +25,7 @@ def named(frame: pl.DataFrame) -> list[NamedCost]:
             for r in frame.iter_rows(named=True)]
 
 
-def require_known(reader: Reader, config: FinOpsConfig, team: str) -> None:
+def require_known(reader: SnapshotReader, config: FinOpsConfig, team: str) -> None:
     """404 for a team that is neither declared nor present in the allocation."""
     if team in config.declared_teams:
         return
@@ -74,14 +70,6 @@ def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep, reader
     )
 
 
-def _explainer() -> Any:
-    try:
-        module = importlib.import_module("finops.reports.explain")
-    except ImportError:
-        return None
-    return getattr(module, "explain_team", None)
-
-
 @router.get("/{team}/explain")
 def explain(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
             reader: ReaderDep, window: WindowDep) -> dict[str, Any]:
@@ -89,12 +77,9 @@ def explain(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
     idle share, cloud resources, and the ownership rule that claimed each."""
     principal.require_team(team)
     require_known(reader, ctx.config, team)
-    explain_team = _explainer()
-    if explain_team is None:
-        raise NotImplementedYet("explain is not available: finops.reports.explain is missing")
     frame = reader.frame(
         "SELECT * FROM allocation WHERE team = $team AND day BETWEEN $start AND $end",
         {"team": team, "start": window.start, "end": window.end},
     )
-    result: dict[str, Any] = explain_team(frame, team)
+    result = explain_team(frame, team)
     return {"team": team, "window": window.model_dump(mode="json"), **result}

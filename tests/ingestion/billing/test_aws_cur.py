@@ -31,7 +31,6 @@ CUR2 = DATA / "cur2"
 CUR2_DATA = "exports/finops-cur2/data/BILLING_PERIOD=2026-10"
 CUR2_META = "exports/finops-cur2/metadata/BILLING_PERIOD=2026-10"
 
-pytestmark = pytest.mark.integration
 
 
 def upload_tree(client: Any, bucket: str, root: Path, prefix: str = "") -> None:
@@ -119,6 +118,7 @@ def assert_cents(actual: float, expected: float) -> None:
 
 
 # -- every AWS sample --------------------------------------------------------------------------
+@pytest.mark.integration
 def test_koku_legacy_layout_loads_once_with_source_sums(s3_client: Any, s3_bucket: str,
                                                         warehouse: Warehouse) -> None:
     upload_tree(s3_client, s3_bucket, KOKU)
@@ -138,6 +138,7 @@ def test_koku_legacy_layout_loads_once_with_source_sums(s3_client: Any, s3_bucke
     assert first[2] == "2018-08-01 00:00:00" and first[3].startswith(f"s3://{s3_bucket}/my-prefix")
 
 
+@pytest.mark.integration
 def test_focus_converters_legacy_csv_via_manifest(s3_client: Any, s3_bucket: str,
                                                   warehouse: Warehouse) -> None:
     text = FOCUS_CSV.read_text()
@@ -161,6 +162,7 @@ def cur2_rows() -> list[dict[str, Any]]:
     return rows
 
 
+@pytest.mark.integration
 def test_cur2_parquet_sums_commitments_and_split(s3_client: Any, s3_bucket: str,
                                                   warehouse: Warehouse) -> None:
     ingest_cur2(s3_client, s3_bucket, warehouse)
@@ -177,6 +179,7 @@ def test_cur2_parquet_sums_commitments_and_split(s3_client: Any, s3_bucket: str,
     assert unused[0][1].startswith("arn:aws:ec2") and unused[1][1].startswith("arn:aws:savings")
 
 
+@pytest.mark.integration
 def test_cur2_eks_split_rows_replace_the_instance_share(s3_client: Any, s3_bucket: str,
                                                         warehouse: Warehouse) -> None:
     ingest_cur2(s3_client, s3_bucket, warehouse)
@@ -192,6 +195,7 @@ def test_cur2_eks_split_rows_replace_the_instance_share(s3_client: Any, s3_bucke
     assert_cents(together["effective"], 0.192)  # the instance's cost, not counted twice
 
 
+@pytest.mark.integration
 def test_cur2_tags_accounts_and_categories(s3_client: Any, s3_bucket: str,
                                            warehouse: Warehouse) -> None:
     ingest_cur2(s3_client, s3_bucket, warehouse)
@@ -209,6 +213,7 @@ def test_cur2_tags_accounts_and_categories(s3_client: Any, s3_bucket: str,
 
 
 # -- restatement -------------------------------------------------------------------------------
+@pytest.mark.integration
 def test_newest_cur2_execution_replaces_the_month(s3_client: Any, s3_bucket: str,
                                                   warehouse: Warehouse) -> None:
     ingest_cur2(s3_client, s3_bucket, warehouse)
@@ -227,6 +232,7 @@ def test_newest_cur2_execution_replaces_the_month(s3_client: Any, s3_bucket: str
     assert_cents(second["billed"], sum(num(r["line_item_unblended_cost"]) for r in part1))
 
 
+@pytest.mark.integration
 def test_same_delivery_twice_is_one_copy(s3_client: Any, s3_bucket: str,
                                          warehouse: Warehouse) -> None:
     ingest_cur2(s3_client, s3_bucket, warehouse)
@@ -235,6 +241,7 @@ def test_same_delivery_twice_is_one_copy(s3_client: Any, s3_bucket: str,
     assert sums(warehouse) == once
 
 
+@pytest.mark.integration
 def test_duplicate_chunk_in_one_delivery_is_read_once(s3_client: Any, s3_bucket: str,
                                                       warehouse: Warehouse) -> None:
     body = gzip.compress(FOCUS_CSV.read_bytes())
@@ -285,6 +292,7 @@ BAD = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_delivery_names_the_file_and_keeps_the_period(case: str, s3_client: Any,
                                                           s3_bucket: str,
@@ -305,6 +313,7 @@ def test_bad_delivery_names_the_file_and_keeps_the_period(case: str, s3_client: 
     assert failed == (1,)
 
 
+@pytest.mark.integration
 def test_manifest_naming_a_missing_file(s3_client: Any, s3_bucket: str,
                                         warehouse: Warehouse) -> None:
     put_legacy(s3_client, s3_bucket, gzip.compress(small_csv().encode()))
@@ -316,6 +325,7 @@ def test_manifest_naming_a_missing_file(s3_client: Any, s3_bucket: str,
     assert sums(warehouse) == before
 
 
+@pytest.mark.integration
 def test_currency_mix_names_both_files(s3_client: Any, s3_bucket: str,
                                        warehouse: Warehouse) -> None:
     folder = "cur/rep/20231101-20231201/asm-1"
@@ -355,6 +365,7 @@ def run_cli(args: list[str]) -> int:
     return exit_code(args)
 
 
+@pytest.mark.integration
 def test_cli_ingests_s3_and_local_demo_layout(s3_client: Any, s3_bucket: str,
                                               moto_endpoint: str, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
@@ -369,6 +380,7 @@ def test_cli_ingests_s3_and_local_demo_layout(s3_client: Any, s3_bucket: str,
         assert sums(warehouse)["rows"] == 18  # the local copy replaced the S3 one
 
 
+@pytest.mark.integration
 def test_cli_bad_input_exits_1_naming_the_file(s3_client: Any, s3_bucket: str,
                                                moto_endpoint: str, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:

@@ -254,6 +254,7 @@ def test_focus_files_load_from_s3(s3_client: Any, s3_bucket: str, moto_endpoint:
                                               "focus_sample.csv")
 
 
+@pytest.mark.integration
 def test_s3_prefix_without_focus_files_is_an_error(s3_client: Any, s3_bucket: str,
                                                    moto_endpoint: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:

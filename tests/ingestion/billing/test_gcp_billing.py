@@ -190,7 +190,7 @@ def test_bigquery_standard_table_through_the_cli_loader(tmp_path: Path) -> None:
     client = FakeBigQuery(rows, list(rows[0]))
     common.state.db, common.state._settings = tmp_path / "w.duckdb", None
     try:
-        from finops.cli.billing import ingest_bigquery
+        from finops.cli.ingest.billing import ingest_bigquery
 
         run = ingest_bigquery(client, ["bq://p.d.gcp_billing_export_v1_X"], date(2025, 3, 1))
         again = ingest_bigquery(client, ["bq://p.d.gcp_billing_export_v1_X"], date(2025, 3, 1))

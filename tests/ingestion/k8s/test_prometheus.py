@@ -15,15 +15,14 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
-from k8s_scenario import GIB, MIB
 
 from finops.pipeline.store import ingest as ingest_loads
 from finops.warehouse import Warehouse
 from ingestion.k8s import prometheus as prom
 from models.errors import CollectorError
 from models.loads import IngestRun
+from tests.support.k8s_scenario import GIB, MIB
 
-pytestmark = pytest.mark.integration
 START, END = datetime(2026, 10, 1), datetime(2026, 10, 2, 2)
 H0, H1 = datetime(2026, 10, 1, 0), datetime(2026, 10, 1, 1)
 
@@ -63,6 +62,7 @@ def pod(wh: Warehouse, uid: str, hour: datetime) -> dict[str, object]:
     return rows[0]
 
 
+@pytest.mark.integration
 def test_init_containers_duplicate_replicas_and_counter_reset(loaded: Warehouse) -> None:
     api = pod(loaded, "u-api", H0)
     assert api["running_seconds"] == 3600  # not 7200: two KSM replicas are one
@@ -77,6 +77,7 @@ def test_init_containers_duplicate_replicas_and_counter_reset(loaded: Warehouse)
     assert api["node"] == "n1"
 
 
+@pytest.mark.integration
 def test_job_shorter_than_step_without_requests(loaded: Warehouse) -> None:
     job = pod(loaded, "u-job", H0)
     assert job["running_seconds"] == 1200  # 00:10-00:30 at 5m resolution in a 1h step
@@ -91,6 +92,7 @@ def test_job_shorter_than_step_without_requests(loaded: Warehouse) -> None:
     ).is_empty()
 
 
+@pytest.mark.integration
 def test_pod_moving_nodes_mid_hour(loaded: Warehouse) -> None:
     a, b = pod(loaded, "u-db-a", H0), pod(loaded, "u-db-b", H0)
     assert (a["node"], a["running_seconds"]) == ("n2", 1800)
@@ -104,6 +106,7 @@ def test_pod_moving_nodes_mid_hour(loaded: Warehouse) -> None:
     assert a["cpu_request"] == 0.25 and a["memory_request"] == GIB
 
 
+@pytest.mark.integration
 def test_nodes_leaving_and_appearing_mid_hour(loaded: Warehouse) -> None:
     nodes = loaded.frame(
         "SELECT * FROM k8s_node_hour WHERE hour = $h AND cluster = 'prod' ORDER BY node", {"h": H0}
@@ -127,6 +130,7 @@ def test_nodes_leaving_and_appearing_mid_hour(loaded: Warehouse) -> None:
     assert later["node"].to_list() == ["n1", "n3"]
 
 
+@pytest.mark.integration
 def test_namespace_label_history(loaded: Warehouse) -> None:
     ns = loaded.frame(
         "SELECT namespace, valid_from, valid_to, labels['team'] AS team "
@@ -140,6 +144,7 @@ def test_namespace_label_history(loaded: Warehouse) -> None:
     ]
 
 
+@pytest.mark.integration
 def test_quota_volume_lb_and_second_cluster(loaded: Warehouse) -> None:
     quota = loaded.frame("SELECT hard, used FROM k8s_quota_hour WHERE hour = $h", {"h": H0})
     assert quota.rows() == [(4.0, 1.5)]  # max over replicas, not their sum
@@ -159,6 +164,7 @@ def test_quota_volume_lb_and_second_cluster(loaded: Warehouse) -> None:
     assert dev[0] == 26 and dev[1] == pytest.approx(0.1 * 26)
 
 
+@pytest.mark.integration
 def test_day_chunks_cover_the_window(loaded: Warehouse) -> None:
     hours = loaded.frame(
         "SELECT count(DISTINCT hour) AS n, min(hour) AS a, max(hour) AS b "
@@ -167,6 +173,7 @@ def test_day_chunks_cover_the_window(loaded: Warehouse) -> None:
     assert hours == (26, START, datetime(2026, 10, 2, 1))
 
 
+@pytest.mark.integration
 def test_one_cluster_and_reingest_replaces(prometheus_url: str, tmp_path: Path) -> None:
     with Warehouse(tmp_path / "w.duckdb") as wh:
         only_dev = client(prometheus_url, cluster="dev")
@@ -176,11 +183,13 @@ def test_one_cluster_and_reingest_replaces(prometheus_url: str, tmp_path: Path) 
         assert counts.rows() == [("dev", 26)]
 
 
+@pytest.mark.integration
 def test_promql_error_names_the_query(prometheus_url: str) -> None:
     with pytest.raises(CollectorError, match=r"prometheus \(query: sum\(\).*parse error"):
         client(prometheus_url).range("sum(", START, END)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "mode, message",
     [
@@ -198,6 +207,7 @@ def test_bad_answers(bad_prometheus: tuple[object, str], mode: str, message: str
     assert info.value.query == "up"
 
 
+@pytest.mark.integration
 def test_timeout_and_unreachable(bad_prometheus: tuple[object, str]) -> None:
     state, url = bad_prometheus
     state.mode = "slow"  # type: ignore[attr-defined]
@@ -209,6 +219,7 @@ def test_timeout_and_unreachable(bad_prometheus: tuple[object, str]) -> None:
         client("http://127.0.0.1:9").range("up", START, END)
 
 
+@pytest.mark.integration
 def test_failures_leave_previous_rows(
     prometheus_url: str, bad_prometheus: tuple[object, str], tmp_path: Path
 ) -> None:

@@ -11,10 +11,9 @@ split into two pages at its own nextPageToken) to the real CloudCatalogClient (R
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -25,21 +24,10 @@ import pytest
 from finops.warehouse import Warehouse
 from ingestion.prices import aws_pricing, gcp_catalog
 from models.loads import IngestRun, Load, Replace
-from models.schemas import K8S_NODE_HOUR
+from models.schemas import COST_LINE, K8S_NODE_HOUR
+from tests.support.http import serve_http
 
 DATA = Path(__file__).parents[1] / "data"
-pytestmark = pytest.mark.integration
-
-
-def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # -- AWS ---------------------------------------------------------------------------------------
@@ -75,10 +63,11 @@ def pricing_client(aws_env: None) -> Iterator[Any]:
     import boto3
 
     PriceListHandler.requests = []
-    for url in serve(PriceListHandler):
+    with serve_http(PriceListHandler) as url:
         yield boto3.client("pricing", endpoint_url=url, region_name="us-east-1")
 
 
+@pytest.mark.integration
 def test_aws_on_demand_linux_price_per_instance_type(pricing_client: Any,
                                                      warehouse: Warehouse) -> None:
     pairs = [("us-east-1", "c5ad.2xlarge"), ("us-east-1", "m6i.xlarge"),
@@ -108,6 +97,20 @@ def test_aws_pairs_come_from_the_nodes_seen(warehouse: Warehouse) -> None:
         "zone": ["us-east-1a", "us-central1-a"]})
     warehouse.load(Load(IngestRun.begin("test", []), [Replace(K8S_NODE_HOUR, nodes)]))
     assert aws_pricing.seen(warehouse) == [("us-east-1", "m6i.xlarge")]
+
+
+def test_regions_come_from_each_providers_nodes_and_bill_lines(warehouse: Warehouse) -> None:
+    nodes = pl.DataFrame({
+        "cluster": ["a", "g", "a"], "node": ["n1", "n2", "n3"],
+        "hour": [datetime(2026, 10, 5, 10)] * 3, "region": ["us-east-1", "europe-west1", None],
+        "provider_id": ["aws:///us-east-1a/i-1", "gce://p/europe-west1-b/n2", "aws:///x/i-3"]})
+    bill = pl.DataFrame({"provider": ["AWS", "Google Cloud", "GCP", "Microsoft", "AWS"],
+                         "region_id": ["eu-west-1", "us-central1", "asia-east1", "westeurope",
+                                       None]})
+    warehouse.load(Load(IngestRun.begin("test", []), [Replace(K8S_NODE_HOUR, nodes),
+                                                      Replace(COST_LINE, bill)]))
+    assert aws_pricing.regions_seen(warehouse) == ["eu-west-1", "us-east-1"]
+    assert gcp_catalog.regions_seen(warehouse) == {"asia-east1", "europe-west1", "us-central1"}
 
 
 # -- GCP ---------------------------------------------------------------------------------------
@@ -143,12 +146,13 @@ def catalog_client() -> Iterator[Any]:
     from google.cloud import billing_v1
 
     CatalogHandler.paths = []
-    for url in serve(CatalogHandler):
+    with serve_http(CatalogHandler) as url:
         yield billing_v1.CloudCatalogClient(
             credentials=AnonymousCredentials(), transport="rest",
             client_options={"api_endpoint": url})
 
 
+@pytest.mark.integration
 def test_gcp_vcpu_ram_gpu_prices_by_family_and_region(catalog_client: Any,
                                                       warehouse: Warehouse) -> None:
     run = warehouse.load(gcp_catalog.prices_load(catalog_client, {"us-central1",

@@ -1,4 +1,4 @@
-"""``finops ingest focus|azure|gcp-billing`` and ``finops export focus``.
+"""``finops ingest focus|azure|gcp-billing|aws-cur``: the bills (``ingestion.billing``).
 
 Every ingest reads and checks all files first (a bad file stops the run before anything
 is written), then replaces the (source, billing account, billing period) partitions the
@@ -17,26 +17,22 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from finops.cli.common import (
-    export_app,
-    ingest_app,
-    note,
-    open_warehouse,
-    parse_day,
-    progress,
-)
+from finops.cli.common import boto_client, ingest_app, note, open_warehouse, parse_day, progress
 from finops.pipeline.store import ingest
 from finops.warehouse import Warehouse
+from ingestion.billing import aws_cur
 from ingestion.billing.cost_lines import cost_lines_load, streamed_cost_lines_load
 from ingestion.billing.reading import BATCH_ROWS, distinct_files, row_count
+from ingestion.billing.s3 import open_store
 from models.errors import FinOpsError, InputError
 from models.loads import IngestRun, Load
 
-Reader = Callable[[Path], pl.DataFrame]
-BatchReader = Callable[[Path], Iterator[pl.DataFrame]]
+ReadFile = Callable[[Path], pl.DataFrame]
+ReadBatches = Callable[[Path], Iterator[pl.DataFrame]]
 
 
-def read_all(paths: list[Path], read: Reader, label: str) -> tuple[list[Path], list[pl.DataFrame]]:
+def read_all(paths: list[Path], read: ReadFile,
+             label: str) -> tuple[list[Path], list[pl.DataFrame]]:
     """Read every file (progress per file); duplicates of the same bytes are skipped."""
     files = _distinct(paths)
     frames = []
@@ -62,7 +58,7 @@ def summarize(warehouse: Warehouse, run: IngestRun) -> None:
     note(f"{run.source}: loaded {run.rows} rows from {len(run.files)} file(s) (run {run.run_id})")
 
 
-def ingest_files(source: str, paths: list[Path], read: Reader) -> IngestRun:
+def ingest_files(source: str, paths: list[Path], read: ReadFile) -> IngestRun:
     """Read, check and load ``paths`` as one run of ``source``."""
     def collect() -> Load:
         files, frames = read_all(paths, read, source)
@@ -92,7 +88,7 @@ def _distinct(paths: list[Path]) -> list[Path]:
     return files
 
 
-def stream_files(files: list[Path], batches: BatchReader, label: str) -> Iterator[pl.DataFrame]:
+def stream_files(files: list[Path], batches: ReadBatches, label: str) -> Iterator[pl.DataFrame]:
     """Every file's batches in turn, with a progress bar by rows (Parquet footers give the
     total) and a per-file row count."""
     counts = [row_count(f) for f in files]
@@ -108,7 +104,7 @@ def stream_files(files: list[Path], batches: BatchReader, label: str) -> Iterato
             note(f"  {path}: {rows} rows")
 
 
-def ingest_stream(source: str, paths: list[Path], batches: BatchReader) -> IngestRun:
+def ingest_stream(source: str, paths: list[Path], batches: ReadBatches) -> IngestRun:
     """Like ``ingest_files``, but the batches stream into the load: nothing holds a whole
     file. Each batch is checked as it arrives; a bad one rolls the whole load back."""
     def collect() -> Load:
@@ -127,9 +123,6 @@ def fetch_s3(uri: str, dest: Path, endpoint_url: str | None, profile: str | None
 
     Files keep their bucket and key in the local path, so any error names the object.
     """
-    from finops.cli.cloud import boto_client
-    from ingestion.billing.s3 import open_store
-
     store, prefix = open_store(uri, boto_client("s3", endpoint_url, profile))
     keys = [o.key for o in store.list(prefix) if o.key.lower().endswith(FOCUS_SUFFIXES)]
     if not keys:
@@ -235,21 +228,30 @@ def ingest_bigquery(client: object, tables: list[str], month: date) -> IngestRun
     return _ingest(SOURCE, tables, collect)
 
 
-# -- export ---------------------------------------------------------------------------
-@export_app.command("focus")
-def export_focus_command(
-    path: Path = typer.Argument(..., help="Output file: .csv or .parquet."),
-    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD), by charge period."),
-    end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+# -- aws-cur --------------------------------------------------------------------------
+@ingest_app.command("aws-cur")
+def ingest_aws_cur(
+    uri: str = typer.Argument(..., help="s3://bucket/prefix, or a local directory laid out "
+                              "like the bucket, or one CUR data file."),
+    endpoint_url: str | None = typer.Option(None, "--endpoint-url",
+                                            help="S3 endpoint (MinIO, moto)."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile."),
+    period: str | None = typer.Option(None, "--period", help="Only this billing period, "
+                                      "YYYY-MM."),
 ) -> None:
-    """Write the unified multi-cloud cost lines as a FOCUS 1.2 file."""
-    from finops.cli.common import state
-    from finops.exports import export_focus
-    from finops.warehouse import open_snapshot
+    """Load AWS CUR deliveries (legacy and CUR 2.0); each replaces its billing period."""
+    client = boto_client("s3", endpoint_url, profile) if uri.startswith("s3://") else None
+    store, prefix = open_store(uri, client)
+    with open_warehouse() as warehouse, progress() as bar:
+        task = bar.add_task("aws-cur", total=None)
 
-    con = open_snapshot(state.settings.snapshot_path)
-    try:
-        rows = export_focus(con, parse_day(start, "--start"), parse_day(end, "--end"), path)
-    finally:
-        con.close()
-    note(f"wrote {rows} FOCUS 1.2 rows to {path}")
+        def notify(message: str) -> None:
+            bar.update(task, description=message[-70:])
+            note(f"  {message}")
+
+        runs = ingest(warehouse, aws_cur.SOURCE, [store.uri(prefix)],
+                      lambda work: aws_cur.delivery_loads(store, prefix, work, period=period,
+                                                          notify=notify))
+    for run in runs:
+        start = f"{run.window_start:%Y-%m}" if run.window_start else "?"
+        note(f"aws-cur {start}: {run.rows} rows ({run.status}, run {run.run_id})")

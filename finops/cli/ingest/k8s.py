@@ -1,4 +1,4 @@
-"""Kubernetes usage commands: ``finops ingest k8s | prometheus | usage``."""
+"""``finops ingest k8s|prometheus|usage``: cluster usage (``ingestion.k8s``)."""
 
 from __future__ import annotations
 

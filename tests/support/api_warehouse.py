@@ -10,13 +10,17 @@ team ``data`` with no spend, and three kinds of unowned spend. ``payments`` grow
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 import yaml
+from fastapi.testclient import TestClient
 
+from finops.api import create_app
 from finops.settings import Settings
 from finops.warehouse import Warehouse
 from models.config import hash_token
@@ -182,3 +186,17 @@ def republish(db: Path, marker: float) -> None:
         wh.load(Load(IngestRun(f"{MARKER_RUN}-{marker}", MARKER_RUN, None, None, []),
                      [Replace(ALLOCATION, row, "run_id = $run", {"run": MARKER_RUN})]))
         wh.publish()
+
+
+# -- the fixtures of the API and dashboard tests (their conftest.py files import these) -----
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings of this warehouse, built and published once per test module."""
+    return build(tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[TestClient]:
+    """The app over it, started (so its SQL workers are too)."""
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client

@@ -1,4 +1,4 @@
-"""Shared frame shapes and small expressions used by every engine step.
+"""Allocation rows: their shape and the small expressions every engine step shares.
 
 Every step returns *rows*: frames with the ``ROW`` columns (the allocation schema without
 ``run_id``). Money is carried as three columns that are always scaled together, so a split of

@@ -33,7 +33,7 @@ def labels(pairs: Labels) -> list[dict[str, str]]:
 
 
 @dataclass(frozen=True)
-class Frames:
+class Intervals:
     nodes: pl.DataFrame
     pods: pl.DataFrame
     volumes: pl.DataFrame
@@ -95,8 +95,8 @@ def _lbs(org: Org) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides={"labels": MAP})
 
 
-def build_frames(org: Org) -> Frames:
-    return Frames(_nodes(org), _pods(org), _volumes(org), _lbs(org))
+def build_intervals(org: Org) -> Intervals:
+    return Intervals(_nodes(org), _pods(org), _volumes(org), _lbs(org))
 
 
 def hourly(frame: pl.DataFrame, lo: datetime, hi: datetime) -> pl.DataFrame:

@@ -1,65 +1,18 @@
-"""``finops ingest aws-cur`` and ``finops pricing sync aws|gcp``.
+"""``finops pricing sync aws|gcp``: list prices into price_catalog (fallback node prices).
 
 Clients are built here (from settings.aws and the flags) and handed to the collectors.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
-from finops.cli.common import ingest_app, note, open_warehouse, pricing_app, progress, state
+from finops.cli.common import boto_client, note, open_warehouse, pricing_app, progress
 from finops.pipeline.store import ingest
 from finops.warehouse import Warehouse
-from ingestion.billing import aws_cur
-from ingestion.billing.s3 import open_store
 from ingestion.prices import aws_pricing, gcp_catalog
 from models.errors import CollectorError, InputError
 from models.loads import IngestRun
-
-
-def boto_client(service: str, endpoint_url: str | None, profile: str | None,
-                region: str | None = None) -> Any:
-    """A boto3 client from settings.aws, overridden by the command's flags."""
-    import boto3
-    import botocore.exceptions
-
-    aws = state.settings.aws
-    try:
-        session = boto3.Session(profile_name=profile or aws.profile,
-                                region_name=region or aws.region)
-        return session.client(service, endpoint_url=endpoint_url or aws.endpoint_url)
-    except botocore.exceptions.BotoCoreError as exc:
-        raise CollectorError(service, f"cannot create the boto3 client: {exc}") from None
-
-
-@ingest_app.command("aws-cur")
-def ingest_aws_cur(
-    uri: str = typer.Argument(..., help="s3://bucket/prefix, or a local directory laid out "
-                              "like the bucket, or one CUR data file."),
-    endpoint_url: str | None = typer.Option(None, "--endpoint-url",
-                                            help="S3 endpoint (MinIO, moto)."),
-    profile: str | None = typer.Option(None, "--profile", help="AWS profile."),
-    period: str | None = typer.Option(None, "--period", help="Only this billing period, "
-                                      "YYYY-MM."),
-) -> None:
-    """Load AWS CUR deliveries (legacy and CUR 2.0); each replaces its billing period."""
-    client = boto_client("s3", endpoint_url, profile) if uri.startswith("s3://") else None
-    store, prefix = open_store(uri, client)
-    with open_warehouse() as warehouse, progress() as bar:
-        task = bar.add_task("aws-cur", total=None)
-
-        def notify(message: str) -> None:
-            bar.update(task, description=message[-70:])
-            note(f"  {message}")
-
-        runs = ingest(warehouse, aws_cur.SOURCE, [store.uri(prefix)],
-                      lambda work: aws_cur.delivery_loads(store, prefix, work, period=period,
-                                                          notify=notify))
-    for run in runs:
-        start = f"{run.window_start:%Y-%m}" if run.window_start else "?"
-        note(f"aws-cur {start}: {run.rows} rows ({run.status}, run {run.run_id})")
 
 
 @pricing_app.command("sync")

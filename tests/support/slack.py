@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.http import serve_http
 
 
 @dataclass
@@ -32,6 +36,15 @@ class SlackStub:
     def posted(self) -> list[dict[str, Any]]:
         """Messages Slack accepted."""
         return [r["body"] for r in self.requests if r["mode"] == "ok"]
+
+
+@contextmanager
+def slack_server() -> Iterator[SlackStub]:
+    """A fake Slack on a free loopback port; ``stub.url`` is its Web API base URL."""
+    stub = SlackStub()
+    with serve_http(handler(stub)) as base:
+        stub.url = f"{base}/api/"
+        yield stub
 
 
 def handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
