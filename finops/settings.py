@@ -31,6 +31,9 @@ class ApiSettings(BaseModel):
         "is a 400.")
     max_body_bytes: int = Field(
         65536, ge=1024, description="Largest request body the API reads (bytes); larger is a 413.")
+    cache_mb: int = Field(
+        64, ge=0, description="Memory for whole responses of API reads and dashboard pages, "
+        "kept until the next publish (MiB); 0 turns the response cache off.")
 
 
 class AuthSettings(BaseModel):

@@ -145,6 +145,16 @@ class SnapshotManager:
         finally:
             self._release(generation)
 
+    def current_number(self) -> int | None:
+        """The generation a request starting now would lease (a new publish is looked for as
+        ``lease`` does), None when there is none to read."""
+        with self._lock:
+            try:
+                self._refresh()
+            except SnapshotUnavailable:
+                return None
+            return self._current.number if self._current else None
+
     def status(self) -> SnapshotStatus:
         with self._lock:
             current = self._current
