@@ -33,7 +33,9 @@ def main() -> None:
     load.add_argument("--workdir", type=Path, help="the warehouse's directory")
     load.add_argument("--route", action="append", help="only these paths (repeatable)")
     load.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                      help="environment of the server, e.g. FINOPS_API__WORKERS=2")
+                      help="environment of the server, e.g. FINOPS_API__CACHE_MB=0")
+    load.add_argument("--baseline", type=Path, help="serve with the code of this checkout "
+                      "(git archive COMMIT | tar -x -C DIR) for before/after")
     grow = sub.add_parser("growth", help="compare result files of several sizes")
     grow.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
@@ -67,7 +69,8 @@ def serve_main(args: argparse.Namespace) -> None:
 
     env = dict(item.split("=", 1) for item in args.env)
     result = run_serve(args.size, clients=args.clients, requests=args.requests,
-                       workdir=args.workdir, env=env, routes=args.route)
+                       workdir=args.workdir, env=env, routes=args.route,
+                       baseline=args.baseline)
     out = args.out or ROOT / "benchmarks" / "out" / f"serve-{args.size}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

@@ -74,7 +74,8 @@ def stage_growth_table(results: list[dict[str, Any]]) -> Table:
 def serve_table(result: dict[str, Any]) -> Table:
     """One row per route of the serving load stage."""
     load = result["machine"]
-    table = Table("route", "cold ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s", "errors",
+    table = Table("route", "cold ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s",
+                  "server CPU ms/req", "errors",
                   title=f"serve {result['size']}: {result['clients']} clients x "
                         f"{result['requests_per_route']} requests per route, "
                         f"{result['date']} @ {result['commit']}, load "
@@ -82,5 +83,6 @@ def serve_table(result: dict[str, Any]) -> Table:
     for route in result["routes"]:
         table.add_row(route["route"], _num(route["cold_ms"]), _num(route["p50_ms"]),
                       _num(route["p95_ms"]), _num(route["p99_ms"]), _num(route["max_ms"]),
-                      _num(route["req_per_s"]), str(route["errors"]))
+                      _num(route["req_per_s"]), _num(route["server_cpu_ms"]),
+                      str(route["errors"]))
     return table

@@ -93,49 +93,67 @@ def cold(base: str, headers: dict[str, str], path: str) -> float:
 
 
 def measure(target: Target, routes: list[str], *, clients: int, requests: int,
-            env: dict[str, str], log: Path) -> dict[str, Any]:
+            env: dict[str, str], log: Path, baseline: Path | None = None) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {target.token}"}
     server_env = {"FINOPS_DB": str(target.db), "FINOPS_CONFIG": str(target.config), **env}
+    if baseline is not None:  # the server runs the code of another checkout
+        server_env["PYTHONPATH"] = str(baseline)
     results = []
-    with ServeProcess(server_env, log, ready_path="/readyz") as server:
+    with ServeProcess(server_env, log, ready_path="/readyz", cwd=baseline) as server:
         assert server.process is not None
         proc = psutil.Process(server.process.pid)
         for path in routes:
+            cpu = _tree_cpu_s(proc)
             first = cold(server.base, headers, path)
             summary = hammer(server.base, headers, path, requests=requests,
                              clients=clients).summary()
-            results.append({**summary, "cold_ms": first})
-            print(_line(summary), flush=True)  # noqa: T201
+            spent = (_tree_cpu_s(proc) - cpu) * 1000 / (requests + clients + 1)
+            results.append({**summary, "cold_ms": first, "server_cpu_ms": round(spent, 2)})
+            print(_line(results[-1]), flush=True)  # noqa: T201
         rss = _tree_rss_mb(proc)
     return {"routes": results, "server_rss_mb": rss}
 
 
+def _tree(proc: psutil.Process) -> list[psutil.Process]:
+    """The server and its children (SQL workers; uvicorn's workers with --workers)."""
+    return [proc, *proc.children(recursive=True)]
+
+
 def _tree_rss_mb(proc: psutil.Process) -> float:
-    """RSS of the server and its children (SQL workers), MB, at the end of the run."""
-    procs = [proc, *proc.children(recursive=True)]
-    return round(sum(p.memory_info().rss for p in procs) / 2**20, 1)
+    """RSS of the server's processes, MB, at the end of the run."""
+    return round(sum(p.memory_info().rss for p in _tree(proc)) / 2**20, 1)
+
+
+def _tree_cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds (user + system) the server's processes have used so far: divided by the
+    requests, the cost of one request whatever else the machine runs."""
+    return sum(sum(p.cpu_times()[:2]) for p in _tree(proc))
 
 
 def _line(summary: dict[str, Any]) -> str:
     return (f"  {summary['route']:<62} p50 {summary['p50_ms']:>7} p95 {summary['p95_ms']:>7} "
-            f"p99 {summary['p99_ms']:>7} ms  errors {summary['errors']}")
+            f"p99 {summary['p99_ms']:>7} ms  cold {summary['cold_ms']:>7} ms  "
+            f"cpu {summary['server_cpu_ms']:>6} ms/req  errors {summary['errors']}")
 
 
 def run_serve(size: str, *, clients: int = 20, requests: int = 400,
               workdir: Path | None = None, env: dict[str, str] | None = None,
-              routes: list[str] | None = None) -> dict[str, Any]:
+              routes: list[str] | None = None, baseline: Path | None = None) -> dict[str, Any]:
+    """The whole stage. ``baseline``: a checkout of other code (``git archive <commit> | tar
+    -x -C DIR``) to serve the same published warehouse with, for before/after figures."""
     if size == "S":
         target = demo_target(workdir or ROOT / "benchmarks" / "out" / "serve-S")
     else:
         target = harness_target(size, workdir or ROOT / "benchmarks" / "out" / size)
-    publish_s = publish(target.db)
+    publish_s = publish(target.db) if baseline is None else None
     start, end = WINDOWS[size]
     wanted = routes or [*API_ROUTES, *PAGES]
     paths = [p + ("&" if "?" in p else "?") + f"start={start}&end={end}" for p in wanted]
     load_before = load_average()
     measured = measure(target, paths, clients=clients, requests=requests, env=env or {},
-                       log=target.db.with_name("serve-bench.log"))
+                       log=target.db.with_name("serve-bench.log"), baseline=baseline)
     return {"size": size, "date": time.strftime("%Y-%m-%d"), "commit": git_commit(),
+            "baseline": str(baseline) if baseline else None,
             "clients": clients, "requests_per_route": requests, "publish_s": publish_s,
             "snapshot_bytes": target.db.with_name(f"{target.db.stem}.published.duckdb")
             .stat().st_size, "server_env": env or {},

@@ -37,12 +37,13 @@ class Rollup:
     description: str
     where: str = ""  # a filter on allocation rows (the unowned rollup keeps team IS NULL)
     custom: str | None = None  # a SELECT of its own instead of sums over allocation
+    view: str | None = None  # a view of the warehouse kept as a table (its rows as they are)
 
     @property
     def general(self) -> bool:
         """Sums of every allocation row by its keys: any query over its columns may read it
         (not so the unowned rollup, which holds only unowned rows, nor the node pools)."""
-        return not self.where and self.custom is None
+        return not self.where and self.custom is None and self.view is None
 
     @property
     def days(self) -> str:
@@ -138,12 +139,18 @@ ROLLUPS: tuple[Rollup, ...] = (
            "node pools per day: nodes, capacity, allocatable, requested and used (CPU "
            "core-hours, memory GiB-hours, GPU-hours) and the idle money of their nodes",
            custom=NODE_POOL_SQL),
+    Rollup("rollup_label_coverage", (), ("day",), "the `label_coverage` view, kept",
+           view="label_coverage"),
+    Rollup("rollup_quota_coverage", (), ("cluster", "namespace"),
+           "the `quota_coverage` view, kept (no days: rebuilt whole)", view="quota_coverage"),
 )
 BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
 
 
 def select_sql(rollup: Rollup, carried: tuple[str, ...]) -> str:
     """The SELECT that computes ``rollup`` from its source."""
+    if rollup.view is not None:
+        return f"SELECT * FROM {rollup.view}"
     if rollup.custom is not None:
         return rollup.custom
     keys = ", ".join(f'"{key}"' for key in (*rollup.keys, *carried))
@@ -184,8 +191,8 @@ def _kept_rows(con: duckdb.DuckDBPyConnection, rollup: Rollup, fresh: str) -> st
     """The existing rows of days the source no longer holds, when the table has the same
     columns as a fresh build (a changed definition rebuilds from the source alone)."""
     existing = _columns(con, rollup.name)
-    if not existing or existing != _columns_of_query(con, fresh):
-        return None
+    if "day" not in existing or existing != _columns_of_query(con, fresh):
+        return None  # none yet, a changed definition, or no days (rebuilt whole)
     return f"SELECT * FROM {rollup.name} WHERE day NOT IN ({rollup.days})"
 
 

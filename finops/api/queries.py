@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from finops.api.reader import SnapshotReader
+from finops.rollups import BY_NAME
 from models.api import Window
 from models.errors import InputError
 
@@ -252,10 +253,14 @@ EXPLAINED = ("cost_kind", "shared_from", "cluster", "namespace", "owner_rule", "
 
 def view_rows(reader: SnapshotReader, view: str, window: Window) -> list[dict[str, Any]] | None:
     """All rows of an optional view (``label_coverage``...), limited to the window when the
-    view has a ``day`` column; None when the warehouse does not have the view yet."""
+    view has a ``day`` column; None when the warehouse does not have the view yet. Read from
+    its rollup (``rollup_<view>``, the view kept at publish) when the snapshot has one."""
     if not reader.has_view(view):
         return None
-    columns = reader.frame(f"DESCRIBE {view}")["column_name"].to_list()
+    kept = f"rollup_{view}"
+    table = kept if kept in BY_NAME and reader.columns(kept) else view
+    columns = reader.frame(f"DESCRIBE {table}")["column_name"].to_list()
     where = " WHERE day BETWEEN $start AND $end" if "day" in columns else ""
     params = {"start": window.start, "end": window.end} if where else {}
-    return reader.frame(f"SELECT * FROM {view}{where} LIMIT 10000", params).to_dicts()
+    return reader.frame(f"SELECT * FROM {table}{where} ORDER BY ALL LIMIT 10000",
+                        params).to_dicts()

@@ -13,18 +13,21 @@ the routes identify it (``Authenticator.principal``); a request that does not au
 to the routes, which answer it (401, the sign-in page). Concurrent misses of one key wait for
 the first (one computation, not twenty). Entries of older generations are dropped when a new
 generation's first response is kept; the whole cache is bounded by ``FINOPS_API__CACHE_MB``
-(least recently used first out; 0 turns it off).
+(least recently used first out; 0 turns it off). A body over 1 KB is also kept gzipped
+(compressed once, on a worker thread) and sent so to clients that accept it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import Request, Response
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.concurrency import run_in_threadpool
 
 from finops.api.metrics import Metrics
 from models.errors import FinOpsError
@@ -32,18 +35,37 @@ from models.errors import FinOpsError
 Key = tuple[int, str, str, str]
 Handler = Callable[[Request], Awaitable[Response]]
 PREFIXES = ("/api/", "/dashboards/")
+GZIP_FROM = 1024  # bytes: smaller bodies are sent as they are
 
 
 @dataclass(frozen=True)
 class Cached:
+    """A kept response: its body, headers and, for a body worth it, the body gzipped once
+    (a month by namespace and day at L: 7.7 MB of JSON, 0.5 MB gzipped)."""
+
     body: bytes
     headers: tuple[tuple[str, str], ...]
+    gzipped: bytes | None = None
 
-    def response(self) -> Response:
-        response = Response(self.body)
-        response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1"))
-                                for k, v in self.headers]
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped or b"")
+
+    def response(self, accepts_gzip: bool) -> Response:
+        body, headers = self.body, list(self.headers)
+        if self.gzipped is not None:
+            headers.append(("vary", "Accept-Encoding"))
+        if accepts_gzip and self.gzipped is not None:
+            body = self.gzipped
+            headers = [(k, str(len(body)) if k == "content-length" else v) for k, v in headers]
+            headers.append(("content-encoding", "gzip"))
+        response = Response(body)
+        response.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         return response
+
+
+def accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
 
 
 class ResponseCache:
@@ -63,20 +85,20 @@ class ResponseCache:
         return found
 
     def put(self, key: Key, cached: Cached) -> None:
-        if len(cached.body) > self.max_bytes // 4:
+        if cached.size > self.max_bytes // 4:
             return  # one response may not push out most of the others
         if key[0] > self._newest:
             self._newest = key[0]
             self._drop(lambda k: k[0] < key[0])
         self._entries[key] = cached
-        self.size += len(cached.body)
+        self.size += cached.size
         while self.size > self.max_bytes:
             _, old = self._entries.popitem(last=False)
-            self.size -= len(old.body)
+            self.size -= old.size
 
     def _drop(self, stale: Callable[[Key], bool]) -> None:
         for key in [k for k in self._entries if stale(k)]:
-            self.size -= len(self._entries.pop(key).body)
+            self.size -= self._entries.pop(key).size
 
     async def wait_for(self, key: Key) -> None:
         """Wait while another request computes ``key`` (returns at once when none does)."""
@@ -120,7 +142,7 @@ def middleware(cache: ResponseCache, metrics: Metrics) -> Callable[[Request, Han
         hit = cache.get(key)
         metrics.cache_outcome("hit" if hit else "miss")
         if hit is not None:
-            return hit.response()
+            return hit.response(accepts_gzip(request))
         event = cache.computing(key)
         try:
             return await _compute(request, call_next, cache, key)
@@ -137,7 +159,8 @@ async def _compute(request: Request, call_next: Handler, cache: ResponseCache,
             or getattr(request.state, "generation", None) != key[0]:
         return response
     body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-    cached = Cached(body, tuple((k.decode("latin-1"), v.decode("latin-1"))
-                                for k, v in response.raw_headers))
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.raw_headers)
+    packed = await run_in_threadpool(gzip.compress, body, 6) if len(body) >= GZIP_FROM else None
+    cached = Cached(body, headers, packed)
     cache.put(key, cached)
-    return cached.response()
+    return cached.response(accepts_gzip(request))

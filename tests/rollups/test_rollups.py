@@ -14,7 +14,8 @@ import pytest
 from finops.rollups import BY_NAME, MONEY, ROLLUPS, Rollup, build_rollups
 from finops.warehouse import Warehouse
 
-ALLOCATION_ROLLUPS = [r for r in ROLLUPS if r.custom is None]
+ALLOCATION_ROLLUPS = [r for r in ROLLUPS if r.custom is None and r.view is None]
+VIEW_ROLLUPS = [r for r in ROLLUPS if r.view is not None]
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,13 @@ def test_every_rollup_holds_the_allocation_per_day_and_key(
     total = "SELECT round(sum(effective_cost), 2) FROM "
     assert snapshot.execute(total + rollup.name).fetchone() == \
         snapshot.execute(total + f"allocation {where}").fetchone()
+
+
+@pytest.mark.parametrize("rollup", VIEW_ROLLUPS, ids=lambda r: r.name)
+def test_a_kept_view_has_the_view_s_rows(snapshot: duckdb.DuckDBPyConnection,
+                                         rollup: Rollup) -> None:
+    rows = cents(snapshot, f"SELECT * FROM {rollup.view}")
+    assert rows and cents(snapshot, f"SELECT * FROM {rollup.name}") == rows
 
 
 def test_a_rollup_is_smaller_than_the_allocation(snapshot: duckdb.DuckDBPyConnection) -> None:

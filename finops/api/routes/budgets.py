@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from finops.alerts import budget_status
+from finops.alerts import budget_status, spend_columns
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
 from finops.api.reader import SnapshotReader
@@ -23,9 +23,10 @@ router = APIRouter(prefix="/api", tags=["budgets"])
 
 def budget_rows(reader: SnapshotReader, config: FinOpsConfig, principal: Principal,
                 as_of: date) -> list[dict[str, Any]]:
+    source = reader.source(spend_columns(config))
     cursor = reader.cursor()
     try:
-        return principal.visible_rows(budget_status(cursor, config, as_of))
+        return principal.visible_rows(budget_status(cursor, config, as_of, source))
     finally:
         cursor.close()
 
