@@ -7,9 +7,11 @@ request keeps the generation it started on while the writer republishes. Tokens 
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import FastAPI
 
-from finops.api import response_cache
+from finops.api import assets, response_cache
 from finops.api.browser import auth_error, refuse_url_tokens
 from finops.api.deps import AppContext
 from finops.api.errors import install_error_handlers
@@ -84,6 +86,8 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
         app.include_router(module.router)
     # SQL workers start with the server (in the background), so the first query finds them.
     app.router.add_event_handler("startup", ctx.sandbox.start)
+    app.router.add_event_handler("startup", lambda: threading.Thread(
+        target=assets.prepare, name="assets", daemon=True).start())
     app.router.add_event_handler("shutdown", ctx.sandbox.close)
     app.router.add_event_handler("shutdown", ctx.snapshots.close)
     return app

@@ -69,5 +69,12 @@ def page_scripts() -> list[str]:
     return [plotly_js().path, theme_js().path]
 
 
+def prepare() -> None:
+    """Read, hash and compress every file once (the server starts this on a thread, so the
+    first page and the first plotly.js request do not pay for it)."""
+    for asset in (plotly_js(), theme_js()):
+        asset.gzipped, asset.digest  # noqa: B018  (computed and kept)
+
+
 def by_filename(filename: str) -> Asset | None:
     return next((a for a in (plotly_js(), theme_js()) if a.filename == filename), None)

@@ -23,10 +23,19 @@ router = APIRouter(prefix="/api", tags=["budgets"])
 
 def budget_rows(reader: SnapshotReader, config: FinOpsConfig, principal: Principal,
                 as_of: date) -> list[dict[str, Any]]:
+    """The budgets ``principal`` may see. Every budget is evaluated once per snapshot and day
+    (the finance page, each team's page and this route share it; the config does not change
+    while the process runs)."""
+    rows = reader.generation.fact(("budgets", as_of),
+                                  lambda: _evaluate(reader, config, as_of))
+    return principal.visible_rows(list(rows))
+
+
+def _evaluate(reader: SnapshotReader, config: FinOpsConfig, as_of: date) -> list[dict[str, Any]]:
     source = reader.source(spend_columns(config))
     cursor = reader.cursor()
     try:
-        return principal.visible_rows(budget_status(cursor, config, as_of, source))
+        return budget_status(cursor, config, as_of, source)
     finally:
         cursor.close()
 
