@@ -23,6 +23,7 @@ class RouteResult:
     errors: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     bytes: int = 0
+    client_cpu_s: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         done = len(self.latencies_ms)
@@ -35,6 +36,7 @@ class RouteResult:
             "max_ms": round(max(self.latencies_ms), 1) if done else None,
             "req_per_s": round(done / self.wall_s, 1) if self.wall_s else None,
             "bytes_per_response": self.bytes // done if done else 0,
+            "client_cpu_ms": round(self.client_cpu_s * 1000 / done, 2) if done else None,
         }
 
 
@@ -48,10 +50,12 @@ def percentile(values: list[float], pct: float) -> float | None:
 
 
 async def _one(client: httpx.AsyncClient, path: str, result: RouteResult) -> None:
+    """One GET, timed to its last byte. The body is read as sent (gzip stays compressed):
+    the clients share the machine with the server, so they do as little as they can."""
     began = time.perf_counter()
     try:
-        response = await client.get(path)
-        body = response.content
+        async with client.stream("GET", path) as response:
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
     except httpx.HTTPError as exc:
         result.latencies_ms.append((time.perf_counter() - began) * 1000)
         result.errors.append(f"{type(exc).__name__}: {exc}")
@@ -74,9 +78,10 @@ async def _drive(base: str, headers: dict[str, str], path: str, requests: int,
                 await _one(client, path, result)
 
         await asyncio.gather(*(_one(client, path, RouteResult(path)) for _ in range(clients)))
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(clients)))
         result.wall_s = time.perf_counter() - began
+        result.client_cpu_s = time.process_time() - cpu
     return result
 
 
