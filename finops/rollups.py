@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from models.errors import WarehouseError
+
 MONEY = ("billed_cost", "effective_cost", "list_cost")
 CARRIED = ("currency",)  # grouped by when the allocation has the column
 POOL_LABELS = ("eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool",
@@ -167,6 +169,10 @@ def build_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     try:
         for rollup in ROLLUPS:
             rows[rollup.name] = _build(con, rollup, carried)
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise WarehouseError(f"building the serving rollups failed, nothing was published: "
+                             f"{exc}") from None
     except BaseException:
         con.execute("ROLLBACK")
         raise

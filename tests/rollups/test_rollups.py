@@ -13,6 +13,7 @@ import pytest
 
 from finops.rollups import BY_NAME, MONEY, ROLLUPS, Rollup, build_rollups
 from finops.warehouse import Warehouse
+from models.errors import WarehouseError
 
 ALLOCATION_ROLLUPS = [r for r in ROLLUPS if r.custom is None and r.view is None]
 VIEW_ROLLUPS = [r for r in ROLLUPS if r.view is not None]
@@ -146,3 +147,11 @@ def test_the_declared_rollups_are_distinct_and_documented() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for rollup in ROLLUPS:
         assert f"`{rollup.name}" in readme, f"{rollup.name} is not in the README's contract"
+
+
+def test_a_failed_build_changes_nothing_and_says_so(writer: Warehouse) -> None:
+    before = writer.con.execute("SELECT count(*) FROM rollup_team_daily").fetchone()
+    writer.con.execute("ALTER TABLE allocation RENAME COLUMN cost_kind TO kind")
+    with pytest.raises(WarehouseError, match="serving rollups failed, nothing was published"):
+        writer.publish()
+    assert writer.con.execute("SELECT count(*) FROM rollup_team_daily").fetchone() == before
