@@ -96,13 +96,15 @@ def test_cost_kind_daily_one_trace_per_kind() -> None:
 
 def test_by_name_bar_puts_the_largest_on_top() -> None:
     frame = pl.DataFrame({"name": ["payments-api", None], "effective_cost": [231.77, 3.5]})
-    fig = built(figures.by_name_bar, frame, "Top namespaces", THROUGH, unnamed="(outside Kubernetes)")
+    fig = built(figures.by_name_bar, frame, "Top namespaces", THROUGH,
+                unnamed="(outside Kubernetes)")
     assert list(fig.data[0].y) == ["(outside Kubernetes)", "payments-api"]  # bottom to top
 
 
 def test_budget_burn_is_cumulative_with_budget_and_forecast_lines() -> None:
     daily = pl.DataFrame({"day": [D1, D2, D3], "effective_cost": [15.5, 15.5, 17.61]})
-    fig = built(figures.budget_burn, daily, 400.0, D1, date(2026, 10, 31), 510.0, "payments", THROUGH)
+    fig = built(figures.budget_burn, daily, 400.0, D1, date(2026, 10, 31), 510.0, "payments",
+                THROUGH)
     actual, budget, forecast = fig.data
     assert list(actual.y) == pytest.approx([15.5, 31.0, 48.61])
     assert list(budget.y) == [400.0, 400.0]
@@ -121,5 +123,5 @@ def test_items_table_formats_money() -> None:
 def test_empty_frames_still_make_figures() -> None:
     empty = pl.DataFrame(schema={"day": pl.Date, "team": pl.String, "effective_cost": pl.Float64})
     assert built(figures.spend_by_team, empty).data == ()
-    assert built(figures.budget_burn, empty.select("day", "effective_cost"), 10.0, D1, D3).data[0].y \
-        in (None, ())
+    burn = built(figures.budget_burn, empty.select("day", "effective_cost"), 10.0, D1, D3)
+    assert burn.data[0].y in (None, ())
