@@ -78,7 +78,6 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     # innermost first: a token in the URL is refused before the cache is looked at
     app.middleware("http")(response_cache.middleware(ctx.responses, ctx.metrics))
     app.middleware("http")(refuse_url_tokens)
-    app.middleware("http")(middleware(ctx.metrics))
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
     for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,

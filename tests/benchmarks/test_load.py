@@ -34,9 +34,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         status = 200 if self.headers.get("Authorization") == "Bearer t" else 401
-        body = b"x" * 100 if self.path == "/ok" else b"no"
-        self.send_response(404 if self.path != "/ok" else status)
+        if self.path == "/chunked":  # two chunks, as a streamed response comes
+            self.send_response(status)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n")
+            return
+        body = b"x" * 100 if self.path in ("/ok", "/close") else b"no"
+        self.send_response(404 if body == b"no" else status)
         self.send_header("Content-Length", str(len(body)))
+        if self.path == "/close":  # the server ends the connection after each answer
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
@@ -49,8 +58,14 @@ def test_hammer_sends_every_request_and_reports_non_200_as_errors() -> None:
     with serve_http(Handler) as base:
         good = hammer(base, {"Authorization": "Bearer t"}, "/ok", requests=60, clients=5)
         bad = hammer(base, {"Authorization": "Bearer t"}, "/missing", requests=10, clients=5)
+        chunked = hammer(base, {"Authorization": "Bearer t"}, "/chunked", requests=10, clients=2)
+        closing = hammer(base, {"Authorization": "Bearer t"}, "/close", requests=10, clients=2)
+        refused = hammer(base, {}, "/ok", requests=5, clients=1)
     assert len(good.latencies_ms) == 60 and good.errors == [] and good.bytes == 6000
     assert len(bad.errors) == 10 and bad.errors[0].startswith("404")
+    assert chunked.errors == [] and chunked.bytes == 70  # "abcdefg" x 10
+    assert closing.errors == [] and closing.bytes == 1000  # reconnected each time
+    assert len(refused.errors) == 5 and refused.errors[0].startswith("401")
 
 
 def test_the_serve_table_renders() -> None:
