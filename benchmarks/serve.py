@@ -7,7 +7,7 @@
    --size L`` builds it). It is published again first, so the snapshot carries the rollups
    the code of this commit builds (the publish is timed);
 2. ``finops serve`` (uvicorn) in its own process (``tests.support.ServeProcess``);
-3. per route (``/healthz`` first: it reads nothing, so its latency is the floor the machine's
+3. per route (``/healthz`` last: it reads nothing, so its latency is the floor the machine's
    load allows): one request alone (``cold_ms``: the first after a publish), one unmeasured
    request per client, then ``requests`` GETs from ``clients`` keep-alive connections:
    p50/p95/p99/max, errors (anything but 200), requests/s; the server's peak RSS.
@@ -149,7 +149,7 @@ def run_serve(size: str, *, clients: int = 20, requests: int = 400,
         target = harness_target(size, workdir or ROOT / "benchmarks" / "out" / size)
     publish_s = publish(target.db) if baseline is None else None
     start, end = WINDOWS[size]
-    wanted = routes or [FLOOR, *API_ROUTES, *PAGES]
+    wanted = routes or [*API_ROUTES, *PAGES, FLOOR]
     paths = [p + ("&" if "?" in p else "?") + f"start={start}&end={end}" for p in wanted]
     load_before = load_average()
     measured = measure(target, paths, clients=clients, requests=requests, env=env or {},
