@@ -40,7 +40,7 @@ def cost_lines_load(source: str, frames: Sequence[pl.DataFrame],
     run's window is the billing periods they cover. Local ``files`` are checksummed."""
     check_currency_mix(frames)
     run = _run(source, files, *periods(frames))
-    rows = [_stamp(frame, source, run.run_id) for frame in frames]
+    rows = [stamp(frame, source, run.run_id) for frame in frames]
     return Load(run, [Replace(COST_LINE, rows, keys=PARTITION_KEYS)])
 
 
@@ -51,7 +51,7 @@ def streamed_cost_lines_load(source: str, batches: Iterable[pl.DataFrame],
     fails the whole load; the run's window widens as billing periods go by."""
     run = _run(source, files, None, None)
     checks = StreamChecks(run)
-    stream = (_stamp(frame, source, run.run_id) for frame in checks(batches))
+    stream = (stamp(frame, source, run.run_id) for frame in checks(batches))
     return Load(run, [Replace(COST_LINE, stream, keys=PARTITION_KEYS)],
                 memory_limit=STREAM_MEMORY)
 
@@ -63,7 +63,8 @@ def _run(source: str, files: Sequence[Path | str], start: datetime | None,
                            checksum=file_checksum(local) if local else None)
 
 
-def _stamp(frame: pl.DataFrame, source: str, run_id: str) -> pl.DataFrame:
+def stamp(frame: pl.DataFrame, source: str, run_id: str) -> pl.DataFrame:
+    """Cost lines as loaded: ``_row`` dropped, source and run stamped on every line."""
     frame = frame.drop("_row", strict=False)
     return frame.with_columns(
         pl.lit(source).alias("x_source"), pl.lit(run_id).alias("x_ingest_run")
