@@ -25,7 +25,7 @@ import polars as pl
 from finops.pipeline.store import Spool
 from finops.warehouse import Warehouse
 from ingestion.billing.checks import StreamChecks
-from ingestion.billing.cost_lines import stamp
+from ingestion.billing.cost_lines import STREAM_MEMORY, stamp
 from ingestion.billing.deliveries import Notify, Open, StagedFile
 from ingestion.billing.manifests import Delivery
 from ingestion.billing.restatement import (
@@ -153,5 +153,6 @@ def _record_refused(wh: Warehouse, run: IngestRun, error: DeliveryConflict) -> N
 
 def _load(wh: Warehouse, source: str, item: Staged) -> Outcome:
     item.run.partitions = [d.change(source) for d in item.decisions]
-    run = wh.load(Load(item.run, replaces(item.decisions, item.rows)))
+    load = Load(item.run, replaces(item.decisions, item.rows), memory_limit=STREAM_MEMORY)
+    run = wh.load(load)
     return Outcome(item.delivery, run, item.decisions)

@@ -1,7 +1,9 @@
 """Cost lines, finished and loaded: ``cost_line_frame`` gives a reader's columns the
-``cost_line`` shape; ``cost_lines_load`` and ``streamed_cost_lines_load`` make the load that
-replaces the (source, billing account, billing period) partitions the lines hold, so a
-redelivered month replaces the month (providers restate it on every delivery)."""
+``cost_line`` shape; ``stamp`` marks them with their source and run; ``cost_lines_load`` and
+``streamed_cost_lines_load`` make the plain load that replaces the (source, billing account,
+billing period) partitions the lines hold, whatever was there (for readers' tests and tools:
+the ``ingest`` commands load deliveries instead, ``finops.pipeline.deliveries``, which replace
+a period only when that is proven or asked for)."""
 
 from __future__ import annotations
 
