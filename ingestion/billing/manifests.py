@@ -142,7 +142,7 @@ def azure_delivery(store: ObjectStore, obj: ObjectRef, objects: list[ObjectRef])
     if not isinstance(blobs, list) or not blobs:
         raise InputError(f"{uri}: manifest lists no blobs")
     known = {o.key for o in objects}
-    parts = [_azure_part(store, blob, known, uri) for blob in blobs]
+    parts = [_azure_part(store, blob, known, obj.key) for blob in blobs]
     config = _object(manifest, "exportConfig")
     run = _object(manifest, "runInfo")
     export = config.get("resourceId") or config.get("exportName")
@@ -157,10 +157,15 @@ def _object(manifest: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _azure_part(store: ObjectStore, blob: Any, known: set[str], manifest: str) -> Part:
+    """A listed blob: its container-relative name as found below the URI, else the file of
+    that name beside the manifest (the run folder itself was given)."""
     name = blob.get("blobName") if isinstance(blob, dict) else None
     if not isinstance(name, str) or not name:
-        raise InputError(f"{manifest}: a blob without blobName ({blob!r})")
+        raise InputError(f"{store.uri(manifest)}: a blob without blobName ({blob!r})")
     key = resolve_listed(store.resolve(name.lstrip("/")), known)
+    beside = f"{manifest.rpartition('/')[0]}/{name.rpartition('/')[2]}".lstrip("/")
+    if key not in known and beside in known:
+        key = beside
     size = blob.get("byteCount")
     return Part(store, key, store.uri(key), int(size) if isinstance(size, int) else None)
 

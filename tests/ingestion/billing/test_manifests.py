@@ -68,6 +68,17 @@ def test_azure_newest_run_per_export_and_month(tmp_path: Path) -> None:
     assert not any(d.kind == "files" for d in found.deliveries)  # r1's parts are not loose
 
 
+def test_an_azure_run_folder_given_itself(tmp_path: Path) -> None:
+    run = azure_export_run(folder(tmp_path), root="costs", export="daily", month="2023-09",
+                           run_id="r1", submitted="2023-09-21T06:00:00Z",
+                           parts=[chunk("a"), chunk("b")])
+    [delivery] = find_deliveries([str(tmp_path / run)], FOCUS, "Azure").deliveries
+    assert [p.key for p in delivery.parts] == ["part_0_0001.csv.gz", "part_0_0002.csv.gz"]
+    files, _ = stage(delivery, tmp_path / "work", print)
+    assert [f.path for f in files] == [tmp_path / run / "part_0_0001.csv.gz",
+                                       tmp_path / run / "part_0_0002.csv.gz"]
+
+
 def test_shard_sets_and_loose_files(tmp_path: Path) -> None:
     for i in range(3):
         (tmp_path / "exp" / "2026-09").mkdir(parents=True, exist_ok=True)
