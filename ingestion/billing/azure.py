@@ -16,7 +16,9 @@ Money (``cost`` = the dialect's cost column, in the billing currency):
 - ``list_cost`` = ``paygCostInBillingCurrency``, else ``PayGPrice * Quantity``, else cost;
   ``contracted_cost`` = ``UnitPrice * Quantity``, else cost.
 Actual and amortized exports of one billing account and period are two views of the same
-charges: both use source ``azure``, so loading one replaces the other (never summed).
+charges: both use source ``azure``, so they are never summed by surprise: loading one where
+the other is loaded is refused until ``--replace`` says it restates the period
+(``ingestion.billing.restatement``).
 """
 
 from __future__ import annotations
