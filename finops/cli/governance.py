@@ -60,7 +60,8 @@ def show(report: GovernanceReport, fmt: Format) -> None:
 
 def summary_line(report: GovernanceReport) -> str:
     summary = report.summary()
-    at_stake = sum(v["amount"] for v in summary["by_kind"].values())
-    return (f"{summary['findings']} findings in {report.window.start}..{report.window.end}, "
-            f"{money(at_stake, report.currency)} at stake; {summary['exemptions']} exemptions, "
+    kinds = "; ".join(f"{kind} {v['count']} ({money(v['amount'], report.currency)})"
+                      for kind, v in summary["by_kind"].items())
+    return (f"{summary['findings']} findings in {report.window.start}..{report.window.end}"
+            f"{': ' + kinds if kinds else ''}. Exemptions: {summary['exemptions']}, "
             f"{summary['expired_exemptions']} expired")
