@@ -16,7 +16,8 @@ from models.errors import InputError
 
 COLUMNS = ["kind", "subject", "team", "amount", "currency", "exemption", "detail"]
 CEILING_COLUMNS = ["team", "ceiling_monthly", "budget_monthly", "quota_namespaces",
-                   "unbounded_namespaces"]
+                   "unbounded_namespaces"]  # quota ceilings against budgets, per team
+CEILING_HEADERS = ["team", "quota/month", "budget/month", "with quota", "unbounded"]
 
 
 @app.command("governance")
@@ -48,14 +49,29 @@ def governance_command(
 def show(report: GovernanceReport, fmt: Format) -> None:
     if fmt is Format.json:
         out.print_json(json.dumps(report.as_dict(), default=str))
-        return
-    rows = [[f.kind, f.subject, f.team, f"{f.amount:.2f}", f.currency, f.exemption, f.detail]
-            for f in report.findings]
-    render(COLUMNS, rows, fmt.value)
-    if fmt is Format.table:
-        render(CEILING_COLUMNS, [[r[c] for c in CEILING_COLUMNS]
+    elif fmt is Format.csv:
+        render(COLUMNS, [[f.kind, f.subject, f.team, f"{f.amount:.2f}", f.currency,
+                          f.exemption, f.detail] for f in report.findings], "csv")
+    else:
+        out.print("\n".join(text_lines(report)), markup=False, highlight=False)
+        render(CEILING_HEADERS, [[r[c] for c in CEILING_COLUMNS]
                                  for r in report.quota_ceilings], "table")
     note_plain(summary_line(report))
+
+
+def text_lines(report: GovernanceReport) -> list[str]:
+    """Findings grouped by kind, largest first: one line each, never cut to a column."""
+    lines: list[str] = []
+    for kind, totals in report.summary()["by_kind"].items():
+        lines.append(f"{kind}: {totals['count']}, {money(totals['amount'], report.currency)} "
+                     "at stake")
+        mine = sorted((f for f in report.findings if f.kind == kind), key=lambda f: -f.amount)
+        for f in mine:
+            who = f" [{f.team}]" if f.team else ""
+            exempt = f" (exempt: {f.exemption})" if f.exemption else ""
+            lines.append(f"  {f.subject}{who}: {money(f.amount, f.currency)}{exempt}: "
+                         f"{f.detail}")
+    return lines or ["No findings."]
 
 
 def summary_line(report: GovernanceReport) -> str:

@@ -1,7 +1,8 @@
 """The bundled demo organisation (``data/``): bills, recorded usage, its ``finops.yaml`` and
 the demo tokens; and its Backstage catalog (``catalog/``). It ships inside the package, so
-``finops demo`` works from an installed wheel, not only from a checkout. Its config (and tokens) is used only by ``finops demo`` and
-the server it starts: nothing else ever falls back to it. Data and paths only: imports
+``finops demo`` works from an installed wheel, not only from a checkout. Its config (and
+tokens) is used only by ``finops demo`` and the server it starts: nothing else ever falls
+back to it. Data and paths only: imports
 nothing of this project.
 """
 

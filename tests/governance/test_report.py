@@ -78,7 +78,8 @@ def test_budgets_and_spend(report: GovernanceReport) -> None:
         {"team ml": pytest.approx(DAYS * 1.00)}
     idle = found(report, "budget-without-spend")
     assert set(idle) == {"budget ghost-monthly", "budget c2-budget"}
-    assert idle["budget ghost-monthly"].amount == 75 and idle["budget ghost-monthly"].team == "ghost"
+    ghost = idle["budget ghost-monthly"]
+    assert ghost.amount == 75 and ghost.team == "ghost"
 
 
 def test_what_breaks_label_coverage(report: GovernanceReport) -> None:

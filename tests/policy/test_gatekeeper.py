@@ -198,9 +198,8 @@ def test_kurl_pods_denied_are_exactly_the_engines_unowned(kurl: Built) -> None:
     assert denied == {("kurl", "ekc-operator-7c46b48fd5"): "unknown-team"}
     certgen = next(p for p in kurl_pods() if p["metadata"]["name"].startswith("contour-cert"))
     assert kurl.policies.violations(LABEL, review(certgen), inventory(kurl_namespaces()))
-    assert ("minio", "minio-7b45cd544d") in {k for k, v in dict(
-        ((r["namespace"], r["workload"]), r["reason"]) for r in rows.iter_rows(named=True)
-    ).items() if v == "unknown-team"}  # the engine reports minio; the exemption lets it in
+    reported = {(r["namespace"], r["workload"]): r["reason"] for r in rows.iter_rows(named=True)}
+    assert reported[("minio", "minio-7b45cd544d")] == "unknown-team"  # exempt: let in
 
 
 @pytest.mark.integration

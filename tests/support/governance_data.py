@@ -3,13 +3,13 @@
 Cluster ``c1``, ten days (2026-10-01..10), money in EUR (currency is data), allocation rows
 written directly (no engine), so every figure below is arithmetic:
 
-| namespace | label | pod (request) | cost per day | quota |
-|---|---|---|---|---|
-| pay | payments | api: 1 cpu, 2 GiB | cpu 0.96, ram 0.24 (0.04 per core-h, 0.005 per GiB-h) | q: requests.cpu 2, requests.memory 4 GiB |
-| pay-batch | payments | etl: 0.5 cpu | cpu 0.48 | none |
-| srch | search | web: 2 cpu, 4 GiB | cpu 2.40, ram 0.384 (0.05, 0.004) | q: requests.cpu 4, limits.cpu 8, requests.memory 16 GiB; q2: requests.cpu 6 |
-| lab | (none) | nb: 0.25 cpu | cpu 0.24, unowned no-team-label | none |
-| data-ns | data | (nothing runs) | | q: requests.cpu 1, requests.memory 1 GiB |
+- ``pay`` (label payments): pod api requests 1 cpu, 2 GiB; costs a day cpu 0.96, ram 0.24
+  (0.04 per core-hour, 0.005 per GiB-hour); quota q: requests.cpu 2, requests.memory 4 GiB.
+- ``pay-batch`` (payments): pod etl, 0.5 cpu; cpu 0.48 a day; no quota.
+- ``srch`` (search): pod web, 2 cpu, 4 GiB; cpu 2.40, ram 0.384 (0.05, 0.004); quota q:
+  requests.cpu 4, limits.cpu 8, requests.memory 16 GiB, and quota q2: requests.cpu 6.
+- ``lab`` (no label): pod nb, 0.25 cpu; cpu 0.24 a day, unowned ``no-team-label``; no quota.
+- ``data-ns`` (data): nothing runs; quota q: requests.cpu 1, requests.memory 1 GiB.
 
 Outside Kubernetes: an RDS instance tagged ml (1.00 a day) and an untagged bucket (0.50).
 Budgets: payments 50/month, search 100/month, ghost 75/month (a declared team with no
