@@ -59,7 +59,7 @@ def test_table_and_bad_windows(scenario: list[str], capsys: pytest.CaptureFixtur
                             "2026-10-02"], capsys)
     assert code == 1 and "Error: --start 2026-10-09 is after --end 2026-10-02" in err
     code, _, err = run_cli([*scenario, "governance", "--end", "October"], capsys)
-    assert code == 2 and "--end" in err
+    assert code == 1 and "'October' is not a date (YYYY-MM-DD)" in err
 
 
 def test_no_published_warehouse_is_an_error(tmp_path: Path,
