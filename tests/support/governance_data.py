@@ -21,13 +21,18 @@ the report's day, 2026-11-01). Catalog: pay-svc (namespace pay, payments), srch-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 import yaml
+from fastapi.testclient import TestClient
 
+from finops.api import create_app
+from finops.settings import Settings
 from finops.warehouse import Warehouse
 from models.api import Window
 from models.config import FinOpsConfig, hash_token, parse_config
@@ -171,3 +176,15 @@ def build(directory: Path) -> tuple[Path, Path]:
     path = directory / "finops.yaml"
     path.write_text(yaml.safe_dump(CONFIG, sort_keys=False))
     return db, path
+
+
+def auth(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[name][0]}"}
+
+
+@pytest.fixture(scope="module")
+def governance_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """The app over the scenario (its SQL workers started, as ``finops serve`` starts them)."""
+    db, path = build(tmp_path_factory.mktemp("governance-api"))
+    with TestClient(create_app(Settings(db=db, config=path))) as client:
+        yield client
