@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from finops.api.backstage import parse_intervals
 from tests.support import assert_error
-from tests.support.governance_data import auth, governance_client  # noqa: F401 (fixture)
+from tests.support.governance_data import auth
 
 API = "/api/backstage"
 
@@ -52,7 +52,8 @@ def test_group_daily_cost_with_change_over_two_periods(governance_client: TestCl
     assert cost["trendline"]["slope"] > 0
     by_project = {c["id"]: sum(a["amount"] for a in c["aggregation"])
                   for c in cost["groupedCosts"]["project"]}
-    assert by_project == {"k8s:c1/pay": pytest.approx(8.40), "k8s:c1/pay-batch": pytest.approx(3.36)}
+    assert by_project == {"k8s:c1/pay": pytest.approx(8.40),
+                          "k8s:c1/pay-batch": pytest.approx(3.36)}
     assert [c["id"] for c in cost["groupedCosts"]["product"]] == ["kubernetes"]
 
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support import assert_error
-from tests.support.governance_data import auth, governance_client  # noqa: F401 (fixture)
+from tests.support.governance_data import auth
 
 LIVE = {"unbounded-namespace", "quota-over-budget", "team-without-budget",
         "budget-without-spend", "unlabeled-workload", "untagged-resource",
