@@ -97,6 +97,7 @@ def test_policy_export_writes_a_kustomization_and_refuses_a_file(
     assert code in (1, 2) and "'opa' is not one of 'gatekeeper', 'kyverno'" in err
 
 
+@pytest.mark.integration  # `finops sql` starts a SQL worker process
 def test_ingest_backstage_loads_the_catalog(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     db = ["--db", str(tmp_path / "finops.duckdb")]
