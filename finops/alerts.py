@@ -31,6 +31,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from finops.anomalies import Anomaly, anomaly_message, detect
 from finops.budgets import BudgetStatus, budget_message, evaluate, money, period_window
+from finops.governance.digest import digest_section
 from finops.settings import Settings
 from models.config import FinOpsConfig
 from models.errors import AlertDeliveryError, ConfigError
@@ -157,8 +158,17 @@ def anomaly_alert(anomaly: Anomaly, config: FinOpsConfig, settings: Settings) ->
                  message["blocks"], anomaly.as_dict())
 
 
+def digest_sections(con: duckdb.DuckDBPyConnection, config: FinOpsConfig,
+                    through: date) -> list[dict[str, Any]]:
+    """The hook: sections other areas add to the weekly platform digest, each
+    ``{"text", "blocks", "facts"}`` (today: governance's)."""
+    section = digest_section(con, config, through)
+    return [section] if section else []
+
+
 def unowned_digest(con: duckdb.DuckDBPyConnection, through: date, settings: Settings,
-                   days: int = 7, top: int = 5) -> Alert | None:
+                   days: int = 7, top: int = 5,
+                   sections: list[dict[str, Any]] | None = None) -> Alert | None:
     """Unowned spend of the ``days`` days ending ``through``: totals by reason, top items."""
     start = through - timedelta(days=days - 1)
     window = [start, through]
@@ -175,7 +185,18 @@ def unowned_digest(con: duckdb.DuckDBPyConnection, through: date, settings: Sett
     total_row = _one(con, "SELECT sum(effective_cost) FROM allocation WHERE day BETWEEN ? AND ?",
                      window)
     total = float(total_row[0] or 0.0)
-    return _digest_alert(start, through, by_reason, items, total, settings)
+    return _with_sections(_digest_alert(start, through, by_reason, items, total, settings),
+                          sections or [])
+
+
+def _with_sections(alert: Alert, sections: list[dict[str, Any]]) -> Alert:
+    """The digest with the hook's sections before its closing context block."""
+    if not sections:
+        return alert
+    blocks = alert.blocks[:-1] + [b for s in sections for b in s["blocks"]] + alert.blocks[-1:]
+    text = " ".join([alert.text, *(s["text"] for s in sections)])
+    facts = {**alert.facts, "sections": [s["facts"] for s in sections]}
+    return Alert(alert.key, alert.kind, alert.team, alert.channel, text, blocks, facts)
 
 
 def _digest_alert(start: date, through: date, by_reason: list[Any], items: list[Any],
@@ -217,7 +238,8 @@ def collect(con: duckdb.DuckDBPyConnection, config: FinOpsConfig, settings: Sett
         through = min(day, span[1])
         days = [through - timedelta(days=i) for i in reversed(range(ANOMALY_DAYS))]
         alerts += [anomaly_alert(a, config, settings) for a in detect(spend, days, span[0])]
-        digest = unowned_digest(con, through, settings)
+        digest = unowned_digest(con, through, settings,
+                                sections=digest_sections(con, config, through))
         alerts += [digest] if digest else []
     return statuses, alerts
 

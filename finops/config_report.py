@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 
 import duckdb
 
@@ -27,7 +28,7 @@ def _join(values: Sequence[str], sep: str = ", ") -> str:
 
 def describe(config: FinOpsConfig, settings: Settings) -> list[str]:
     return [*_teams(config), "", *_ownership(config), "", *_allocation(config), "",
-            *_budgets(config, settings), "", *_tokens(config)]
+            *_budgets(config, settings), "", *_governance(config), "", *_tokens(config)]
 
 
 def _teams(config: FinOpsConfig) -> list[str]:
@@ -98,6 +99,18 @@ def _thresholds(budget: Budget) -> str:
         if percents:
             kinds.append(f"{kind} {'/'.join(percents)} %")
     return ", ".join(kinds) or "no thresholds"
+
+
+def _governance(config: FinOpsConfig) -> list[str]:
+    gov = config.governance
+    lines = [f"Governance: platform namespaces (not tenants'): "
+             f"{_join(gov.platform_namespaces)}",
+             f"  exemptions: {len(gov.exemptions) or NONE}"]
+    today = date.today()
+    lines += [f"    {e.name:<24} {_join(e.namespaces)} from {_join(list(e.policies))} until "
+              f"{e.until}{' (expired)' if e.until < today else ''}; {e.who}: {e.why}"
+              for e in gov.exemptions]
+    return lines
 
 
 def _tokens(config: FinOpsConfig) -> list[str]:

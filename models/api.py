@@ -176,3 +176,46 @@ class SqlResponse(BaseModel):
     truncated_by: Literal["rows", "bytes"] | None = Field(
         None, description="Which cap cut the rows: `max_rows`, or the server's result size.")
     elapsed_ms: float
+
+
+class GovernanceFinding(BaseModel):
+    kind: str = Field(description="unbounded-namespace, quota-over-budget, team-without-budget, "
+                      "budget-without-spend, unlabeled-workload, untagged-resource, "
+                      "catalog-owner-mismatch, component-without-workload, "
+                      "workload-without-entity, exemption-expired.")
+    subject: str = Field(description="What it is about: cluster/namespace[/workload], "
+                         "`team x`, `budget x`, a catalog entity ref, `exemption x`.")
+    detail: str
+    amount: float = Field(description="The money at stake, in `currency`.")
+    currency: str | None
+    team: str | None = Field(description="The team it concerns (null: nobody owns it).")
+    cluster: str | None
+    namespace: str | None
+    exemption: str | None = Field(description="The exemption in force that covers it.")
+
+
+class QuotaCeiling(BaseModel):
+    team: str
+    ceiling_monthly: float | None = Field(description="Sum of its namespaces' quota ceilings "
+                                          "(the most a month can cost); null: no quota.")
+    quota_namespaces: int
+    unpriced_namespaces: int
+    unbounded_namespaces: int = Field(description="Its tenant namespaces no quota bounds.")
+    budget_monthly: float | None
+
+
+class GovernanceResponse(BaseModel):
+    """Governance findings over the window, each with the money at stake."""
+
+    window: Window
+    today: date = Field(description="The day exemptions are judged against.")
+    currency: str | None
+    summary: dict[str, Any]
+    findings: list[GovernanceFinding]
+    quota_ceilings: list[QuotaCeiling]
+    namespace_ceilings: list[dict[str, Any]] = Field(description="Per quota'd namespace: "
+                                                     "hard limits, unit prices, ceiling.")
+    coverage: list[dict[str, Any]] = Field(description="Label coverage per day by cluster "
+                                           "and team: cost, labelled, share.")
+    exemptions: list[dict[str, Any]]
+    catalog_entities: int

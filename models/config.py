@@ -126,6 +126,44 @@ class Budget(Strict):
         return self
 
 
+PolicyName = Literal["team-label", "resource-quota"]
+POLICIES: tuple[PolicyName, ...] = get_args(PolicyName)
+
+
+class Exemption(Strict):
+    """A declared exception to the governance policies: who asked, why, and until when.
+
+    While ``until`` has not passed, the namespaces it names are not held to ``policies`` (the
+    admission policies skip them, findings mark them exempt); afterwards it counts as expired.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    namespaces: list[str] = Field(min_length=1)  # fnmatch globs, e.g. "sandbox-*"
+    clusters: list[str] = []  # restricts `namespaces` to these clusters when set
+    policies: list[PolicyName] = list(POLICIES)
+    who: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+    until: date  # last day the exemption holds (inclusive, UTC)
+
+
+class Governance(Strict):
+    """Which namespaces are tenants' (held to the team label and a ResourceQuota), and the
+    declared exemptions. Shared namespaces (``allocation.shared_namespaces``) and the
+    platform's own namespaces are not tenants'."""
+
+    platform_namespaces: list[str] = ["kube-system", "kube-public", "kube-node-lease"]  # globs
+    exemptions: list[Exemption] = []
+
+    @field_validator("exemptions")
+    @classmethod
+    def _unique_exemptions(cls, exemptions: list[Exemption]) -> list[Exemption]:
+        names = [e.name for e in exemptions]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"exemption names must be unique, repeated: {duplicates}")
+        return exemptions
+
+
 Role = Annotated[str, StringConstraints(pattern=r"^(finance|platform|team:[a-z0-9][a-z0-9_-]*)$")]
 
 
@@ -155,6 +193,7 @@ class FinOpsConfig(Strict):
     budgets: list[Budget] = []
     api_tokens: list[ApiToken] = []
     sso: Sso = Sso()
+    governance: Governance = Governance()
 
     @field_validator("teams")
     @classmethod

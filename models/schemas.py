@@ -275,6 +275,24 @@ ALLOCATION = Table(
     grain=(),
 )
 
+BACKSTAGE_ENTITY = Table(
+    "backstage_entity",
+    pl.Schema(
+        {
+            "ref": STR,  # kind:namespace/name, lower-cased: "component:default/checkout-api"
+            "kind": STR,  # Component, Group, User, System, Resource, ...
+            "name": STR,
+            "owner": STR,  # spec.owner as a team name ("group:default/payments" -> payments)
+            "k8s_namespace": STR,  # backstage.io/kubernetes-namespace
+            "k8s_id": STR,  # backstage.io/kubernetes-id (matched against workload names)
+            "member_of": pl.List(pl.String()),  # a User's spec.memberOf (group names)
+            "members": pl.List(pl.String()),  # a Group's spec.members (user names)
+            "x_source_file": STR,
+        }
+    ),
+    grain=("ref",),
+)
+
 BACKSTAGE_OWNERS = pl.Schema({"kind": STR, "match": STR, "owner": STR})
 """Owners from the Backstage catalog: ``kind`` is ``namespace`` or ``kubernetes-id``,
 ``match`` the namespace or id the entity annotates, ``owner`` the team (not a warehouse
@@ -338,6 +356,7 @@ WAREHOUSE_TABLES = (
     K8S_LB_HOUR,
     PRICE_CATALOG,
     ALLOCATION,
+    BACKSTAGE_ENTITY,
 )
 
 TABLES_BY_NAME = {table.name: table for table in WAREHOUSE_TABLES}

@@ -191,3 +191,31 @@ def view_rows(reader: SnapshotReader, view: str, window: Window) -> list[dict[st
     where = " WHERE day BETWEEN $start AND $end" if "day" in columns else ""
     params = {"start": window.start, "end": window.end} if where else {}
     return reader.frame(f"SELECT * FROM {view}{where} LIMIT 10000", params).to_dicts()
+
+
+def catalog_entity(reader: SnapshotReader, ref: str) -> dict[str, Any] | None:
+    """A Backstage catalog entity by ref (``component:default/checkout-api``; the kind and
+    namespace may be left out), as ``finops ingest backstage`` loaded it."""
+    if not reader.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                         "'backstage_entity'"):
+        return None
+    wanted = ref.strip().lower()
+    frame = reader.frame(
+        "SELECT * FROM backstage_entity WHERE ref = $ref OR ref LIKE '%:' || $ref "
+        "OR ref LIKE '%/' || $ref ORDER BY ref = $ref DESC, ref LIMIT 1", {"ref": wanted})
+    return frame.to_dicts()[0] if frame.height else None
+
+
+def user_groups(reader: SnapshotReader, user: str) -> list[str]:
+    """The groups a catalog user belongs to: its ``memberOf`` and groups listing it."""
+    if not reader.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                         "'backstage_entity'"):
+        return []
+    name = user.strip().split(":", 1)[-1].split("/", 1)[-1]
+    frame = reader.frame(
+        "SELECT DISTINCT unnest(member_of) AS grp FROM backstage_entity "
+        "WHERE lower(kind) = 'user' AND name = $name "
+        "UNION SELECT name FROM backstage_entity "
+        "WHERE lower(kind) = 'group' AND list_contains(members, $name) ORDER BY 1",
+        {"name": name})
+    return [str(g) for g in frame["grp"].to_list()]

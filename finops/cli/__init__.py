@@ -20,8 +20,8 @@ from models.errors import FinOpsError
 # Imported for the commands they register, in the order ``finops --help`` lists them.
 # isort: off
 from finops.cli import allocate, explain, sql, demo, serve  # noqa: F401
-from finops.cli.ingest import billing, k8s  # noqa: F401
-from finops.cli import report, budgets, pricing, export, config  # noqa: F401
+from finops.cli.ingest import billing, k8s, ownership  # noqa: F401
+from finops.cli import report, budgets, governance, policy, pricing, export, config  # noqa: F401
 # isort: on
 
 

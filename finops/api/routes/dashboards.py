@@ -50,14 +50,16 @@ def home(principal: PrincipalDep) -> RedirectResponse:
     return RedirectResponse(pages.link("/dashboards/finance"))
 
 
-def _links(principal: Principal, ctx: ContextDep, reader: SnapshotReader) -> list[tuple[str, str]]:
+def links(principal: Principal, ctx: ContextDep, reader: SnapshotReader) -> list[tuple[str, str]]:
+    """The page header's links: what ``principal`` may open."""
+    governance = ("governance", pages.link("/dashboards/governance"))
     if principal.team is not None:
-        return pages.team_links([principal.team])
-    links = [("overview", pages.link("/dashboards/finance")),
-             ("unowned", pages.link("/dashboards/unowned"))]
+        return [*pages.team_links([principal.team]), governance]
+    found = [("overview", pages.link("/dashboards/finance")),
+             ("unowned", pages.link("/dashboards/unowned")), governance]
     teams = sorted(ctx.config.declared_teams) or sorted(
         queries.team_totals(reader, reader.window(None, None), None)["team"].to_list())
-    return links + pages.team_links(teams)
+    return found + pages.team_links(teams)
 
 
 def _budgets(ctx: ContextDep, reader: SnapshotReader, principal: Principal,
@@ -125,7 +127,7 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
         pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through),
                          "top-movers"),
     ]
-    return HTMLResponse(pages.page("Finance overview", body, _links(principal, ctx, reader),
+    return HTMLResponse(pages.page("Finance overview", body, links(principal, ctx, reader),
                                    through))
 
 
@@ -171,7 +173,7 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
             "Top services", through, unnamed="(Kubernetes)"), "services"),
         *_burn_cards(ctx, reader, principal, team, through),
     ]
-    return HTMLResponse(pages.page(f"Team {team}", body, _links(principal, ctx, reader),
+    return HTMLResponse(pages.page(f"Team {team}", body, links(principal, ctx, reader),
                                    through))
 
 
@@ -199,5 +201,5 @@ def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                                                  "reason"), "unowned-daily"),
         pages.figure_div(figures.items_table(items, through), "unowned-items", True),
     ]
-    return HTMLResponse(pages.page("Unowned spend", body, _links(principal, ctx, reader),
+    return HTMLResponse(pages.page("Unowned spend", body, links(principal, ctx, reader),
                                    through))
