@@ -1,4 +1,4 @@
--- 0004: the Backstage catalog as loaded by `finops ingest backstage` (governance reads it:
+-- 0005: the Backstage catalog as loaded by `finops ingest backstage` (governance reads it:
 -- catalog drift, the Backstage Cost Insights API's groups and entities). One row per entity,
 -- replaced whole on every load. `owner` is spec.owner reduced to a team name.
 CREATE TABLE IF NOT EXISTS backstage_entity (
