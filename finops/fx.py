@@ -179,3 +179,26 @@ class Rates:
         """``amount`` in ``from_currency`` as ``to_currency`` on ``day``."""
         rate, source = self.rate(from_currency, to_currency, day)
         return Converted(amount * rate, rate, source)
+
+
+def in_currency(frame: pl.DataFrame, rates: Rates, to: str,
+                money: tuple[str, ...] = ("effective_cost",)) -> tuple[pl.DataFrame, dict]:
+    """``frame`` (with ``day``, ``currency`` and the ``money`` columns) with its money in
+    ``to``, converted row by row at each day's rate; and how: ``{"from", "to", "rate",
+    "source"}`` of its last day (with ``"rates": [low, high]`` when the rate changed). A day
+    without a rate is a ``CurrencyError`` naming the currencies and the month."""
+    if not frame.height:
+        return frame, {}
+    wanted = frame.with_columns(pl.col("currency").alias("from_currency"),
+                                pl.lit(to).alias("to_currency"))
+    looked = rates.lookup(wanted)
+    missing = looked.filter(pl.col("fx_rate").is_null())
+    if missing.height:
+        first = missing.sort("day").row(0, named=True)
+        rates.rate(first["from_currency"], to, first["day"])  # raises, naming them
+    converted = looked.with_columns(pl.col(m) * pl.col("fx_rate") for m in money)
+    last = looked.sort("day").row(-1, named=True)
+    low, high = looked["fx_rate"].min(), looked["fx_rate"].max()
+    how = {"from": last["from_currency"], "to": to, "rate": last["fx_rate"],
+           "source": last["fx_source"]} | ({"rates": [low, high]} if low != high else {})
+    return converted.select(frame.columns).with_columns(pl.lit(to).alias("currency")), how

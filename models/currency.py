@@ -12,6 +12,7 @@ may be in HRK), not against a pattern: ``ABC`` has the shape of a code and is no
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -91,3 +92,23 @@ def label(currency: str | None, locale: str = DEFAULT_LOCALE) -> str:
 def separators(locale: str = DEFAULT_LOCALE) -> str:
     """Decimal then group separator of ``locale`` (plotly's ``layout.separators``)."""
     return f"{get_decimal_symbol(locale)}{get_group_symbol(locale)}"
+
+
+@dataclass(frozen=True)
+class MoneyFormat:
+    """Money of one currency in one locale, for a whole report (a page, a message):
+    ``fmt(12.5)`` -> ``€12.50``; ``fmt.label`` names the currency for axes and headers."""
+
+    currency: str | None
+    locale: str = DEFAULT_LOCALE
+
+    def __call__(self, amount: float | None, *, signed: bool = False) -> str:
+        return format_money(amount, self.currency, self.locale, signed=signed)
+
+    @property
+    def label(self) -> str:
+        return label(self.currency, self.locale)
+
+    @property
+    def separators(self) -> str:
+        return separators(self.locale)
