@@ -74,10 +74,9 @@ def format_money(amount: float | None, currency: str | None, locale: str = DEFAU
     ``¥1,235``); ``n/a`` without an amount, the bare number without a currency (no data)."""
     if amount is None:
         return "n/a"
-    if not currency:
-        return f"{amount:,.2f}"
-    text = str(format_currency(amount, currency, locale=locale))
-    return f"+{text}" if signed and amount > 0 else text
+    text = (str(format_currency(amount, currency, locale=locale)) if currency
+            else f"{amount:,.2f}")
+    return f"+{text}" if signed and amount >= 0 else text
 
 
 def label(currency: str | None, locale: str = DEFAULT_LOCALE) -> str:
