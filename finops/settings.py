@@ -137,8 +137,8 @@ class Settings(BaseSettings):
         "engine holds a day of pod-hours beside it, so DuckDB's cache is kept small).")
     locale: str = Field(
         DEFAULT_LOCALE, description="Locale money is written in (CLI, Slack, dashboards): "
-        "symbol placement, separators, e.g. `en_US` ($1,234.50), `de_DE` (1.234,50 €); the "
-        "currency itself always comes from the data.")
+        "symbol placement and separators, e.g. `en_US` (symbol first, 1,234.50), `de_DE` "
+        "(1.234,50 then the symbol); the currency itself always comes from the data.")
     api: ApiSettings = ApiSettings()  # type: ignore[call-arg]
     auth: AuthSettings = AuthSettings()  # type: ignore[call-arg]
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
