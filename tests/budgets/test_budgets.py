@@ -7,9 +7,9 @@ import pytest
 
 from finops import alerts
 from finops.budgets import budget_message, evaluate, period_window
-from models.currency import format_money
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, parse_config
+from models.currency import format_money
 from models.errors import ConfigError
 from tests.support.budget_data import (
     FIRST_DAY,

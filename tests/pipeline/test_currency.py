@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support import run_cli
 from tests.support import currency_org as org
+from tests.support import run_cli
 
 WINDOW = ["--start", "2026-10-01", "--end", "2026-10-03"]
 
