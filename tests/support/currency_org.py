@@ -51,7 +51,7 @@ def usd_focus(directory: Path, lines: list[Line], n: int = 12) -> Path:
     frame = pl.read_csv(DATA / "focus-1.0" / "focus_sample.csv", infer_schema=False,
                         n_rows=n)
     amounts = [round(40.0 + 7.31 * i, 2) for i in range(n)]
-    days = [1 + i % 3 for i in range(n)]
+    days = [1 + (i // 2) % 3 for i in range(n)]
     tags = [json.dumps({"team": t}) if (t := _team(i)) else "{}" for i in range(n)]
     lines += [Line("USD", USD_ACCOUNT, _team(i), amounts[i], days[i]) for i in range(n)]
     money = [str(a) for a in amounts]
@@ -71,7 +71,7 @@ def eur_gcp(directory: Path, lines: list[Line], rate: float = EUR_PER_USD) -> Pa
     frame = pl.read_csv(DATA / "gcp-billing" / "2022-08-01_5.csv", infer_schema=False)
     n = frame.height
     amounts = [round(9.2 + 3.17 * i, 4) for i in range(n)]
-    days = [1 + i % 3 for i in range(n)]
+    days = [1 + (i // 2) % 3 for i in range(n)]
     labels = [str([{"key": "team", "value": t}]) if (t := _team(i)) else "[]" for i in range(n)]
     lines += [Line("EUR", EUR_ACCOUNT, _team(i), amounts[i], days[i]) for i in range(n)]
     frame = frame.with_columns(
@@ -90,7 +90,7 @@ def jpy_azure(directory: Path, lines: list[Line]) -> Path:
     frame = pl.read_csv(DATA / "azure-toolkit" / "EA_ActualCost_Small.csv", infer_schema=False)
     n = frame.height
     amounts = [float(1500 + 731 * i) for i in range(n)]
-    days = [1 + i % 3 for i in range(n)]
+    days = [1 + (i // 2) % 3 for i in range(n)]
     tags = [f'"team": "{t}","env": "prod"' if (t := _team(i)) else "" for i in range(n)]
     lines += [Line("JPY", JPY_ACCOUNT, _team(i), amounts[i], days[i]) for i in range(n)]
     frame = frame.with_columns(
