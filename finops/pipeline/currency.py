@@ -62,9 +62,11 @@ def plan(reader: FrameReader, config: FinOpsConfig, start: date, end: date) -> F
     stated = [config_rates(config), loaded_rates(reader)]
     by_account = export_rates(reader, start, end)
     generic = Rates(*stated, export_day_rates(by_account))
-    currency, why = chosen_currency(reader, config, generic, window)
+    days = account_days(reader, start, end)
+    billed_in = sorted(set(days["billing_currency"].to_list()))
+    currency, why = chosen_currency(reader, config, generic, window, billed_in)
     check_allocated(reader, currency, window)
-    bill = _bill_rates(reader, Rates(*stated), by_account, currency, window)
+    bill = _bill_rates(days, Rates(*stated), by_account, currency)
     _fail_on_missing(bill, currency)
     estimates = _estimate_rates(reader, config, generic, currency, window)
     return FxPlan(currency, why, pl.concat([bill, estimates], how="diagonal_relaxed")
@@ -81,22 +83,27 @@ GROUP BY ALL
 
 
 def chosen_currency(reader: FrameReader, config: FinOpsConfig, rates: Rates,
-                    window: tuple[date, date]) -> tuple[str, str]:
+                    window: tuple[date, date], billed_in: list[str]) -> tuple[str, str]:
     """The reporting currency and why: finops.yaml ``reporting_currency``, else the currency
     of the largest share of the window's bill (its amounts converted at the stated rates to
-    compare them), else, when no rates compare them, the currency of the most lines."""
+    compare them), else, when no rates compare them, the currency of the most lines.
+    ``billed_in``: the window's billing currencies (one needs no comparing)."""
     if config.reporting_currency:
         return config.reporting_currency, "reporting_currency in finops.yaml"
+    if len(billed_in) == 1:
+        return billed_in[0], "the only billing currency"
+    if not billed_in:
+        held = reader.frame("SELECT DISTINCT currency FROM allocation WHERE currency IS NOT NULL "
+                            "ORDER BY 1")["currency"].to_list()
+        if len(held) == 1:
+            return held[0], "no bill in the window: the currency already allocated"
+        return config.allocation.prices.currency, "no bill: the currency of finops.yaml prices"
     start, end = window
     days = reader.frame(CURRENCY_DAYS_SQL, {"start": start, "end": end, "first": start,
                                             "next": end + timedelta(days=1)})
     lines = days.group_by("billing_currency").agg(pl.col("lines").sum()).sort(
         "lines", "billing_currency", descending=[True, False])
-    found = [c for c in lines["billing_currency"].to_list() if c]
-    if not found:
-        return config.allocation.prices.currency, "no bill: the currency of finops.yaml prices"
-    if len(found) == 1:
-        return found[0], "the only billing currency"
+    found = [c for c in lines["billing_currency"].to_list() if c] or billed_in
     for anchor in found:
         shares = _shares(days, rates, anchor)
         if shares is not None:
@@ -151,10 +158,10 @@ def account_days(reader: FrameReader, start: date, end: date) -> pl.DataFrame:
     return days
 
 
-def _bill_rates(reader: FrameReader, rates: Rates, by_account: pl.DataFrame, currency: str,
-                window: tuple[date, date]) -> pl.DataFrame:
-    """The rate of each billed (day, account): the export's own, else ``rates``."""
-    days = account_days(reader, *window).with_columns(
+def _bill_rates(days: pl.DataFrame, rates: Rates, by_account: pl.DataFrame,
+                currency: str) -> pl.DataFrame:
+    """The rate of each billed (day, account) of ``days``: the export's own, else ``rates``."""
+    days = days.with_columns(
         pl.col("billing_currency").alias("from_currency"), pl.lit(currency).alias("to_currency"))
     own = by_account.filter(pl.col("to_currency") == currency).select(
         "billing_account_id", "day", "from_currency", pl.col("rate").alias("_own"),
