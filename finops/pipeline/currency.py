@@ -93,11 +93,23 @@ def chosen_currency(reader: FrameReader, config: FinOpsConfig, rates: Rates,
     if len(billed_in) == 1:
         return billed_in[0], "the only billing currency"
     if not billed_in:
-        held = reader.frame("SELECT DISTINCT currency FROM allocation WHERE currency IS NOT NULL "
-                            "ORDER BY 1")["currency"].to_list()
-        if len(held) == 1:
-            return held[0], "no bill in the window: the currency already allocated"
-        return config.allocation.prices.currency, "no bill: the currency of finops.yaml prices"
+        return _already_allocated(reader, config)
+    return _largest_share(reader, rates, window, billed_in)
+
+
+def _already_allocated(reader: FrameReader, config: FinOpsConfig) -> tuple[str, str]:
+    """A window without a bill (estimates only) keeps the currency already allocated."""
+    held = reader.frame("SELECT DISTINCT currency FROM allocation WHERE currency IS NOT NULL "
+                        "ORDER BY 1")["currency"].to_list()
+    if len(held) == 1:
+        return held[0], "no bill in the window: the currency already allocated"
+    return config.allocation.prices.currency, "no bill: the currency of finops.yaml prices"
+
+
+def _largest_share(reader: FrameReader, rates: Rates, window: tuple[date, date],
+                   billed_in: list[str]) -> tuple[str, str]:
+    """The billing currency of the largest share of the window's bill, compared in the first
+    currency (by lines) every other one converts to at the stated rates."""
     start, end = window
     days = reader.frame(CURRENCY_DAYS_SQL, {"start": start, "end": end, "first": start,
                                             "next": end + timedelta(days=1)})

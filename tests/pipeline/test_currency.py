@@ -4,6 +4,7 @@ USD; team totals equal the hand-converted sums to the cent; a missing rate fails
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -139,3 +140,19 @@ def test_without_a_reporting_currency_the_largest_share_is_chosen_and_stated(
     assert largest == "USD"  # the fixture's design; the share printed is computed below
     share = usd["USD"] / sum(usd.values())
     assert f"Amounts in USD (the largest share of the bill ({share:.0%}" in out
+
+
+def test_one_warehouse_reports_in_one_currency(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    config = org.write_config(tmp_path / "finops.yaml")
+    organisation = _ingested(tmp_path, capsys, config)
+    day_one = ["allocate", "--start", "2026-10-01", "--end", "2026-10-01"]
+    assert _cli(organisation.db, config, day_one, capsys)[0] == 0
+    in_eur = org.write_config(tmp_path / "eur.yaml", reporting="EUR")
+    code, _, err = _cli(organisation.db, in_eur, ["allocate", "--start", "2026-10-02",
+                                                  "--end", "2026-10-02"], capsys)
+    assert code == 1
+    assert ("days already allocated are in USD, and this run would report in EUR: set "
+            "`reporting_currency: USD`") in err
+    assert _rows(organisation.db, "SELECT DISTINCT day, currency FROM allocation") == [
+        (date(2026, 10, 1), "USD")]
