@@ -102,8 +102,9 @@ def export_rates(reader: FrameReader, start: date, end: date) -> pl.DataFrame:
                            "pricing_currency").agg(
         pl.col("weight").sum(), pl.col("weighted").sum(), pl.col("plain").mean(),
         pl.col("x_source").drop_nulls().sort().first())
+    # 12 significant digits: a mean of equal rates is that rate, not it plus float noise
     rate = pl.when(pl.col("weight") > 0).then(pl.col("weighted") / pl.col("weight")).otherwise(
-        pl.col("plain"))
+        pl.col("plain")).round_sig_figs(12)
     return summed.select(
         "billing_account_id", "day", pl.col("billing_currency").alias("from_currency"),
         pl.col("pricing_currency").alias("to_currency"), rate.alias("rate"),
@@ -113,7 +114,7 @@ def export_rates(reader: FrameReader, start: date, end: date) -> pl.DataFrame:
 def export_day_rates(by_account: pl.DataFrame) -> pl.DataFrame:
     """``export_rates`` across accounts: one candidate per (pair, day), the mean rate."""
     per_day = by_account.group_by("day", "from_currency", "to_currency").agg(
-        pl.col("rate").mean(), pl.col("source").sort().first())
+        pl.col("rate").mean().round_sig_figs(12), pl.col("source").sort().first())
     return per_day.select(
         "from_currency", "to_currency", pl.col("day").alias("valid_from"),
         (pl.col("day") + pl.duration(days=1)).alias("valid_to"), "rate", "source",
