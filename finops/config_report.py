@@ -28,7 +28,19 @@ def _join(values: Sequence[str], sep: str = ", ") -> str:
 
 def describe(config: FinOpsConfig, settings: Settings) -> list[str]:
     return [*_teams(config), "", *_ownership(config), "", *_allocation(config), "",
-            *_budgets(config, settings), "", *_governance(config), "", *_tokens(config)]
+            *_currency(config), "", *_budgets(config, settings), "", *_governance(config), "",
+            *_tokens(config)]
+
+
+def _currency(config: FinOpsConfig) -> list[str]:
+    chosen = (config.reporting_currency or "not set: the currency of the largest share of "
+              "the bill being allocated")
+    lines = [f"Reporting currency: {chosen}",
+             f"  exchange rates in finops.yaml: {len(config.fx.rates) or NONE} (then rates "
+             "loaded with `finops fx load`; an export's own rate comes first)"]
+    lines += [f"    1 {r.from_currency} = {r.rate:g} {r.to} for {r.month or r.day}"
+              for r in config.fx.rates]
+    return lines
 
 
 def _teams(config: FinOpsConfig) -> list[str]:
@@ -70,8 +82,8 @@ def _allocation(config: FinOpsConfig) -> list[str]:
             f"taxes and credits {alloc.tax_and_credits}",
             f"  shared namespaces ({alloc.shared_split} split): "
             f"{_join(alloc.shared_namespaces)}",
-            f"  reference prices per hour: cpu {prices.cpu_hour:g}, RAM GiB "
-            f"{prices.ram_gib_hour:g}, GPU {prices.gpu_hour:g}"]
+            f"  reference prices per hour ({prices.currency}): cpu {prices.cpu_hour:g}, "
+            f"RAM GiB {prices.ram_gib_hour:g}, GPU {prices.gpu_hour:g}"]
 
 
 def _budgets(config: FinOpsConfig, settings: Settings) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,7 +24,11 @@ from pydantic import (
     model_validator,
 )
 
+from models.currency import check_currency
 from models.errors import ConfigError
+
+# An ISO 4217 code (checked against the list, upper-cased): ``usd`` is read as USD.
+Currency = Annotated[str, AfterValidator(check_currency)]
 
 
 class Strict(BaseModel):
@@ -69,7 +74,9 @@ class Ownership(Strict):
 
 
 class Prices(Strict):
-    """Reference prices ($/hour) that split a node's cost into CPU/RAM/GPU (OpenCost's)."""
+    """Reference prices per hour that split a node's cost into CPU/RAM/GPU (OpenCost's), in
+    ``currency``; they, ``storage_gib_hour`` and ``instance_hour`` also price what the bill
+    does not cover yet (estimates, converted from ``currency`` like any other amount)."""
 
     cpu_hour: float = Field(0.031611, gt=0)
     ram_gib_hour: float = Field(0.004237, gt=0)
@@ -77,6 +84,7 @@ class Prices(Strict):
     storage_gib_hour: float = Field(0.00005479452, ge=0)
     by_node_label: dict[str, dict[str, float]] = {}  # "label=value" -> {cpu_hour: …}
     instance_hour: dict[str, float] = {}  # configured fallback node price by instance type
+    currency: Currency = "USD"  # OpenCost's defaults are US dollars
 
 
 class Allocation(Strict):
@@ -109,7 +117,7 @@ class Budget(Strict):
     filter: dict[str, str] = {}  # column -> value on allocation (provider, cluster, …)
     period: Literal["week", "month", "quarter"] = "month"
     amount: float = Field(gt=0)
-    currency: str = "USD"
+    currency: Currency = "USD"  # compared at the stated rates when not the reporting currency
     thresholds: list[Threshold] = [
         Threshold(percent=50),
         Threshold(percent=80),
@@ -186,7 +194,46 @@ class Sso(Strict):
     groups: dict[str, Role] = {}  # e.g. {"finops-finance": "finance", "team-pay": "team:pay"}
 
 
+class FxRate(Strict):
+    """One exchange rate: 1 ``from`` = ``rate`` ``to``, for a calendar ``month`` (``2026-10``)
+    or a ``day``; it converts both ways (the other way at 1 / rate)."""
+
+    from_currency: Currency = Field(alias="from")
+    to: Currency
+    month: str | None = None
+    day: date | None = None
+    rate: float = Field(gt=0, allow_inf_nan=False)
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(f"{value}-01")
+            except ValueError:
+                raise ValueError(f"{value!r} is not a month such as 2026-10") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_period(self) -> FxRate:
+        if (self.month is None) == (self.day is None):
+            raise ValueError("give exactly one of `month` (2026-10) or `day` (2026-10-02)")
+        if self.from_currency == self.to:
+            raise ValueError(f"`from` and `to` are both {self.to}")
+        return self
+
+
+class Fx(Strict):
+    """Exchange rates stated in finops.yaml; used where an export carries no rate of its own,
+    before the rates loaded with ``finops fx load`` (see ``finops.fx``)."""
+
+    rates: list[FxRate] = []
+
+
 class FinOpsConfig(Strict):
+    # The currency every report is in; unset: the currency of the largest share of the bill.
+    reporting_currency: Currency | None = None
+    fx: Fx = Fx()
     teams: list[Team] = []
     ownership: Ownership = Ownership()
     allocation: Allocation = Allocation()

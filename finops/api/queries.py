@@ -16,7 +16,7 @@ import polars as pl
 
 from finops.api.reader import SnapshotReader
 from models.api import Window
-from models.errors import InputError
+from models.errors import CurrencyError, InputError
 
 UNOWNED = "__unowned__"  # the team key of spend no team owns (OpenCost says __unallocated__)
 
@@ -69,6 +69,21 @@ def _where(window: Window, team: str | None, filters: dict[str, list[str]] | Non
         params.update(zip(names, values, strict=True))
         clauses.append(f"{DIMENSIONS[key]} IN ({', '.join('$' + n for n in names)})")
     return " AND ".join(clauses), params
+
+
+def currency(reader: SnapshotReader, window: Window) -> str | None:
+    """The currency of every amount in the window (the allocation's reporting currency), None
+    when nothing is allocated there. Amounts in two currencies are never added up: a window
+    that holds both (a warehouse migrated with mixed bills, not allocated again) is a 409."""
+    found = reader.frame("SELECT DISTINCT currency FROM allocation "
+                         "WHERE day BETWEEN $start AND $end ORDER BY 1",
+                         {"start": window.start, "end": window.end})["currency"].to_list()
+    if len(found) > 1:
+        raise CurrencyError(
+            f"the allocation holds {' and '.join(str(c) for c in found)} amounts in "
+            f"{window.start} .. {window.end}, which cannot be added up: allocate those days "
+            "again (`finops allocate`) to convert them to one reporting currency")
+    return found[0] if found else None
 
 
 def allocation(reader: SnapshotReader, window: Window, aggregate: list[str], step: str,

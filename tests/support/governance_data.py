@@ -99,7 +99,9 @@ def _alloc(day: date, **row: Any) -> dict[str, Any]:
     cost = row.pop("cost")
     return {"day": day, "provider": "AWS", "billing_account_id": "acct", "sub_account_id": "acct",
             "price_source": "bill", "billed_cost": cost, "effective_cost": cost,
-            "list_cost": cost, "run_id": "governance", **row}
+            "list_cost": cost, "currency": "EUR", "billing_currency": "EUR",
+            "billing_effective_cost": cost, "billing_billed_cost": cost, "billing_list_cost": cost,
+            "fx_rate": 1.0, "fx_source": "same-currency", "run_id": "governance", **row}
 
 
 def allocation() -> pl.DataFrame:
