@@ -9,7 +9,9 @@ it once (``dashboards.pages``).
 Conventions (reference/alerts-dashboards-scale.md §5): spend stacked by team over time with
 unowned spend as its own hatched series; budget vs actual vs forecast with the forecast
 interval; "% of spend allocated" against the 70/85/90 % maturity markers; top movers with
-Δ$ and Δ%. Every chart title carries the data-through date.
+the change in money and in %. Every chart title carries the data-through date. Money is shown
+through one ``MoneyFormat`` (``models.currency``): the currency comes from the data, the
+locale from settings; axes name the currency and use the locale's separators.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from typing import Any
 
 import polars as pl
 
+from models.currency import MoneyFormat
+
+PLAIN = MoneyFormat(None)  # amounts without a currency (no data): bare numbers
 Figure = dict[str, Any]  # {"data": [...], "layout": {...}}: what Plotly.newPlot takes
 UNOWNED = "__unowned__"
 UNOWNED_LABEL = "unowned"
@@ -38,18 +43,26 @@ def axis_title(text: str) -> dict[str, object]:
     return {"title": {"text": text}}
 
 
+def cost_title(fmt: MoneyFormat) -> str:
+    """An axis title for effective cost in ``fmt``'s currency: ``effective cost, EUR (€)``."""
+    return f"effective cost, {fmt.label}"
+
+
 def figure(data: list[dict[str, Any]], text: str, through: date | None,
-           **layout: Any) -> Figure:
-    """The figure of ``data`` with the common layout (title, margins) and ``layout``."""
+           fmt: MoneyFormat = PLAIN, **layout: Any) -> Figure:
+    """The figure of ``data`` with the common layout (title, margins, the locale's number
+    separators) and ``layout``."""
     return {"data": data,
-            "layout": {"title": title(text, through), "margin": dict(MARGIN), **layout}}
+            "layout": {"title": title(text, through), "margin": dict(MARGIN),
+                       "separators": fmt.separators, **layout}}
 
 
 def bar(x: list[Any], y: list[Any], **trace: Any) -> dict[str, Any]:
     return {"type": "bar", "x": x, "y": y, **trace}
 
 
-def spend_by_team(frame: pl.DataFrame, through: date | None = None) -> Figure:
+def spend_by_team(frame: pl.DataFrame, through: date | None = None,
+                  fmt: MoneyFormat = PLAIN) -> Figure:
     """Stacked daily bars per team (``day, team, effective_cost``); unowned is hatched grey."""
     data = []
     teams = sorted(t for t in frame["team"].unique().to_list() if t is not None and t != UNOWNED)
@@ -62,14 +75,20 @@ def spend_by_team(frame: pl.DataFrame, through: date | None = None) -> Figure:
         data.append(bar(unowned["day"].to_list(), unowned["effective_cost"].to_list(),
                         name=UNOWNED_LABEL,
                         marker={"color": UNOWNED_COLOR, "pattern": {"shape": "/"}}))
-    return figure(data, "Spend by team per day", through, barmode="stack",
-                  yaxis=axis_title("effective cost ($)"), legend={"title": {"text": "team"}})
+    return figure(data, "Spend by team per day", through, fmt, barmode="stack",
+                  yaxis=axis_title(cost_title(fmt)), legend={"title": {"text": "team"}})
 
 
-def budget_vs_actual(frame: pl.DataFrame, through: date | None = None) -> Figure:
+def budget_vs_actual(frame: pl.DataFrame, through: date | None = None,
+                     locale: str = PLAIN.locale) -> Figure:
     """Per budget: budget amount, actual to date, forecast with its interval as error bars.
-    Columns ``budget, amount, actual, forecast, forecast_low, forecast_high`` (nullable)."""
+    Columns ``budget, currency, amount, actual, forecast, forecast_low, forecast_high``
+    (nullable); each budget in its own currency, named under its bar when they differ."""
+    currencies = sorted(set(frame["currency"].to_list()))
+    shared = MoneyFormat(currencies[0] if len(currencies) == 1 else None, locale)
     names = frame["budget"].to_list()
+    if len(currencies) > 1:
+        names = [f"{n} ({c})" for n, c in zip(names, frame["currency"].to_list(), strict=True)]
     point = frame["forecast"].to_list()
     high = [(h - p) if h is not None and p is not None else None
             for h, p in zip(frame["forecast_high"].to_list(), point, strict=True)]
@@ -81,8 +100,9 @@ def budget_vs_actual(frame: pl.DataFrame, through: date | None = None) -> Figure
         bar(names, point, name="forecast", marker={"color": "#F58518"},
             error_y={"type": "data", "symmetric": False, "array": high, "arrayminus": low}),
     ]
-    return figure(data, "Budget vs actual vs forecast (current period)", through,
-                  barmode="group", yaxis=axis_title("$"))
+    axis = shared.label if shared.currency else "each budget's currency"
+    return figure(data, "Budget vs actual vs forecast (current period)", through, shared,
+                  barmode="group", yaxis=axis_title(axis))
 
 
 def allocated_gauge(pct: float | None, through: date | None = None) -> Figure:
@@ -122,22 +142,24 @@ def allocated_trend(frame: pl.DataFrame, through: date | None = None) -> Figure:
 
 
 def by_name_bar(frame: pl.DataFrame, text: str, through: date | None = None,
-                unnamed: str = "(none)") -> Figure:
+                unnamed: str = "(none)", fmt: MoneyFormat = PLAIN) -> Figure:
     """Horizontal bars of ``name, effective_cost``, largest on top."""
     rows = frame.sort("effective_cost")
     names = [n if n is not None else unnamed for n in rows["name"].to_list()]
     data = [bar(rows["effective_cost"].to_list(), names, orientation="h",
                 marker={"color": "#4C78A8"})]
-    return figure(data, text, through, xaxis=axis_title("effective cost ($)"),
+    return figure(data, text, through, fmt, xaxis=axis_title(cost_title(fmt)),
                   height=max(260, 70 + 28 * rows.height))
 
 
-def unowned_by_reason(frame: pl.DataFrame, through: date | None = None) -> Figure:
-    return by_name_bar(frame, "Unowned spend by reason", through, unnamed="(no reason)")
+def unowned_by_reason(frame: pl.DataFrame, through: date | None = None,
+                      fmt: MoneyFormat = PLAIN) -> Figure:
+    return by_name_bar(frame, "Unowned spend by reason", through, unnamed="(no reason)",
+                       fmt=fmt)
 
 
 def movers(frame: pl.DataFrame, n: int = 10) -> pl.DataFrame:
-    """``team, previous, current`` -> with ``delta`` and ``delta_pct``, largest |Δ$| first."""
+    """``team, previous, current`` -> with ``delta`` and ``delta_pct``, largest |delta| first."""
     return (
         frame.with_columns(
             (pl.col("current") - pl.col("previous")).alias("delta"),
@@ -151,31 +173,33 @@ def movers(frame: pl.DataFrame, n: int = 10) -> pl.DataFrame:
 
 
 def table(header: list[str], cells: list[list[str]], text: str, through: date | None,
-          height: int) -> Figure:
+          height: int, fmt: MoneyFormat = PLAIN) -> Figure:
     trace = {"type": "table",
              "header": {"values": header, "fill": {"color": "#eef1f5"}, "align": "left"},
              "cells": {"values": cells, "align": "left"}}
-    return figure([trace], text, through, height=height)
+    return figure([trace], text, through, fmt, height=height)
 
 
-def top_movers(frame: pl.DataFrame, through: date | None = None) -> Figure:
+def top_movers(frame: pl.DataFrame, through: date | None = None,
+               fmt: MoneyFormat = PLAIN) -> Figure:
     """A table of the biggest week-over-week changes per team."""
     rows = movers(frame)
     teams = [UNOWNED_LABEL if t in (None, UNOWNED) else t for t in rows["team"].to_list()]
     pct = ["n/a" if p is None else f"{p:+.1f} %" for p in rows["delta_pct"].to_list()]
-    cells = [teams, _dollars(rows["previous"]), _dollars(rows["current"]),
-             _dollars(rows["delta"], signed=True), pct]
-    return table(["team", "previous 7 days", "last 7 days", "Δ $", "Δ %"], cells,
-                 "Top movers, week over week", through, max(220, 110 + 30 * rows.height))
+    cells = [teams, _amounts(rows["previous"], fmt), _amounts(rows["current"], fmt),
+             _amounts(rows["delta"], fmt, signed=True), pct]
+    header = ["team", "previous 7 days", "last 7 days", f"Δ {fmt.currency or ''}".strip(), "Δ %"]
+    return table(header, cells, "Top movers, week over week", through,
+                 max(220, 110 + 30 * rows.height), fmt)
 
 
-def _dollars(series: pl.Series, signed: bool = False) -> list[str]:
-    fmt = "{:+,.2f}" if signed else "{:,.2f}"
-    return [fmt.format(v) for v in series.to_list()]
+def _amounts(series: pl.Series, fmt: MoneyFormat, signed: bool = False) -> list[str]:
+    return [fmt(v, signed=signed) for v in series.to_list()]
 
 
 def cost_kind_daily(frame: pl.DataFrame, through: date | None = None,
-                    text: str = "Daily spend by cost kind") -> Figure:
+                    text: str = "Daily spend by cost kind",
+                    fmt: MoneyFormat = PLAIN) -> Figure:
     """Stacked bars of ``day, name, effective_cost`` (name = cost kind)."""
     data = []
     kinds = sorted(k for k in frame["name"].unique().to_list() if k is not None)
@@ -183,7 +207,7 @@ def cost_kind_daily(frame: pl.DataFrame, through: date | None = None,
         rows = frame.filter(pl.col("name") == kind).sort("day")
         data.append(bar(rows["day"].to_list(), rows["effective_cost"].to_list(), name=kind,
                         marker={"color": COLORS[i % len(COLORS)]}))
-    return figure(data, text, through, barmode="stack", yaxis=axis_title("effective cost ($)"))
+    return figure(data, text, through, fmt, barmode="stack", yaxis=axis_title(cost_title(fmt)))
 
 
 def line(x: list[Any], y: list[Any], name: str, mode: str = "lines",
@@ -193,28 +217,29 @@ def line(x: list[Any], y: list[Any], name: str, mode: str = "lines",
 
 def budget_burn(daily: pl.DataFrame, amount: float, period_start: date, period_end: date,
                 forecast: float | None = None, name: str = "budget",
-                through: date | None = None) -> Figure:
-    """Cumulative spend in the period (``day, effective_cost``) against the budget line, and
-    a dashed line from today's actual to the period-end forecast."""
+                through: date | None = None, fmt: MoneyFormat = PLAIN) -> Figure:
+    """Cumulative spend in the period (``day, effective_cost``, in the budget's currency
+    ``fmt``) against the budget line, and a dashed line from today's actual to the
+    period-end forecast."""
     rows = daily.filter(pl.col("day").is_between(period_start, period_end)).sort("day")
     cumulative = rows["effective_cost"].cum_sum().to_list() if rows.height else []
     data = [line(rows["day"].to_list(), cumulative, "actual (cumulative)", "lines+markers",
                  color="#4C78A8"),
-            line([period_start, period_end], [amount, amount], f"budget {amount:,.0f}",
+            line([period_start, period_end], [amount, amount], f"budget {fmt(amount)}",
                  color="#E45756", dash="dash")]
     if forecast is not None and cumulative:
         data.append(line([rows["day"][-1], period_end], [cumulative[-1], forecast], "forecast",
                          color="#F58518", dash="dot"))
-    return figure(data, f"Budget burn: {name}", through, yaxis=axis_title("$"),
+    return figure(data, f"Budget burn: {name}", through, fmt, yaxis=axis_title(fmt.label),
                   xaxis={"range": [period_start, period_end]})
 
 
 def items_table(frame: pl.DataFrame, through: date | None = None,
-                text: str = "Largest unowned items") -> Figure:
-    """Any frame as a table (money columns as dollars), e.g. the top unowned items."""
+                text: str = "Largest unowned items", fmt: MoneyFormat = PLAIN) -> Figure:
+    """Any frame as a table (money columns in ``fmt``), e.g. the top unowned items."""
     values = []
     for column in frame.columns:
         series = frame[column]
-        values.append(_dollars(series) if series.dtype == pl.Float64
+        values.append(_amounts(series, fmt) if series.dtype == pl.Float64
                       else ["" if v is None else str(v) for v in series.to_list()])
-    return table(frame.columns, values, text, through, max(240, 110 + 26 * frame.height))
+    return table(frame.columns, values, text, through, max(240, 110 + 26 * frame.height), fmt)

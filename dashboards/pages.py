@@ -21,6 +21,7 @@ import plotly.io as pio
 
 from dashboards.figures import Figure
 from dashboards.signin import signout_form
+from models.currency import MoneyFormat, name
 
 THEME = "plotly_white"  # the plotly template every figure is drawn with
 # Nothing on a page may send data off the machine. The bundled plotly.js (4.x) shows a "Share
@@ -43,7 +44,8 @@ header { background: #24292f; color: #fff; padding: 12px 24px; display: flex;
          align-items: baseline; gap: 24px; }
 header h1 { font-size: 20px; margin: 0; }
 header a { color: #c9d1d9; text-decoration: none; }
-header .through { margin-left: auto; color: #8b949e; font-size: 13px; }
+header .currency, header .through { margin-left: auto; color: #8b949e; font-size: 13px; }
+header .currency + .through { margin-left: 0; }
 header .signout button { background: none; border: 1px solid #57606a; border-radius: 6px;
                          color: #c9d1d9; font-size: 13px; padding: 2px 10px; cursor: pointer; }
 main { padding: 16px 24px; display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
@@ -102,9 +104,19 @@ def nav(links: Sequence[tuple[str, str]]) -> str:
     return " ".join(f'<a href="{escape(href)}">{escape(text)}</a>' for text, href in links)
 
 
+def currency_note(fmt: MoneyFormat) -> str:
+    """The page header's statement of the currency of its amounts."""
+    if not fmt.currency:
+        return ""
+    return (f'<span class="currency" data-currency="{escape(fmt.currency)}">amounts in '
+            f"{escape(name(fmt.currency, fmt.locale))} ({escape(fmt.label)})</span>")
+
+
 def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
-         through: date | None, scripts: Sequence[str] = ()) -> str:
-    """The whole page; ``scripts`` are the URLs of plotly.js and of ``theme_script``."""
+         through: date | None, scripts: Sequence[str] = (),
+         fmt: MoneyFormat | None = None) -> str:
+    """The whole page; ``scripts`` are the URLs of plotly.js and of ``theme_script``;
+    ``fmt`` names the currency of its amounts in the header."""
     shown = f"data through {through.isoformat()}" if through else "no data yet"
     tags = "".join(f'<script src="{escape(src)}"></script>' for src in scripts)
     return (
@@ -112,6 +124,7 @@ def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
         f"<title>{escape(heading)} · finops</title>"
         f"<style>{STYLE}</style>{tags}</head><body>"
         f"<header><h1>{escape(heading)}</h1>{nav(links)}"
+        f"{currency_note(fmt) if fmt else ''}"
         f'<span class="through">{escape(shown)}</span>{signout_form()}</header>'
         f"<main>{''.join(body)}</main></body></html>"
     )
@@ -119,10 +132,6 @@ def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
 
 def team_links(teams: Sequence[str]) -> list[tuple[str, str]]:
     return [(team, link(f"/dashboards/teams/{quote(team, safe='')}")) for team in teams]
-
-
-def money(amount: float) -> str:
-    return f"${amount:,.2f}"
 
 
 def percent(value: float | None) -> str:

@@ -56,7 +56,8 @@ def allocation(
     _check_scope(principal, filters)
     frame = queries.allocation(reader, window, names, step, principal.team, filters)
     total = float(frame["effective_cost"].sum()) if frame.height else 0.0
-    payload = {"window": window.model_dump(mode="json"), "aggregate": names, "step": step,
+    payload = {"window": window.model_dump(mode="json"),
+               "currency": queries.currency(reader, window), "aggregate": names, "step": step,
                "filters": filters, "rows": rows(frame, names),
                "total_effective_cost": round(total, 2)}
     # The rows are built here as plain JSON, in the shape of AllocationResponse: a month by
@@ -70,7 +71,8 @@ MONEY = ("billed_cost", "effective_cost", "list_cost")
 def rows(frame: pl.DataFrame, names: list[str]) -> list[dict[str, Any]]:
     """``AllocationRow``s as dicts: column by column, money rounded to the cent."""
     starts = frame["period_start"].cast(pl.String).to_list()
-    keys = zip(*(frame[name].to_list() for name in names), strict=True) if names else []
+    keys = (zip(*(frame[name].to_list() for name in names), strict=True) if names
+            else [()] * frame.height)
     money = zip(*([round(v or 0.0, 2) for v in frame[c].to_list()] for c in MONEY),
                 strict=True)
     return [{"period_start": start, "keys": dict(zip(names, key, strict=True)),
