@@ -134,7 +134,7 @@ def test_a_changed_definition_is_rebuilt_from_its_source(writer: Warehouse) -> N
 def test_the_currency_is_a_key_of_every_allocation_rollup(writer: Warehouse) -> None:
     # Two currencies in one allocation (a warehouse not yet allocated again after a change of
     # reporting currency): no rollup adds one to the other.
-    writer.con.execute("UPDATE allocation SET currency = 'EUR' WHERE provider = 'gcp'")
+    writer.con.execute("UPDATE allocation SET currency = 'EUR' WHERE provider = 'AWS'")
     assert writer.con.execute("SELECT count(DISTINCT currency) FROM allocation").fetchone() == (2,)
     build_rollups(writer.con)
     for rollup in ALLOCATION_ROLLUPS:
