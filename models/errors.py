@@ -120,6 +120,12 @@ class Forbidden(FinOpsError):
     status = 403
 
 
+class NotConfigured(FinOpsError):
+    """A feature asked for needs a setting that is not set (the message names it)."""
+
+    status = 503
+
+
 class AlertDeliveryError(FinOpsError):
     """A notification could not be delivered; it stays in the outbox for a retry."""
 
