@@ -67,11 +67,14 @@ class Delivery:
         self.tries: dict[str, int] = {}
 
     def run_all(self, messages: list[Message]) -> Report:
+        order = {m.key: i for i, m in enumerate(messages)}
         for message in messages:
             self.queues.setdefault((message.transport, message.channel), deque()).append(message)
         while any(self.queues.values()):
+            # the channel that may send soonest; among those ready, the oldest message first
             queue = min((q for q, items in self.queues.items() if items),
-                        key=lambda q: (self.ready.get(q, 0.0), q))
+                        key=lambda q: (max(self.ready.get(q, 0.0) - self.clock(), 0.0),
+                                       order[self.queues[q][0].key]))
             self._wait_for(queue)
             self._step(queue)
         return self.report

@@ -125,7 +125,8 @@ class Planner:
     def _budget_event(self, status: BudgetStatus, top: ThresholdState,
                       others: list[ThresholdState]) -> None:
         budget, dest = status.budget, self._destination(status.budget)
-        text = (f"{status.period.label}: {compose.crossing_text(top, others)} crossed; "
+        text = (f"{budget.name} {status.period.label}: {compose.crossing_text(top, others)} "
+                f"crossed; "
                 f"{compose.used_text(status, self.settings.locale)}")
         self._event(budget, dest, top.alert_key, text, status.as_dict())
         state.mark_fired(self.con, [top.alert_key, *(t.alert_key for t in others)], None,
