@@ -180,12 +180,12 @@ class Delivery:
         if isinstance(problem, AuthFailed):
             self.report.stopped[message.transport] = str(problem)
             return self._defer(message, str(problem))
+        self._dead(message, str(problem))
         if isinstance(problem, ChannelFailed):
             for other in list(self.queues[queue])[1:]:
                 self._dead(other, f"{problem} (an earlier message to {message.channel} failed "
                                   "the same way)")
             self.queues[queue] = deque([message])
-        self._dead(message, str(problem))
         return True
 
     def _retry_after(self, queue: Queue, message: Message, problem: RetryAfter) -> bool:

@@ -6,8 +6,8 @@ Methods: ``auth.test``, ``chat.postMessage`` (threads, ``metadata``), ``chat.upd
 ``conversations.list``. Channels are created on first use under an ID (``C…``), except the
 names in ``missing`` (``channel_not_found``).
 
-What a call answers is scripted per method (``stub.script["chat.postMessage"] = [...]``,
-then ``ok``): ``ok``; ``429:<s>`` (HTTP 429, ``Retry-After: <s>``); ``500``;
+What a call answers is scripted per method, or per method and channel
+(``stub.script["chat.postMessage #team-payments"] = [...]``), then ``ok``: ``ok``; ``429:<s>`` (HTTP 429, ``Retry-After: <s>``); ``500``;
 ``error:<code>`` (``{"ok": false, "error": code}``); ``hang`` (takes the message, then
 answers after the client's timeout: the uncertain case); ``hang-drop`` (answers late and
 takes nothing). ``revoked`` makes every call answer ``token_revoked``.
@@ -44,10 +44,14 @@ class SlackStub:
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
-    def next_mode(self, method: str) -> str:
+    def next_mode(self, method: str, channel: object = None) -> str:
+        """The scripted answer of this call: ``script["<method> <channel>"]`` first (the
+        channel as the client named it), then ``script["<method>"]``, else ``ok``."""
         with self.lock:
-            queue = self.script.get(method) or []
-            return queue.pop(0) if queue else "ok"
+            for key in (f"{method} {channel}", method):
+                if self.script.get(key):
+                    return self.script[key].pop(0)
+            return "ok"
 
     def channel_id(self, channel: str) -> str | None:
         """The ID of ``#name`` (or an ID), None for a channel that does not exist."""
@@ -102,7 +106,7 @@ def handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
         def _call(self, body: bytes) -> None:
             method = urlsplit(self.path).path.removeprefix("/api/")
             args = _arguments(self, body)
-            mode = stub.next_mode(method)
+            mode = stub.next_mode(method, args.get("channel"))
             with stub.lock:
                 stub.requests.append({"method": method, "mode": mode, "body": args,
                                       "auth": self.headers.get("Authorization"),
@@ -182,7 +186,7 @@ def _shown(message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
 
 def _history(stub: SlackStub, args: dict[str, Any]) -> dict[str, Any]:
     channel = str(args.get("channel"))
-    if channel.startswith("#") or channel not in {m["channel"] for m in stub.messages}:
+    if channel.startswith("#"):  # Slack wants the ID here
         return {"ok": False, "error": "channel_not_found"}
     oldest = float(args.get("oldest") or 0)
     found = [m for m in stub.messages if m["channel"] == channel and not m["thread_ts"]
@@ -201,7 +205,9 @@ def _replies(stub: SlackStub, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _list(stub: SlackStub, args: dict[str, Any]) -> dict[str, Any]:
-    names = {str(m["body"].get("channel")) for m in stub.messages}
+    # every channel a message was addressed to exists (unless it is missing)
+    names = {str(r["body"].get("channel")) for r in stub.calls("chat.postMessage")}
+    names -= stub.missing
     return {"ok": True, "channels": [{"id": stub.channel_id(n), "name": n[1:]}
                                      for n in sorted(names) if n.startswith("#")],
             "response_metadata": {"next_cursor": ""}}
