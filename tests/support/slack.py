@@ -7,7 +7,8 @@ Methods: ``auth.test``, ``chat.postMessage`` (threads, ``metadata``), ``chat.upd
 names in ``missing`` (``channel_not_found``).
 
 What a call answers is scripted per method, or per method and channel
-(``stub.script["chat.postMessage #team-payments"] = [...]``), then ``ok``: ``ok``; ``429:<s>`` (HTTP 429, ``Retry-After: <s>``); ``500``;
+(``stub.script["chat.postMessage #team-payments"] = [...]``), then ``ok``: ``ok``;
+``429:<s>`` (HTTP 429, ``Retry-After: <s>``); ``500``;
 ``error:<code>`` (``{"ok": false, "error": code}``); ``hang`` (takes the message, then
 answers after the client's timeout: the uncertain case); ``hang-drop`` (answers late and
 takes nothing). ``revoked`` makes every call answer ``token_revoked``.
