@@ -108,7 +108,7 @@ class SlackSettings(BaseModel):
         "backoff (seconds); what is left then waits for the next run, no attempt counted.")
     signing_secret: SecretStr | None = Field(
         None, description="Slack app signing secret: verifies the Acknowledge / Snooze button "
-        "requests (`POST /api/slack/interactions`); secret. Unset: the route answers 503.")
+        "requests (`POST /api/slack/interactions`); secret. Unset: the route answers 404.")
     response_url_prefix: str = Field(
         "https://hooks.slack.com/", description="Only `response_url`s under this prefix are "
         "posted to when a button is pressed (the message then shows who acknowledged).")

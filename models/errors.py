@@ -120,10 +120,9 @@ class Forbidden(FinOpsError):
     status = 403
 
 
-class NotConfigured(FinOpsError):
-    """A feature asked for needs a setting that is not set (the message names it)."""
-
-    status = 503
+class NotConfigured(NotFound):
+    """A route of a feature that needs a setting that is not set (the message names it): the
+    route is off on this server, hence 404 (a 5xx would say the server failed)."""
 
 
 class AlertDeliveryError(FinOpsError):
