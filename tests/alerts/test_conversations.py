@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import polars as pl
 import pytest
 
 from finops.alerts.check import CheckResult, check
@@ -156,3 +157,31 @@ def test_also_to_sends_the_threshold_to_its_own_recipient(
     assert str(leads[0]["text"]).startswith(
         "Budget payments-monthly 2026-10: actual 80% crossed")
     assert len(team_messages(slack)) == 1
+
+
+def test_a_late_untagged_spike_is_checked_again_and_alerts_once(
+        config: FinOpsConfig, settings: Settings, slack: SlackStub) -> None:
+    """October 12 is restated on the 20th with a 300 untagged instance: the days whose data
+    changed are checked again, and the unowned monitor (not a team's) finds it."""
+    late_day = date(2026, 10, 12)
+    with Warehouse(settings.db) as wh:
+        load_allocation(wh, allocation_rows())
+        run(wh, config, settings, "2026-10-20")
+        assert [k for k in slack.keys() if k.startswith("anomaly:")] == []
+        rows = allocation_rows()
+        untagged = rows.filter((pl.col("day") == late_day) & pl.col("team").is_null()
+                               & pl.col("service_name").is_not_null()).with_columns(
+            resource_id=pl.lit("i-0late300"), service_name=pl.lit("Amazon EC2"),
+            effective_cost=pl.lit(300.0), run_id=pl.lit("restated"))
+        load_allocation(wh, pl.concat([rows, untagged], how="diagonal_relaxed"))
+        result = run(wh, config, settings, "2026-10-20")
+        run(wh, config, settings, "2026-10-20")  # nothing changed since: nothing new
+    assert late_day in result.planned.checked_days
+    assert [k for k in slack.keys() if k.startswith("anomaly:")] == [
+        "anomaly:unowned:unowned:2026-10-12"]
+    [alert] = [m for m in slack.messages if str(m["text"]).startswith("Spend anomaly")]
+    assert alert["channel"] == slack.channel_id("#finops-platform")
+    text = str(alert["text"])
+    assert text.startswith("Spend anomaly: unowned spend on 2026-10-12: $304.58 spent")
+    assert "1. i-0late300 (cloud) in account 222222222222: +$300.00" in text
+    assert "Also seen by: account 222222222222, service Amazon EC2." in text
