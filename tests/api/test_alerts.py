@@ -23,6 +23,7 @@ from tests.support.api_warehouse import auth
 SECRET = "test-signing-secret"
 CONVERSATION = "budget:payments-monthly:2026-10"
 ROUTE = "/api/slack/interactions"
+pytestmark = pytest.mark.integration  # create_app starts SQL worker processes
 
 
 @pytest.fixture(scope="module")
