@@ -21,6 +21,8 @@ from finops.settings import Settings
 from models.config import Budget, FinOpsConfig, MappingRule
 
 NONE = "(none)"
+SIGNING_SECRET_WARNING = ("FINOPS_SLACK__SIGNING_SECRET is not set: the Acknowledge / Snooze "
+                          "buttons of budget messages are refused (404) until it is")
 
 
 def _join(values: Sequence[str], sep: str = ", ") -> str:
@@ -194,9 +196,9 @@ def channel_warnings(config: FinOpsConfig, settings: Settings | None) -> list[st
     if any(c.type == "email" for c in config.channels) and settings.smtp.host is None:
         found.append("email channels are declared but FINOPS_SMTP__HOST is not set: email "
                      "stops at the first message of every `budgets check --send`")
-    if settings.slack.signing_secret is None:
-        found.append("FINOPS_SLACK__SIGNING_SECRET is not set: the Acknowledge / Snooze "
-                     "buttons answer 503 until it is")
+    slack_on = settings.slack.token is not None
+    if config.budgets and slack_on and settings.slack.signing_secret is None:
+        found.append(SIGNING_SECRET_WARNING)
     return found
 
 
