@@ -81,6 +81,7 @@ def test_send_delivers_once_then_nothing(cli_args: list[str], slack: SlackStub,
     assert set(published(cli_args).values()) == {"sent"}
 
 
+@pytest.mark.slow
 def test_dead_letters_fail_the_run_and_can_be_requeued(
         cli_args: list[str], slack: SlackStub, capsys: pytest.CaptureFixture[str]) -> None:
     slack.missing.add("#team-payments")
