@@ -3,6 +3,10 @@
 -- conversation (`post`) or join its thread (`reply`), delivered in `seq` order; a delivery
 -- run claims its rows (`sending`, `claimed_by`) under the writer lock, posts without it and
 -- records the outcome under it again. `transport` is slack, webhook or email.
+-- Budget alerts queued before this migration and never sent were one message per threshold
+-- (the flood this migration ends): they are dropped, and the next check plans them again as
+-- one conversation per budget and period. Sent and dead ones are kept as history.
+DELETE FROM alert_outbox WHERE kind = 'budget' AND status = 'pending';
 ALTER TABLE alert_outbox ADD COLUMN seq BIGINT;
 ALTER TABLE alert_outbox ADD COLUMN op VARCHAR DEFAULT 'post';
 ALTER TABLE alert_outbox ADD COLUMN conversation VARCHAR;
