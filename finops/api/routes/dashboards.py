@@ -63,10 +63,11 @@ def home(principal: PrincipalDep) -> RedirectResponse:
 def links(principal: Principal, ctx: ContextDep, reader: SnapshotReader) -> list[tuple[str, str]]:
     """The page header's links: what ``principal`` may open."""
     governance = ("governance", pages.link("/dashboards/governance"))
+    unowned = ("unowned", pages.link("/dashboards/unowned"))
+    efficiency = ("efficiency", pages.link("/dashboards/efficiency"))
     if principal.team is not None:
-        return [*pages.team_links([principal.team]), governance]
-    found = [("overview", pages.link("/dashboards/finance")),
-             ("unowned", pages.link("/dashboards/unowned")), governance]
+        return [*pages.team_links([principal.team]), unowned, efficiency, governance]
+    found = [("overview", pages.link("/dashboards/finance")), unowned, efficiency, governance]
     teams = sorted(ctx.config.declared_teams) or sorted(
         queries.team_totals(reader, reader.window(None, None), None)["team"].to_list())
     return found + pages.team_links(teams)
