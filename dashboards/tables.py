@@ -38,11 +38,12 @@ class Column:
 
 
 def table(caption: str, columns: Sequence[Column], rows: Sequence[Sequence[str]],
-          *, raw: frozenset[int] = frozenset(), table_id: str = "") -> str:
-    """The table; cells at the indexes in ``raw`` are HTML this package built (escaped by
-    it), every other cell is escaped text."""
-    head = "".join(f'<th scope="col"{_num(c.numeric)}>{escape(c.header)}</th>'
-                   for c in columns)
+          *, raw: frozenset[int] = frozenset(), table_id: str = "",
+          headers_raw: bool = False) -> str:
+    """The table; cells at the indexes in ``raw`` (and the headers with ``headers_raw``) are
+    HTML this package built (escaped by it), every other cell is escaped text."""
+    head = "".join(f'<th scope="col"{_num(c.numeric)}>'
+                   f"{c.header if headers_raw else escape(c.header)}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td{_num(col.numeric)}>{cell if i in raw else escape(cell)}</td>"
                          for i, (col, cell) in enumerate(zip(columns, row, strict=True)))

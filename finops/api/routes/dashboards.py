@@ -17,7 +17,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dashboards import figures, pages
-from finops.api import assets, queries
+from finops.api import assets, queries, unowned_view
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
 from finops.api.reader import SnapshotReader
@@ -209,27 +209,13 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
 
 
 @router.get("/unowned", response_class=HTMLResponse)
-def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
+def unowned_page(request: Request, principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                  window: WindowDep) -> HTMLResponse:
-    """Unowned spend: by reason, per day by reason, the largest items. Platform and finance."""
-    principal.require_org_view("unowned spend")
+    """Unowned spend: by reason, per day by reason, every item with its suggested owner and
+    fix (sorted, filtered, paged). Team leads: the items inside their namespaces and accounts."""
     through = reader.data_through()
-    by_reason = queries.unowned_by_reason(reader, window)
-    unowned = float(by_reason["effective_cost"].sum()) if by_reason.height else 0.0
-    total = queries.total(reader, window, None)
-    daily = queries.unowned_daily_by_reason(reader, window)
-    items = queries.unowned_items(reader, window, 25)
     fmt = money_format(ctx, reader, window)
-    body = [
-        pages.kpis([("unowned in window", fmt(unowned)),
-                    ("share of spend", pages.percent(100 * unowned / total if total else None)),
-                    ("reasons", str(by_reason.height)),
-                    ("window", f"{window.start} – {window.end}")]),
-        pages.figure_div(figures.unowned_by_reason(by_reason, through, fmt),
-                         "unowned-by-reason"),
-        pages.figure_div(figures.cost_kind_daily(daily, through, "Unowned spend per day by "
-                                                 "reason", fmt), "unowned-daily"),
-        pages.figure_div(figures.items_table(items, through, fmt=fmt), "unowned-items", True),
-    ]
+    body = unowned_view.cards(principal, ctx.config, reader, window,
+                              dict(request.query_params), fmt, through)
     return HTMLResponse(pages.page("Unowned spend", body, links(principal, ctx, reader),
                                    through, assets.page_scripts(), fmt))
