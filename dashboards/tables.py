@@ -12,7 +12,7 @@ from html import escape
 TABLE_STYLE = (
     "<style>"
     ".scroll{overflow-x:auto}"
-    "table.list{border-collapse:collapse;width:100%;font-size:13px}"
+    "table.list{border-collapse:collapse;width:100%;font-size:13px;min-width:520px}"
     "table.list caption{text-align:left;font-weight:600;padding:8px}"
     "table.list th,table.list td{border-bottom:1px solid #d0d7de;padding:4px 8px;"
     "text-align:left;vertical-align:top}"

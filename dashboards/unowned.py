@@ -30,7 +30,7 @@ FORM_STYLE = ("<style>form.filters{display:flex;flex-wrap:wrap;gap:8px;align-ite
               "form.filters input,form.filters select,form.filters button{font:inherit;"
               "padding:4px 6px}nav.pages{display:flex;gap:12px;align-items:center;"
               "padding:8px;font-size:13px}button.copy{font-size:11px;margin-left:4px}"
-              "th a{color:inherit}</style>")
+              "th a{color:inherit}table#unowned-items{min-width:960px}</style>")
 
 
 def href(kept: Mapping[str, str], **params: Any) -> str:
