@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from dashboards.tables import Column, card, table
@@ -31,6 +31,23 @@ FORM_STYLE = ("<style>form.filters{display:flex;flex-wrap:wrap;gap:8px;align-ite
               "padding:4px 6px}nav.pages{display:flex;gap:12px;align-items:center;"
               "padding:8px;font-size:13px}button.copy{font-size:11px;margin-left:4px}"
               "th a{color:inherit}table#unowned-items{min-width:960px}</style>")
+
+
+class Listing(Protocol):
+    """One page of items (``finops.api.unowned_items.Listing`` has this shape)."""
+
+    @property
+    def rows(self) -> list[dict[str, Any]]: ...
+    @property
+    def matching(self) -> int: ...
+    @property
+    def matching_cost(self) -> float: ...
+    @property
+    def page(self) -> int: ...
+    @property
+    def pages(self) -> int: ...
+    @property
+    def per_page(self) -> int: ...
 
 
 def href(kept: Mapping[str, str], **params: Any) -> str:
@@ -134,7 +151,7 @@ def pages_nav(kept: Mapping[str, str], state: Mapping[str, Any], page: int, page
             f"<span>page {page} of {pages}</span>{after}</nav>")
 
 
-def section(listing: Any, fmt: MoneyFormat, kept: Mapping[str, str],
+def section(listing: Listing, fmt: MoneyFormat, kept: Mapping[str, str],
             state: Mapping[str, Any], reasons: Sequence[str], total_items: int) -> str:
     """The whole card: form, table of the page's rows, pages."""
     heads = [header_link(kept, state, k) for k in
