@@ -23,7 +23,8 @@ from models.errors import FinOpsError
 # isort: off
 from finops.cli import allocate, explain, sql, demo, serve  # noqa: F401
 from finops.cli.ingest import billing, k8s, ownership  # noqa: F401
-from finops.cli import report, budgets, alerts, governance, policy, pricing, fx, export, config  # noqa: F401
+from finops.cli import report, showback, budgets, alerts, governance, policy  # noqa: F401
+from finops.cli import pricing, fx, export, config  # noqa: F401
 # isort: on
 
 

@@ -18,7 +18,7 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Config options that send data, or the reader, to an outside site when on.
 OFF_MACHINE = ("showSendToCloud", "showEditInChartStudio", "showLink", "displaylogo")
 PAGES = [("/dashboards/finance", "finance", 6), ("/dashboards/teams/payments", "payments", 4),
-         ("/dashboards/unowned", "platform", 3)]
+         ("/dashboards/unowned", "platform", 2)]
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster", "data",
                   "background", "xlink:href", "ping", "manifest", "cite"}
 

@@ -47,7 +47,7 @@ def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
 @pytest.mark.parametrize(("name", "path", "role", "figures"), [
     ("finance", "/dashboards/finance", "finance", 6),
     ("team", "/dashboards/teams/payments", "payments", 4),
-    ("unowned", "/dashboards/unowned", "platform", 3),
+    ("unowned", "/dashboards/unowned", "platform", 2),
 ])
 def test_page_renders_plotly_figures(server: str, token: dict[str, str], browser_page: Page,
                                      tmp_path: Path, name: str, path: str, role: str,

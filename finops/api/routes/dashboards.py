@@ -17,7 +17,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dashboards import figures, pages
-from finops.api import assets, queries
+from finops.api import assets, budget_view, queries, unowned_view
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
 from finops.api.reader import SnapshotReader
@@ -63,10 +63,11 @@ def home(principal: PrincipalDep) -> RedirectResponse:
 def links(principal: Principal, ctx: ContextDep, reader: SnapshotReader) -> list[tuple[str, str]]:
     """The page header's links: what ``principal`` may open."""
     governance = ("governance", pages.link("/dashboards/governance"))
+    unowned = ("unowned", pages.link("/dashboards/unowned"))
+    efficiency = ("efficiency", pages.link("/dashboards/efficiency"))
     if principal.team is not None:
-        return [*pages.team_links([principal.team]), governance]
-    found = [("overview", pages.link("/dashboards/finance")),
-             ("unowned", pages.link("/dashboards/unowned")), governance]
+        return [*pages.team_links([principal.team]), unowned, efficiency, governance]
+    found = [("overview", pages.link("/dashboards/finance")), unowned, efficiency, governance]
     teams = sorted(ctx.config.declared_teams) or sorted(
         queries.team_totals(reader, reader.window(None, None), None)["team"].to_list())
     return found + pages.team_links(teams)
@@ -127,7 +128,7 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     share = queries.allocated_share_daily(reader, window)
     allocated = float(queries.team_totals(reader, window, None)["effective_cost"].sum())
     pct = 100 * allocated / total if total else None
-    budgets = _budgets(ctx, reader, principal, through or window.end)
+    budgets = _budgets(ctx, reader, principal, budget_view.as_of(window, through))
     fmt = money_format(ctx, reader, window)
     body = [
         pages.kpis([("spend in window", fmt(total)), ("% allocated", pages.percent(pct)),
@@ -146,41 +147,18 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                                                    through, fmt), "unowned-by-reason"),
         pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through, fmt),
                          "top-movers"),
+        *budget_view.finance_cards(ctx.config, reader, principal, window, through, fmt),
     ]
     return HTMLResponse(pages.page("Finance overview", body, links(principal, ctx, reader),
                                    through, assets.page_scripts(), fmt))
-
-
-def _burn_cards(ctx: ContextDep, reader: SnapshotReader, principal: Principal, team: str,
-                through: date | None) -> list[str]:
-    cards: list[str] = []
-    for row in _budgets(ctx, reader, principal, through or date.today()):
-        if row.get("team") != team:
-            continue
-        start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
-        daily = queries.team_daily(reader, Window(start=start, end=end), team)
-        point = (row.get("forecast") or {}).get("point")
-        fig = figures.budget_burn(_in_budget_currency(daily, row), float(row["amount"]),
-                                  start, end,
-                                  point if (row.get("forecast") or {}).get("ok") else None,
-                                  str(row["budget"]), through,
-                                  MoneyFormat(row["currency"], ctx.settings.locale))
-        cards.append(pages.figure_div(fig, f"burn-{len(cards)}"))
-    return cards
-
-
-def _in_budget_currency(daily: pl.DataFrame, row: dict[str, Any]) -> pl.DataFrame:
-    """Daily spend at the budget's rate (``row["fx"]``), so the burn line and the budget
-    are in one currency; unchanged when the budget is in the reporting currency."""
-    rate = (row.get("fx") or {}).get("rate")
-    return daily if rate in (None, 1.0) else daily.with_columns(pl.col("effective_cost") * rate)
 
 
 @router.get("/teams/{team}", response_class=HTMLResponse)
 @router.get("/team/{team}", include_in_schema=False)  # the path Slack alerts link to
 def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
               ctx: ContextDep, reader: ReaderDep, window: WindowDep) -> HTMLResponse:
-    """One team: daily spend by cost kind, namespaces, services, budget burn."""
+    """One team: daily spend by cost kind, namespaces, services, budget states and burn-down
+    with the forecast band, recent anomalies with root causes, and explain."""
     principal.require_team(team)
     through = reader.data_through()
     require_known(reader, ctx.config, team)
@@ -201,34 +179,20 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
         pages.figure_div(figures.by_name_bar(
             queries.grouped(reader, window, team, "service", limit=15),
             "Top services", through, unnamed="(Kubernetes)", fmt=fmt), "services"),
-        *_burn_cards(ctx, reader, principal, team, through),
+        *budget_view.team_cards(ctx.config, reader, principal, team, window, through, fmt),
     ]
     return HTMLResponse(pages.page(f"Team {team}", body, links(principal, ctx, reader),
                                    through, assets.page_scripts(), fmt))
 
 
 @router.get("/unowned", response_class=HTMLResponse)
-def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
+def unowned_page(request: Request, principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                  window: WindowDep) -> HTMLResponse:
-    """Unowned spend: by reason, per day by reason, the largest items. Platform and finance."""
-    principal.require_org_view("unowned spend")
+    """Unowned spend: by reason, per day by reason, every item with its suggested owner and
+    fix (sorted, filtered, paged). Team leads: the items inside their namespaces and accounts."""
     through = reader.data_through()
-    by_reason = queries.unowned_by_reason(reader, window)
-    unowned = float(by_reason["effective_cost"].sum()) if by_reason.height else 0.0
-    total = queries.total(reader, window, None)
-    daily = queries.unowned_daily_by_reason(reader, window)
-    items = queries.unowned_items(reader, window, 25)
     fmt = money_format(ctx, reader, window)
-    body = [
-        pages.kpis([("unowned in window", fmt(unowned)),
-                    ("share of spend", pages.percent(100 * unowned / total if total else None)),
-                    ("reasons", str(by_reason.height)),
-                    ("window", f"{window.start} – {window.end}")]),
-        pages.figure_div(figures.unowned_by_reason(by_reason, through, fmt),
-                         "unowned-by-reason"),
-        pages.figure_div(figures.cost_kind_daily(daily, through, "Unowned spend per day by "
-                                                 "reason", fmt), "unowned-daily"),
-        pages.figure_div(figures.items_table(items, through, fmt=fmt), "unowned-items", True),
-    ]
+    body = unowned_view.cards(principal, ctx.config, reader, window,
+                              dict(request.query_params), fmt, through)
     return HTMLResponse(pages.page("Unowned spend", body, links(principal, ctx, reader),
                                    through, assets.page_scripts(), fmt))
