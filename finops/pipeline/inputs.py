@@ -1,8 +1,9 @@
 """The engine's inputs, read from the warehouse: a day at a time, only what the engine uses.
 
 The run-wide inputs (namespace label history, the price catalog, the Backstage owners) are
-read once; each day adds its hourly usage (only the columns the engine reads) and its bill,
-which DuckDB compacts while reading (``COMPACT_BILL_SQL``).
+read once; each day adds its hourly usage (only the columns the engine reads), its pod-hours
+keyed by DuckDB (``POD_FACTS_SQL``, ``POD_ATTRS_SQL``) and its bill, which DuckDB compacts
+while reading (``COMPACT_BILL_SQL``).
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from typing import Any
 import polars as pl
 
 from finops.allocation.inputs import BILL_KEYS, HOURLY, MONEY, AllocationInputs, conform_bill
+from finops.allocation.pod_hours import FACTS, IDENTITY, MAPS, PodHours
 from ingestion.ownership.backstage import read_catalog
 from models.config import FinOpsConfig
 from models.loads import FrameReader
-from models.schemas import K8S_NAMESPACE, PRICE_CATALOG, Table, conform
+from models.schemas import K8S_NAMESPACE, K8S_POD_HOUR, PRICE_CATALOG, Table, conform
 
 # Column pruning: what the engine reads of each hourly table (by ``AllocationInputs`` field).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "nodes": ("cluster", "node", "hour", "provider_id", "instance_type", "region", "spot",
               "capacity_cpu", "capacity_memory", "capacity_gpu", "labels", "running_seconds"),
-    "pods": ("cluster", "namespace", "pod", "hour", "node", "workload_kind", "workload_name",
-             "running_seconds", "cpu_request", "cpu_usage", "memory_request", "memory_usage",
-             "gpu_request", "network_bytes", "labels", "workload_labels"),
     "quotas": ("cluster", "namespace", "resource", "hour", "hard"),
     "volumes": ("cluster", "namespace", "hour", "volume_name", "volume_id", "size_bytes",
                 "mounting_pods", "running_seconds"),
@@ -51,6 +50,16 @@ def _compact_bill_sql() -> str:
 
 COMPACT_BILL_SQL = _compact_bill_sql()
 
+# The day's pod-hours keyed by DuckDB (``pod_hours.PodHours``): the key hashes the strings and
+# label maps where they are stored, so they cross to Polars once per key (``attrs``, each
+# key's values at its first hour), not once per pod-hour (``facts``: numbers only).
+_POD_DAY = "FROM k8s_pod_hour WHERE hour >= $start AND hour < $end"
+_POD_KEY = f"hash({', '.join(IDENTITY + MAPS)}) AS _pk"
+POD_FACTS_SQL = f"SELECT {_POD_KEY}, hour, {', '.join(FACTS)} {_POD_DAY}"
+POD_ATTRS_SQL = (f"SELECT _pk, unnest(arg_min(struct_pack(hour, {', '.join(IDENTITY + MAPS)}), "
+                 f"hour)) FROM (SELECT {_POD_KEY}, * {_POD_DAY}) GROUP BY _pk")
+_POD_SCHEMA = {"_pk": pl.UInt64, **dict(K8S_POD_HOUR.schema.items())}
+
 
 def _read(reader: FrameReader, table: Table, where: str, params: dict[str, Any],
           select: str = "*") -> pl.DataFrame:
@@ -70,6 +79,18 @@ def read_day(reader: FrameReader, day: date, shared: AllocationInputs) -> Alloca
     start = datetime.combine(day, time())
     params = {"start": start, "end": start + timedelta(days=1)}
     usage = {name: _read(reader, table, "hour >= $start AND hour < $end", params,
-                         ", ".join(COLUMNS[name])) for name, table in HOURLY.items()}
+                         ", ".join(COLUMNS[name])) for name, table in HOURLY.items()
+             if name in COLUMNS}
     bill = reader.frame(COMPACT_BILL_SQL, {**params, "day": day})
-    return replace(shared, bill=conform_bill(bill), bill_is_compact=True, **usage)
+    return replace(shared, bill=conform_bill(bill), bill_is_compact=True,
+                   pod_hours=read_pod_hours(reader, params), **usage)
+
+
+def read_pod_hours(reader: FrameReader, params: dict[str, Any]) -> PodHours:
+    """The window's pod-hours keyed by DuckDB (``start`` <= hour < ``end``)."""
+    facts, attrs = (reader.frame(sql, params) for sql in (POD_FACTS_SQL, POD_ATTRS_SQL))
+    return PodHours(_typed(facts), _typed(attrs))
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(pl.col(c).cast(_POD_SCHEMA[c]) for c in frame.columns)
