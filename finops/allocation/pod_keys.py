@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from finops.allocation.ownership import NS_VALUES, namespace_values_by_hour, pod_values
-from finops.allocation.pod_hours import FACTS, IDENTITY, MAPS, PodHours
+from finops.allocation.pod_hours import FACTS, IDENTITY, PodHours
 from models.config import FinOpsConfig
 
 ATTRS = [*IDENTITY, "pod_value", "workload_value", *NS_VALUES]
