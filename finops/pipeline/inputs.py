@@ -58,7 +58,7 @@ _POD_KEY = f"hash({', '.join(IDENTITY + MAPS)}) AS _pk"
 POD_FACTS_SQL = f"SELECT {_POD_KEY}, hour, {', '.join(FACTS)} {_POD_DAY}"
 POD_ATTRS_SQL = (f"SELECT _pk, unnest(arg_min(struct_pack(hour, {', '.join(IDENTITY + MAPS)}), "
                  f"hour)) FROM (SELECT {_POD_KEY}, * {_POD_DAY}) GROUP BY _pk")
-_POD_SCHEMA = pl.Schema({"_pk": pl.UInt64, **dict(K8S_POD_HOUR.schema.items())})
+_POD_SCHEMA = pl.Schema({"_pk": pl.UInt64(), **dict(K8S_POD_HOUR.schema.items())})
 
 
 def _read(reader: FrameReader, table: Table, where: str, params: dict[str, Any],
