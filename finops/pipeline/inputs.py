@@ -51,13 +51,22 @@ def _compact_bill_sql() -> str:
 COMPACT_BILL_SQL = _compact_bill_sql()
 
 # The day's pod-hours keyed by DuckDB (``pod_hours.PodHours``): the key hashes the strings and
-# label maps where they are stored, so they cross to Polars once per key (``attrs``, each
-# key's values at its first hour), not once per pod-hour (``facts``: numbers only).
-_POD_DAY = "FROM k8s_pod_hour WHERE hour >= $start AND hour < $end"
+# label maps where they are stored; the numbers cross to Polars once per pod-hour
+# (``POD_FACTS_SQL``, with each row's ``rowid``), the strings and maps once per key: the row
+# of each key's first appearance, fetched by its ``rowid`` (``POD_ATTRS_SQL``). The writer
+# lock keeps the table unchanged between the two reads; ``POD_ATTRS_GROUPED_SQL`` (one
+# grouped scan, ~2x the CPU) is what a changed table would fall back to.
+_POD_DAY = "hour >= $start AND hour < $end"
 _POD_KEY = f"hash({', '.join(IDENTITY + MAPS)}) AS _pk"
-POD_FACTS_SQL = f"SELECT {_POD_KEY}, hour, {', '.join(FACTS)} {_POD_DAY}"
-POD_ATTRS_SQL = (f"SELECT _pk, unnest(arg_min(struct_pack(hour, {', '.join(IDENTITY + MAPS)}), "
-                 f"hour)) FROM (SELECT {_POD_KEY}, * {_POD_DAY}) GROUP BY _pk")
+POD_FACTS_SQL = (f"SELECT rowid AS _row, {_POD_KEY}, hour, {', '.join(FACTS)} "
+                 f"FROM k8s_pod_hour WHERE {_POD_DAY}")
+POD_ATTRS_SQL = (f"SELECT rowid AS _row, hour, {', '.join(IDENTITY + MAPS)} FROM k8s_pod_hour "
+                 "SEMI JOIN (SELECT unnest($rows) AS _row) AS first "
+                 f"ON k8s_pod_hour.rowid = first._row WHERE {_POD_DAY}")
+POD_ATTRS_GROUPED_SQL = (f"SELECT _pk, unnest(arg_min(struct_pack(hour, "
+                         f"{', '.join(IDENTITY + MAPS)}), hour)) "
+                         f"FROM (SELECT {_POD_KEY}, * FROM k8s_pod_hour WHERE {_POD_DAY}) "
+                         "GROUP BY _pk")
 _POD_SCHEMA = pl.Schema({"_pk": pl.UInt64(), **dict(K8S_POD_HOUR.schema.items())})
 
 
@@ -88,8 +97,18 @@ def read_day(reader: FrameReader, day: date, shared: AllocationInputs) -> Alloca
 
 def read_pod_hours(reader: FrameReader, params: dict[str, Any]) -> PodHours:
     """The window's pod-hours keyed by DuckDB (``start`` <= hour < ``end``)."""
-    facts, attrs = (reader.frame(sql, params) for sql in (POD_FACTS_SQL, POD_ATTRS_SQL))
-    return PodHours(_typed(facts), _typed(attrs))
+    facts = reader.frame(POD_FACTS_SQL, params)
+    first = facts.filter(pl.col("_pk").is_first_distinct()).select("_row", "_pk", "hour")
+    attrs = reader.frame(POD_ATTRS_SQL, {**params, "rows": first.get_column("_row").to_list()})
+    # Each fetched row's key, found by its rowid: only the small columns are joined (a join
+    # would gather the label maps, which costs more than the read).
+    keys = attrs.select("_row", "hour").join(first, on=["_row", "hour"], how="left",
+                                             maintain_order="left").get_column("_pk")
+    if attrs.height != first.height or keys.null_count():  # the table changed in between
+        attrs = reader.frame(POD_ATTRS_GROUPED_SQL, params)
+    else:
+        attrs = attrs.drop("_row").with_columns(keys)
+    return PodHours(_typed(facts.drop("_row")), _typed(attrs))
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
