@@ -83,13 +83,18 @@ def run_inputs(reader: FrameReader, config: FinOpsConfig) -> AllocationInputs:
                             backstage=read_catalog(config.ownership.backstage_catalog))
 
 
-def read_day(reader: FrameReader, day: date, shared: AllocationInputs) -> AllocationInputs:
-    """``shared`` with one day's usage and bill (columns the engine does not read stay null)."""
+def read_day(reader: FrameReader, day: date, shared: AllocationInputs, *,
+             node_labels: bool = True) -> AllocationInputs:
+    """``shared`` with one day's usage and bill (columns the engine does not read stay null).
+    Node labels are read only when asked (``node_labels``): the engine reads them only for
+    ``allocation.prices.by_node_label``, and they are most of what the node read costs."""
     start = datetime.combine(day, time())
     params = {"start": start, "end": start + timedelta(days=1)}
+    columns = {**COLUMNS, "nodes": tuple(c for c in COLUMNS["nodes"]
+                                         if node_labels or c != "labels")}
     usage = {name: _read(reader, table, "hour >= $start AND hour < $end", params,
-                         ", ".join(COLUMNS[name])) for name, table in HOURLY.items()
-             if name in COLUMNS}
+                         ", ".join(columns[name])) for name, table in HOURLY.items()
+             if name in columns}
     bill = reader.frame(COMPACT_BILL_SQL, {**params, "day": day})
     return replace(shared, bill=conform_bill(bill), bill_is_compact=True,
                    pod_hours=read_pod_hours(reader, params), **usage)
