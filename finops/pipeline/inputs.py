@@ -113,8 +113,9 @@ def read_pod_hours(reader: FrameReader, params: dict[str, Any]) -> PodHours:
         attrs = reader.frame(POD_ATTRS_GROUPED_SQL, params)
     else:
         attrs = attrs.drop("_row").with_columns(keys)
-    return PodHours(_typed(facts.drop("_row")), _typed(attrs))
+    return PodHours(as_pod_columns(facts.drop("_row")), as_pod_columns(attrs))
 
 
-def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+def as_pod_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame read from ``k8s_pod_hour`` (plus ``_pk``) in the engine's types."""
     return frame.select(pl.col(c).cast(_POD_SCHEMA[c]) for c in frame.columns)
