@@ -145,6 +145,7 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
     parser.add_argument("--scratch", type=Path, default=None, help="where the copies go")
     args = parser.parse_args()
+    args.db, args.config = args.db.resolve(), args.config.resolve()  # each side runs in its tree
     baseline = baseline_tree(args.baseline)
     failed = False
     for name in args.variant:
