@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from finops.cli.common import app, day_option, note, open_warehouse, out, progress, state
-from finops.pipeline.allocate import run_allocation
+from finops.cli.common import app, day_option, money, note, open_warehouse, out, progress, state
+from finops.pipeline.allocate import RunSummary, run_allocation
+
+LINES = (("billed (effective)", "billed"), ("estimated (no bill)", "estimated"),
+         ("allocated to teams", "teams"), ("idle", "idle"))
 
 
 @app.command("allocate")
@@ -26,12 +29,17 @@ def allocate_command(
         summary = run_allocation(wh, config, first, last, on_partition=on_partition,
                                  on_day=lambda _d: bar.advance(task),
                                  duckdb_memory=state.settings.allocate_memory_limit)
-    t = summary.totals
     note(f"run {summary.run_id}: {len(summary.days)} days, {summary.partitions} partitions, "
-         f"{summary.rows} rows; reconciliation 0.00 on every (day, billing account)")
-    out.print(f"billed (effective):   ${t.get('billed', 0):>14,.2f}", highlight=False)
-    out.print(f"estimated (no bill):  ${t.get('estimated', 0):>14,.2f}", highlight=False)
-    out.print(f"allocated to teams:   ${t.get('teams', 0):>14,.2f}", highlight=False)
-    out.print(f"idle:                 ${t.get('idle', 0):>14,.2f}", highlight=False)
-    for key in sorted(k for k in t if k.startswith("unowned:")):
-        out.print(f"unowned {key[8:]:<22} ${t[key]:>14,.2f}", highlight=False)
+         f"{summary.rows} rows; reconciliation 0.00 on every (day, billing account), in the "
+         "billing currency and converted")
+    print_totals(summary)
+
+
+def print_totals(summary: RunSummary) -> None:
+    """The run's totals under a header that states their currency and why it is that one."""
+    t, currency = summary.totals, summary.currency
+    out.print(f"Amounts in {currency} ({summary.currency_chosen_by})", highlight=False)
+    lines = [(label, t.get(key, 0.0)) for label, key in LINES]
+    lines += [(f"unowned {k[8:]}", t[k]) for k in sorted(t) if k.startswith("unowned:")]
+    for label, value in lines:
+        out.print(f"{label + ':':<30} {money(value, currency):>18}", highlight=False)
