@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,17 @@ TREES = Path(tempfile.gettempdir()) / "finops-parity"  # outside the tree: no li
 TOLERANCE = 1e-9
 
 # Allocation policies besides the config's own: each path of the engine (bases, idle
-# policies, even shared split, taxes following spend) is compared at least once.
+# policies, even shared split, taxes following spend) is compared at least once; and a
+# reporting currency other than the bill's, so the conversion after the engine (fx_rate,
+# fx_source, billing_* columns) is compared with rates that are not 1.
+EUR_PER_USD = 0.92
 VARIANTS: dict[str, dict[str, Any]] = {
     "as-configured": {},
-    "quota": {"basis": "quota", "idle": "share-by-quota"},
-    "request-even": {"basis": "request", "idle": "share-by-request", "shared_split": "even",
-                     "tax_and_credits": "follow-spend"},
-    "usage-by-cost": {"basis": "usage", "idle": "share-by-cost"},
+    "quota": {"allocation": {"basis": "quota", "idle": "share-by-quota"}},
+    "request-even": {"allocation": {"basis": "request", "idle": "share-by-request",
+                                    "shared_split": "even", "tax_and_credits": "follow-spend"}},
+    "usage-by-cost": {"allocation": {"basis": "usage", "idle": "share-by-cost"}},
+    "reporting-eur": {"reporting_currency": "EUR"},  # + a USD->EUR rate per month allocated
 }
 
 
@@ -63,15 +68,32 @@ def _git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def variant_config(config: Path, overrides: dict[str, Any], folder: Path) -> Path:
-    """``config`` with ``allocation`` keys replaced by ``overrides`` (written to ``folder``)."""
+def variant_config(config: Path, overrides: dict[str, Any], folder: Path,
+                   months: list[str]) -> Path:
+    """``config`` with ``overrides`` merged into it (one level deep), written to ``folder``;
+    a reporting currency brings a rate from USD for each of ``months``."""
     if not overrides:
         return config
     data = yaml.safe_load(config.read_text()) or {}
-    data["allocation"] = {**(data.get("allocation") or {}), **overrides}
+    for key, value in overrides.items():
+        data[key] = {**(data.get(key) or {}), **value} if isinstance(value, dict) else value
+    if "reporting_currency" in overrides:
+        rates = [{"from": "USD", "to": overrides["reporting_currency"], "month": m,
+                  "rate": EUR_PER_USD} for m in months]
+        data["fx"] = {"rates": [*(data.get("fx") or {}).get("rates", []), *rates]}
     path = folder / "finops.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
+
+
+def months_between(start: str, end: str) -> list[str]:
+    """Calendar months (``2026-10``) from ``start``'s to ``end``'s, both ISO dates."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 def allocate_with(tree: Path, db: Path, config: Path, start: str, end: str) -> float:
@@ -123,7 +145,8 @@ def compare(before: pl.DataFrame, after: pl.DataFrame,
 def run_variant(name: str, args: argparse.Namespace, baseline: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="finops-parity-", dir=args.scratch) as scratch:
         folder = Path(scratch)
-        config = variant_config(args.config, VARIANTS[name], folder)
+        config = variant_config(args.config, VARIANTS[name], folder,
+                                months_between(args.start, args.end))
         result: dict[str, Any] = {"variant": name}
         frames = []
         for side, tree in (("before", baseline), ("after", ROOT)):
@@ -131,7 +154,8 @@ def run_variant(name: str, args: argparse.Namespace, baseline: Path) -> dict[str
             shutil.copyfile(args.db, db)
             result[f"{side}_s"] = round(allocate_with(tree, db, config, args.start, args.end), 2)
             frames.append(read_allocation(db))
-        return result | compare(*frames, tolerance=args.tolerance)
+        before, after = frames
+        return result | compare(before, after, tolerance=args.tolerance)
 
 
 def main() -> None:
