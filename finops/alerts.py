@@ -79,9 +79,10 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str,
 
 # -- reading spend -------------------------------------------------------------------------
 
-def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date] | None:
+def data_range(con: duckdb.DuckDBPyConnection,
+               source: str = "allocation") -> tuple[date, date] | None:
     """First and last day with any allocated spend."""
-    row = _one(con, "SELECT min(day), max(day) FROM allocation")
+    row = _one(con, f"SELECT min(day), max(day) FROM {source}")
     return (row[0], row[1]) if row[0] is not None else None
 
 
@@ -103,10 +104,10 @@ def _text_columns() -> list[str]:
 
 
 def load_spend(con: duckdb.DuckDBPyConnection, start: date, end: date,
-               extra: list[str]) -> pl.DataFrame:
+               extra: list[str], source: str = "allocation") -> pl.DataFrame:
     """Allocated effective cost per day and (team, cluster, namespace, service, kind, …)."""
     keys = ", ".join(f'"{c}"' for c in (*SPEND_COLUMNS, *extra))
-    sql = (f"SELECT day, {keys}, sum(effective_cost) AS effective_cost FROM allocation "
+    sql = (f"SELECT day, {keys}, sum(effective_cost) AS effective_cost FROM {source} "
            f"WHERE day BETWEEN ? AND ? GROUP BY day, {keys}")
     return con.sql(sql, params=[start, end]).pl()
 
@@ -151,12 +152,15 @@ def _spend_window(config: FinOpsConfig, as_of: date) -> date:
 
 
 def evaluate_all(con: duckdb.DuckDBPyConnection, config: FinOpsConfig,
-                 as_of: date | None) -> tuple[list[BudgetStatus], pl.DataFrame, date | None,
-                                              tuple[date, date] | None]:
-    """Budget statuses on ``as_of`` (default: the last day with data) and the spend read."""
-    span = data_range(con)
+                 as_of: date | None, source: str = "allocation",
+                 ) -> tuple[list[BudgetStatus], pl.DataFrame, date | None,
+                            tuple[date, date] | None]:
+    """Budget statuses on ``as_of`` (default: the last day with data) and the spend read.
+    ``source``: the allocation, or a rollup of the published snapshot that has the columns
+    ``spend_columns`` names (the API's choice)."""
+    span = data_range(con, source)
     day = as_of or (span[1] if span else _now().date())
-    spend = load_spend(con, _spend_window(config, day), day, filter_columns(config))
+    spend = load_spend(con, _spend_window(config, day), day, filter_columns(config), source)
     spends = budget_spend(con, config, spend)
     statuses = [_evaluate(b, spends, day, span) for b in config.budgets
                 if not b.starts or b.starts <= day]
@@ -398,11 +402,16 @@ def _outbox_states(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         return {}  # a snapshot from before migration 0003
 
 
+def spend_columns(config: FinOpsConfig) -> set[str]:
+    """The allocation columns budgets read."""
+    return {*SPEND_COLUMNS, *filter_columns(config)}
+
+
 def budget_status(con: duckdb.DuckDBPyConnection, config: FinOpsConfig,
-                  as_of: date | None) -> list[dict[str, Any]]:
+                  as_of: date | None, source: str = "allocation") -> list[dict[str, Any]]:
     """Every budget's status on ``as_of`` (default: the last day with data), with the
     outbox state of each threshold's alert (None = not fired)."""
-    statuses, *_ = evaluate_all(con, config, as_of)
+    statuses, *_ = evaluate_all(con, config, as_of, source)
     states = _outbox_states(con)
     out = []
     for status in statuses:

@@ -32,6 +32,13 @@ class ApiSettings(BaseModel):
         "is a 400.")
     max_body_bytes: int = Field(
         65536, ge=1024, description="Largest request body the API reads (bytes); larger is a 413.")
+    keep_alive_s: int = Field(
+        75, ge=1, description="How long an idle keep-alive connection stays open (seconds): "
+        "longer than the idle timeout of a load balancer in front (60 s on AWS ALB), so the "
+        "server never closes a connection the balancer is about to reuse.")
+    cache_mb: int = Field(
+        64, ge=0, description="Memory for whole responses of API reads and dashboard pages, "
+        "kept until the next publish (MiB); 0 turns the response cache off.")
 
 
 class AuthSettings(BaseModel):

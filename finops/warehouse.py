@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from finops.rollups import build_rollups
 from finops.warehouse_lock import (
     DEFAULT_TIMEOUT_S,
     Notify,
@@ -273,7 +274,9 @@ class Warehouse:
 
     # -- publish ----------------------------------------------------------------------
     def publish(self) -> Path:
-        """Write a consistent copy for readers and swap it in atomically (``os.replace``)."""
+        """Rebuild the serving rollups (``finops.rollups``), then write a consistent copy for
+        readers and swap it in atomically (``os.replace``)."""
+        build_rollups(self.con)
         self.con.execute("CHECKPOINT")
         tmp = self.snapshot.with_name(f".{self.snapshot.name}.{os.getpid()}.tmp")
         self.con.close()

@@ -23,11 +23,24 @@ class Metrics:
         self.seconds: dict[tuple[str, str], float] = defaultdict(float)
         self.sql: dict[str, int] = defaultdict(int)
         self.sql_kills: dict[str, int] = defaultdict(int)
+        self.cache: dict[str, int] = defaultdict(int)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
             self.requests[(method, route, status)] += 1
             self.seconds[(method, route)] += seconds
+
+    def cache_outcome(self, outcome: str) -> None:
+        """``hit`` or ``miss`` of the response cache (``finops.api.response_cache``)."""
+        with self._lock:
+            self.cache[outcome] += 1
+
+    def _cache_lines(self) -> list[str]:
+        return ["# HELP finops_response_cache_total Cacheable requests answered from the "
+                "response cache (hit) or computed (miss).",
+                "# TYPE finops_response_cache_total counter",
+                *(f'finops_response_cache_total{{result="{outcome}"}} '
+                  f'{self.cache.get(outcome, 0)}' for outcome in ("hit", "miss"))]
 
     # --- SQL sandbox (issue 11): outcomes and worker kills --------------------------------
     def sql_outcome(self, outcome: str) -> None:
@@ -70,6 +83,7 @@ class Metrics:
                 labels = f'method="{method}",route="{_escape(route)}"'
                 lines.append(f"finops_http_request_seconds_total{{{labels}}} {seconds:.6f}")
             lines += self._sql_lines()
+            lines += self._cache_lines()
         lines += _snapshot_lines(snapshots)
         return "\n".join(lines) + "\n"
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from finops.alerts import budget_status
+from finops.alerts import budget_status, spend_columns
 from finops.api import queries
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
@@ -24,9 +24,19 @@ router = APIRouter(prefix="/api", tags=["budgets"])
 
 def budget_rows(reader: SnapshotReader, config: FinOpsConfig, principal: Principal,
                 as_of: date) -> list[dict[str, Any]]:
+    """The budgets ``principal`` may see. Every budget is evaluated once per snapshot and day
+    (the finance page, each team's page and this route share it; the config does not change
+    while the process runs)."""
+    rows = reader.generation.fact(("budgets", as_of),
+                                  lambda: _evaluate(reader, config, as_of))
+    return principal.visible_rows(list(rows))
+
+
+def _evaluate(reader: SnapshotReader, config: FinOpsConfig, as_of: date) -> list[dict[str, Any]]:
+    source = reader.source(spend_columns(config))
     cursor = reader.cursor()
     try:
-        return principal.visible_rows(budget_status(cursor, config, as_of))
+        return budget_status(cursor, config, as_of, source)
     finally:
         cursor.close()
 
