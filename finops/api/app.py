@@ -30,6 +30,7 @@ from finops.api.routes import (
     health,
     metrics,
     signin,
+    slack,
     sql,
     teams,
     unowned,
@@ -82,8 +83,8 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     app.middleware("http")(refuse_url_tokens)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
-    for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
-                   governance, backstage, dashboards, signin):
+    for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, slack,
+                   sql, governance, backstage, dashboards, signin):
         app.include_router(module.router)
     app.include_router(governance.pages)
     # SQL workers start with the server (in the background), so the first query finds them.

@@ -14,7 +14,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from finops.alerts import budget_status, spend_columns
+from finops.alerts.reads import budget_status
+from finops.alerts.spend import spend_columns
 from finops.api import queries
 from finops.api.reader import SnapshotReader
 from finops.api.snapshots import ReaderLimits, SnapshotManager
