@@ -128,7 +128,8 @@ def _prepared(reader: FrameReader, shared: AllocationInputs, config: FinOpsConfi
               key: PartitionKey) -> PreparedDay:
     """A day's inputs read and prepared for the engine (bill routed, pods keyed): the
     runner's ``read``, so the preparation runs where the reading does."""
-    return prepare_day(read_day(reader, key.day, shared), config)
+    node_labels = bool(config.allocation.prices.by_node_label)
+    return prepare_day(read_day(reader, key.day, shared, node_labels=node_labels), config)
 
 
 def _reported(results: Iterator[PartitionResult], summary: RunSummary,
