@@ -1,34 +1,100 @@
-"""``finops allocate``: run the engine over a window, reconcile it, print the totals."""
+"""``finops allocate``: run the engine over the changed days (or a window), reconcile, print
+the totals."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 
-from finops.cli.common import app, day_option, note, open_warehouse, out, progress, state
-from finops.pipeline.allocate import run_allocation
+from finops.cli.common import (
+    app,
+    day_option,
+    note,
+    note_plain,
+    open_warehouse,
+    out,
+    progress,
+    state,
+)
+from finops.pipeline.allocate import RunSummary, allocate_days
+from finops.pipeline.incremental import owed, spans
+from finops.warehouse import Warehouse
+from models.config import FinOpsConfig
+from models.errors import InputError
 
 
 @app.command("allocate")
 def allocate_command(
-    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD)."),
-    end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+    start: str | None = typer.Option(None, "--start", help="First day (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+    changed: bool = typer.Option(
+        False, "--changed", help="Only the days changed since their last allocation (the "
+        "default without --start/--end)."),
 ) -> None:
-    """Attribute every dollar of the window to a team or to unowned spend; reconcile it."""
-    first, last = day_option(start, "--start"), day_option(end, "--end")
+    """Attribute every dollar to a team or to unowned spend and reconcile it: the days that
+    changed since they were last allocated (new or restated data, another configuration), or
+    the window --start..--end."""
+    window = _window(start, end, changed)
     config = state.finops_config()
-    with open_warehouse() as wh, progress() as bar:
-        task = bar.add_task("allocating", total=(last - first).days + 1)
+    with open_warehouse(publish=False) as wh:
+        summary = allocate(wh, config, window)
+        if summary is not None:
+            state.publish(wh)
+    if summary is not None:
+        print_totals(summary)
+
+
+def allocate(wh: Warehouse, config: FinOpsConfig,
+             window: tuple[date, date] | None) -> RunSummary | None:
+    """Allocate ``window`` (both ends included), or the days owed when None; says which days
+    on stderr. None when nothing was owed."""
+    if window is None:
+        with wh.reader() as reader:
+            found = owed(reader, config)
+        described = found.describe()
+        note_plain(described[:1].upper() + described[1:] + ".")
+        days = found.days
+    else:
+        first, last = window
+        days = [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
+    if not days:
+        return None
+    return _run(wh, config, days)
+
+
+def _window(start: str | None, end: str | None, changed: bool) -> tuple[date, date] | None:
+    if start is None and end is None:
+        return None
+    if changed:
+        raise InputError("--changed allocates the days that changed: give it without "
+                         "--start/--end, or give --start and --end without it")
+    if start is None or end is None:
+        raise InputError("--start and --end go together (without both: the changed days)")
+    first, last = day_option(start, "--start"), day_option(end, "--end")
+    if last < first:
+        raise InputError(f"--end {last} is before --start {first}")
+    return first, last
+
+
+def _run(wh: Warehouse, config: FinOpsConfig, days: list[date]) -> RunSummary:
+    with progress() as bar:
+        task = bar.add_task("allocating", total=len(days))
 
         def on_partition(part: object) -> None:
             cluster = getattr(part, "cluster", None) or "cloud"
             bar.update(task, description=f"{getattr(part, 'day', '')} {cluster}")
 
-        summary = run_allocation(wh, config, first, last, on_partition=on_partition,
-                                 on_day=lambda _d: bar.advance(task),
-                                 duckdb_memory=state.settings.allocate_memory_limit)
+        return allocate_days(wh, config, days, on_partition=on_partition,
+                             on_day=lambda _d: bar.advance(task),
+                             duckdb_memory=state.settings.allocate_memory_limit)
+
+
+def print_totals(summary: RunSummary) -> None:
     t = summary.totals
-    note(f"run {summary.run_id}: {len(summary.days)} days, {summary.partitions} partitions, "
-         f"{summary.rows} rows; reconciliation 0.00 on every (day, billing account)")
+    note(f"run {summary.run_id}: {len(summary.days)} days ({spans(summary.days)}), "
+         f"{summary.partitions} partitions, {summary.rows} rows; reconciliation 0.00 on "
+         "every (day, billing account)")
     out.print(f"billed (effective):   ${t.get('billed', 0):>14,.2f}", highlight=False)
     out.print(f"estimated (no bill):  ${t.get('estimated', 0):>14,.2f}", highlight=False)
     out.print(f"allocated to teams:   ${t.get('teams', 0):>14,.2f}", highlight=False)

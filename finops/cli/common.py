@@ -58,6 +58,7 @@ class State:
     db: Path | None = None
     config: Path | None = None
     debug: bool = False
+    publishing: bool = True
     command: str = "finops"
     _settings: Settings | None = field(default=None, repr=False)
 
@@ -73,6 +74,12 @@ class State:
         note_plain(source.describe())
         return load_config(source.path)
 
+    def publish(self, warehouse: Warehouse) -> None:
+        """Publish a snapshot for readers, unless ``--no-publish`` (``finops run`` runs its
+        stages so, and publishes once at the end of the cycle)."""
+        if self.publishing:
+            warehouse.publish()
+
 
 state = State()
 
@@ -84,8 +91,12 @@ def _global_options(
         None, "--config", help="finops.yaml path (env FINOPS_CONFIG)."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    no_publish: bool = typer.Option(
+        False, "--no-publish", help="Write without publishing a snapshot for readers "
+        "(`finops run` runs its stages so and publishes once)."),
 ) -> None:
     state.db, state.config, state.debug = db, config, debug
+    state.publishing = not no_publish
     state._settings = None
 
 
@@ -98,7 +109,7 @@ def open_warehouse(*, publish: bool = True) -> Iterator[Warehouse]:
                    command=state.command, notify=note_plain) as warehouse:
         yield warehouse
         if publish:
-            warehouse.publish()
+            state.publish(warehouse)
 
 
 def progress() -> Progress:

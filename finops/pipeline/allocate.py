@@ -18,6 +18,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 
 import polars as pl
 
@@ -26,6 +27,7 @@ from finops.allocation.inputs import AllocationInputs
 from finops.allocation.prepare import PreparedDay, prepare_day
 from finops.allocation.reconcile import check, reconcile
 from finops.allocation.rows import BILLED_SOURCES
+from finops.pipeline.incremental import check_kept, config_fingerprint, done, kept_from
 from finops.pipeline.inputs import read_day, run_inputs
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store
@@ -82,22 +84,36 @@ def totals(rows: pl.DataFrame) -> dict[str, float]:
     return {k: float(v) for k, v in found.items()}
 
 
-def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, *,
-                   runner: Runner | None = None,
-                   on_partition: Callable[[Partition], None] | None = None,
-                   on_day: Callable[[date], None] | None = None,
-                   duckdb_memory: str | None = None) -> RunSummary:
+def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date,
+                   **options: Any) -> RunSummary:
     """Allocate ``start``..``end`` (inclusive) and replace those days of ``allocation``."""
     if end < start:
         raise InputError(f"--end {end} is before --start {start}")
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return allocate_days(wh, config, [start + timedelta(days=i)
+                                      for i in range((end - start).days + 1)], **options)
+
+
+def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
+                  runner: Runner | None = None,
+                  on_partition: Callable[[Partition], None] | None = None,
+                  on_day: Callable[[date], None] | None = None,
+                  duckdb_memory: str | None = None) -> RunSummary:
+    """Allocate ``days`` (any set of days) and replace exactly those days of ``allocation``;
+    the same transaction records them as allocated with this configuration and clears their
+    changed marks (``finops.pipeline.incremental``)."""
+    days = sorted(set(days))
     summary = RunSummary(new_run_id("allocate"), days)
-    run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
-                    datetime.combine(end, time()) + timedelta(days=1), files=[])
-    window = {"start": start, "end": end}
+    if not days:
+        return summary
+    fingerprint = config_fingerprint(config)
+    run = IngestRun(summary.run_id, "allocate", datetime.combine(days[0], time()),
+                    datetime.combine(days[-1], time()) + timedelta(days=1), files=[],
+                    checksum=fingerprint)
+    window = {"first": days[0], "last": days[-1], "days": days}
     partition = partial(allocate_partition, config, summary.run_id)
     with wh.memory_limit(duckdb_memory), wh.reader() as reader:
         with wh.recording(run):
+            check_kept(days, kept_from(reader))
             shared = run_inputs(reader, config)
         read = partial(_prepared, reader, shared, config)
         # ``closing`` stops the runner's threads (on success or failure) before the reader
@@ -105,10 +121,15 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
         with closing((runner or LocalRunner()).run([PartitionKey(d) for d in days], read,
                                                    partition)) as results:
             rows = _reported(results, summary, on_partition, on_day)
-            store(wh, Load(run, [Replace(ALLOCATION, rows, "day BETWEEN $start AND $end",
-                                         window)]),
-                  check=lambda: verify(wh, start, end))
+            replaces = [Replace(ALLOCATION, rows, DAYS_WHERE, window),
+                        *done(days, summary.run_id, fingerprint)]
+            store(wh, Load(run, replaces), check=lambda: verify(wh, window))
     return summary
+
+
+# The days of a run: the range lets DuckDB skip row groups by their min/max, the list picks
+# the days themselves (a run's days need not be consecutive).
+DAYS_WHERE = "day BETWEEN $first AND $last AND list_contains($days, day)"
 
 
 def _prepared(reader: FrameReader, shared: AllocationInputs, config: FinOpsConfig,
@@ -132,11 +153,11 @@ def _reported(results: Iterator[PartitionResult], summary: RunSummary,
         yield result.rows
 
 
-def verify(wh: Warehouse, start: date, end: date) -> None:
-    """Read back the ``reconciliation`` view for the window: it must be zero everywhere.
-    Run inside the replacing transaction, so a window that fails it is never committed."""
-    view = wh.frame("SELECT * FROM reconciliation WHERE day BETWEEN $start AND $end "
-                    "AND difference <> 0", {"start": start, "end": end})
+def verify(wh: Warehouse, window: dict[str, Any]) -> None:
+    """Read back the ``reconciliation`` view for the run's days: it must be zero everywhere.
+    Run inside the replacing transaction, so a run that fails it is never committed."""
+    view = wh.frame(f"SELECT * FROM reconciliation WHERE {DAYS_WHERE} AND difference <> 0",
+                    window)
     if view.height:
         view = view.with_columns(pl.col("difference").cast(pl.Float64),
                                  pl.lit(0.0).alias("billed_cost_difference"),

@@ -17,7 +17,15 @@ from pathlib import Path
 import polars as pl
 import typer
 
-from finops.cli.common import boto_client, ingest_app, note, open_warehouse, parse_day, progress
+from finops.cli.common import (
+    boto_client,
+    ingest_app,
+    note,
+    open_warehouse,
+    parse_day,
+    progress,
+    state,
+)
 from finops.pipeline.store import ingest
 from finops.warehouse import Warehouse
 from ingestion.billing import aws_cur
@@ -74,7 +82,7 @@ def _ingest(source: str, paths: list[Path] | list[str], collect: Callable[[], Lo
         try:
             [run] = ingest(warehouse, source, paths, lambda _work: [collect()])
         except FinOpsError:
-            warehouse.publish()  # the failed run is visible to readers; the data is unchanged
+            state.publish(warehouse)  # the failed run is visible to readers; data unchanged
             raise
         summarize(warehouse, run)
     return run
