@@ -60,6 +60,21 @@ class CursorReader:
         return self.con.sql(sql, params=params).pl()
 
 
+@dataclass(frozen=True)
+class Storage:
+    """The warehouse file after a CHECKPOINT: its size, and DuckDB's blocks in it (free
+    blocks are reused by later writes; the file shrinks only when they are at its end)."""
+
+    file_bytes: int
+    block_size: int
+    used_blocks: int
+    free_blocks: int
+
+    @property
+    def free_bytes(self) -> int:
+        return self.free_blocks * self.block_size
+
+
 class Warehouse:
     """The read-write warehouse. Use as a context manager; call ``publish`` after writes.
 
@@ -267,6 +282,14 @@ class Warehouse:
             yield cursor
         finally:
             cursor.close()
+
+    def storage(self) -> Storage:
+        """CHECKPOINT (deleted rows' blocks are freed then), then measure the file."""
+        self.con.execute("CHECKPOINT")
+        [row] = self.con.execute(
+            "SELECT block_size, used_blocks, free_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()").fetchall()
+        return Storage(self.path.stat().st_size, *(int(v) for v in row))
 
     # -- publish ----------------------------------------------------------------------
     def publish(self) -> Path:

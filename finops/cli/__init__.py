@@ -2,9 +2,10 @@
 
 The command tree is declared in ``common.py``; each command lives in the module named after
 it or its group (``allocate``, ``explain``, ``sql``, ``report``, ``budgets``, ``pricing``,
-``export``, ``config``, ``serve``, ``demo``, ``ingest/billing``, ``ingest/k8s``). Commands build
-clients from settings and flags and call the pipeline, collectors, the sandbox or the API;
-they never write to the warehouse's connection themselves. The top floor: nothing in
+``export``, ``config``, ``retention``, ``serve``, ``demo``, ``ingest/billing``,
+``ingest/k8s``). Commands build clients from settings and flags and call the pipeline,
+collectors, the sandbox or the API; they never write to the warehouse's connection
+themselves. The top floor: nothing in
 ``finops`` imports it (``finops.synthetic``'s own command line borrows its progress bar).
 """
 
@@ -21,7 +22,7 @@ from models.errors import FinOpsError
 # isort: off
 from finops.cli import allocate, explain, sql, demo, serve  # noqa: F401
 from finops.cli.ingest import billing, k8s  # noqa: F401
-from finops.cli import report, budgets, pricing, export, config  # noqa: F401
+from finops.cli import report, budgets, pricing, export, config, retention  # noqa: F401
 # isort: on
 
 

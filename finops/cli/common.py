@@ -40,12 +40,15 @@ budgets_app = typer.Typer(help="Budgets and alerts.", no_args_is_help=True)
 pricing_app = typer.Typer(help="Pricing catalogs (fallback node prices).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the unified data.", no_args_is_help=True)
 config_app = typer.Typer(help="The finops.yaml in use.", no_args_is_help=True)
+retention_app = typer.Typer(help="What the warehouse keeps, and for how long.",
+                            no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(report_app, name="report")
 app.add_typer(budgets_app, name="budgets")
 app.add_typer(pricing_app, name="pricing")
 app.add_typer(export_app, name="export")
 app.add_typer(config_app, name="config")
+app.add_typer(retention_app, name="retention")
 
 console = Console(stderr=True, soft_wrap=True)  # progress and notes on stderr; results on stdout
 out = Console(soft_wrap=True)

@@ -6,10 +6,15 @@
 --   Allocation rows priced from the catalog or configured prices (price_source 'catalog' /
 --   'configured': nodes and volumes the bill does not cover yet) are estimates on no invoice,
 --   so they are left out here by design. Lines with no billing account match each other
---   (IS NOT DISTINCT FROM), so they reconcile too.
+--   (IS NOT DISTINCT FROM), so they reconcile too. Days before the first day whose bill lines
+--   retention keeps (`retention`, table_name 'cost_line') are left out: their bill is gone.
 CREATE OR REPLACE VIEW reconciliation AS
-WITH allocated_days AS (
-    SELECT DISTINCT day FROM allocation
+WITH bill_kept AS (
+    SELECT coalesce(max(kept_from), DATE '0001-01-01') AS kept_from
+    FROM retention WHERE table_name = 'cost_line'
+),
+allocated_days AS (
+    SELECT DISTINCT day FROM allocation WHERE day >= (SELECT kept_from FROM bill_kept)
 ),
 billed AS (
     SELECT day, billing_account_id, sum(effective_cost) AS cost, sum(billed_cost) AS invoiced
@@ -19,7 +24,8 @@ billed AS (
 allocated AS (
     SELECT day, billing_account_id, sum(effective_cost) AS cost, sum(billed_cost) AS invoiced
     FROM allocation
-    WHERE price_source IS NULL OR price_source IN ('bill', 'split-bill')
+    WHERE (price_source IS NULL OR price_source IN ('bill', 'split-bill'))
+      AND day >= (SELECT kept_from FROM bill_kept)
     GROUP BY ALL
 )
 SELECT coalesce(b.day, a.day) AS day,
