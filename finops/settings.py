@@ -144,6 +144,14 @@ class RetentionSettings(BaseModel):
         return self
 
 
+class RunSettings(BaseModel):
+    """``finops run``, the scheduled cycle."""
+
+    source_timeout_s: float = Field(
+        3600.0, gt=0, description="How long one source of a `finops run` cycle may take "
+        "before it is stopped and reported failed (seconds).")
+
+
 class Settings(BaseSettings):
     """All process settings. ``FINOPS_DB=... finops ...`` or ``--db`` override the defaults."""
 
@@ -174,6 +182,7 @@ class Settings(BaseSettings):
     aws: AwsSettings = AwsSettings()  # type: ignore[call-arg]
     prometheus: PrometheusSettings = PrometheusSettings()  # type: ignore[call-arg]
     retention: RetentionSettings = RetentionSettings()  # type: ignore[call-arg]
+    run: RunSettings = RunSettings()  # type: ignore[call-arg]
 
     @field_validator("db", "published_dir", "config")
     @classmethod

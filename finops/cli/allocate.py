@@ -32,9 +32,7 @@ def allocate_command(
         False, "--changed", help="Only the days changed since their last allocation (the "
         "default without --start/--end)."),
 ) -> None:
-    """Attribute every dollar to a team or to unowned spend and reconcile it: the days that
-    changed since they were last allocated (new or restated data, another configuration), or
-    the window --start..--end."""
+    """Attribute every dollar of the changed days (or --start..--end) and reconcile it."""
     window = _window(start, end, changed)
     config = state.finops_config()
     with open_warehouse(publish=False) as wh:

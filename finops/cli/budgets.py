@@ -7,6 +7,8 @@ pending messages (new ones and earlier failures) are posted to Slack.
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 from duckdb import DuckDBPyConnection
 from rich.console import Console
@@ -24,6 +26,7 @@ from finops.cli.common import (
     state,
 )
 from finops.cli.output import render
+from models.config import FinOpsConfig
 from models.errors import AlertDeliveryError
 
 
@@ -35,19 +38,28 @@ def check(
     fmt: str = typer.Option("table", "--format", help="Summary format: table, csv or json."),
 ) -> None:
     """Evaluate every budget, queue crossed thresholds, anomalies and the unowned digest."""
-    settings, config = state.settings, state.finops_config()
+    config = state.finops_config()
     day = parse_day(as_of, "--as-of") if as_of is not None else None
-    client = alerts.slack_client(settings) if send else None  # fail before any work
+    client = alerts.slack_client(state.settings) if send else None  # fail before any work
     with open_warehouse() as wh, wh.outbox() as outbox:
-        statuses, queued = alerts.collect(outbox, config, settings, day)
-        new = [a.key for a in queued if alerts.enqueue(outbox, a)]
-        note(f"{len(queued)} alerts due, {len(new)} new in the outbox.")
-        delivery = _deliver(outbox, client, settings.slack.max_attempts) if client else None
+        statuses, delivery = evaluate(outbox, config, client, day)
         if client is None:  # messages on stdout, unless stdout carries CSV/JSON
             _print_pending(outbox, out if fmt == "table" else console)
     _summary(statuses, fmt)
     if delivery:
-        _report(delivery)
+        report(delivery)
+
+
+def evaluate(outbox: DuckDBPyConnection, config: FinOpsConfig, client: alerts.WebClient | None,
+             day: date | None) -> tuple[list[BudgetStatus], alerts.Delivery | None]:
+    """Evaluate every budget on ``day`` (None: the last day with data), queue what is due,
+    and deliver what is pending when there is a Slack ``client``."""
+    settings = state.settings
+    statuses, queued = alerts.collect(outbox, config, settings, day)
+    new = [a.key for a in queued if alerts.enqueue(outbox, a)]
+    note(f"{len(queued)} alerts due, {len(new)} new in the outbox.")
+    delivery = _deliver(outbox, client, settings.slack.max_attempts) if client else None
+    return statuses, delivery
 
 
 def _deliver(outbox: DuckDBPyConnection, client: alerts.WebClient,
@@ -86,7 +98,7 @@ def _row(s: BudgetStatus) -> tuple[object, ...]:
             money(f.point, b.currency) if f.ok else "n/a", interval, crossed)
 
 
-def _report(delivery: alerts.Delivery) -> None:
+def report(delivery: alerts.Delivery) -> None:
     note(f"Sent {len(delivery.sent)} alerts to Slack.")
     if delivery.failed:
         problems = "; ".join(f"{key}: {error}" for key, error in delivery.failed)

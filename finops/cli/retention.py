@@ -16,8 +16,7 @@ from finops.warehouse import Storage
 def apply_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would go; remove nothing."),
 ) -> None:
-    """Remove raw usage and bill lines past their months (allocation and rollups: for ever by
-    default), and say how much space that freed."""
+    """Remove raw usage and bill lines past their months; report the space freed."""
     config = state.finops_config()
     with open_warehouse(publish=False) as wh:
         with wh.reader() as reader:

@@ -1,17 +1,19 @@
 """A small allocatable history, loaded the way collectors load it: one node with two pods
-(``usage``, replacing a window of days) and a bill of daily node lines, with an optional
-monthly fee (``deliver``, replacing its billing period). For the incremental allocation and
-retention tests."""
+(``usage``, replacing a window of days; ``record`` writes the same as a recording for
+``finops ingest usage``) and a bill of daily node lines, with an optional monthly fee
+(``deliver``, replacing its billing period). For the incremental allocation, retention and
+``finops run`` tests."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 
 from finops.warehouse import Warehouse
 from models.loads import IngestRun, Load, Replace, new_run_id
-from models.schemas import COST_LINE, K8S_NODE_HOUR, K8S_POD_HOUR
+from models.schemas import COST_LINE, K8S_NODE_HOUR, K8S_POD_HOUR, conform
 from tests.support.loads import PERIOD_KEYS
 from tests.support.rows import bill_row, labels, node_rows, pod_rows
 
@@ -54,3 +56,18 @@ def runs_by_day(wh: Warehouse) -> dict[date, str]:
     """The run that allocated each day."""
     rows = wh.frame("SELECT DISTINCT day, run_id FROM allocation")
     return dict(zip(rows["day"], rows["run_id"], strict=True))
+
+
+def record(folder: Path, first: date, n_days: int = 1) -> Path:
+    """The same usage as ``usage`` written as a recording (``<table>.parquet`` files), as
+    ``finops ingest usage`` reads it."""
+    start = datetime.combine(first, datetime.min.time())
+    n = 24 * n_days
+    folder.mkdir(parents=True, exist_ok=True)
+    conform(pl.DataFrame(node_rows("a", provider_id=NODE, start=start, n_hours=n)),
+            K8S_NODE_HOUR).write_parquet(folder / "k8s_node_hour.parquet")
+    conform(pl.DataFrame(pod_rows("pay-1", "a", "payments", start=start, n_hours=n,
+                                  pod_labels=labels(team="payments"))
+                         + pod_rows("web-1", "a", "web", start=start, n_hours=n)),
+            K8S_POD_HOUR).write_parquet(folder / "k8s_pod_hour.parquet")
+    return folder
