@@ -1,11 +1,13 @@
-"""``run_allocation``: read a window from the warehouse, allocate it, write it, check it.
+"""``allocate_days`` (any set of days) and ``run_allocation`` (a window): read the days from
+the warehouse, allocate them, write them, check them.
 
-The window is cut into partition keys (today: one per day, ``runner.WHOLE_DAY``); a runner
+The days are cut into partition keys (today: one per day, ``runner.WHOLE_DAY``); a runner
 (``LocalRunner`` unless one is given) reads each day's inputs (the engine prepares them on
 the reading thread: bill routed, pods keyed) and applies ``allocate_partition``, which
 allocates the day and reconciles it against the day's bill. The results stream into one
-``store`` of ``allocation`` (spooled, so memory holds a few days whatever the window), and
-before that transaction commits the ``reconciliation`` view is read back for the window
+``store`` of ``allocation`` (spooled, so memory holds a few days whatever the window; the same
+load records the days as allocated and clears their changed marks), and before that
+transaction commits the ``reconciliation`` view is read back for the days
 (``verify``): if any day does not add up, ``ReconciliationError`` lists the rows that
 disagree and nothing is written. DuckDB's memory limit is lowered meanwhile
 (``allocate_memory_limit``): the engine's frames live outside it.
