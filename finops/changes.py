@@ -43,12 +43,13 @@ class Change:
         self.con, self.table, self.days = con, table, table.days
         self.params = params
         self.partition = f"(SELECT * FROM {table.name} WHERE {where}) AS _rows"
-        self.before_rows = self._fingerprint(BEFORE, self.partition, params)
+        self._fingerprint(BEFORE, self.partition, params)
 
     def record(self, inserted: int, select: str, run_id: str) -> int:
         """Mark the days that changed (after the INSERT of ``inserted`` rows by ``select``);
         returns how many days."""
-        after_rows = self._fingerprint(AFTER, self.partition, self.params)
+        self._fingerprint(AFTER, self.partition, self.params)
+        after_rows = scalar(self.con, f"SELECT count(*) FROM {self.partition}", self.params)
         if after_rows != inserted:  # rows outside the partition: compare what was touched
             self._fingerprint(AFTER, f"({select}) AS _rows", {}, counted=False)
             changed = f"SELECT day FROM {BEFORE} UNION SELECT day FROM {AFTER}"
@@ -65,15 +66,14 @@ class Change:
         return int(marked or 0)
 
     def _fingerprint(self, name: str, source: str, params: dict[str, Any], *,
-                     counted: bool = True) -> int:
+                     counted: bool = True) -> None:
         """Per day of the rows of ``source`` (a relation): their count ``n`` and hash sum
-        ``h``, into the temporary table ``name``; returns how many rows ``source`` has.
-        ``counted`` False: only the days (the rows need not have every column)."""
+        ``h``, into the temporary table ``name``. ``counted`` False: only the days (the rows
+        need not have every column)."""
         build = {"span": span_days, "history": history_days, "every": every_day}[self.days.kind]
         columns = hashed(self.table, self.days) if counted else None
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS "
                          f"{build(self.days, source, columns)}", params)
-        return int(scalar(self.con, f"SELECT count(*) FROM {source}", params) or 0)
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> Any:
