@@ -1,4 +1,4 @@
--- 0004: incremental allocation and retention. Columns agree with models/schemas.py.
+-- 0008: incremental allocation and retention. Columns agree with models/schemas.py.
 --
 -- changed_day: the days each load changed (Warehouse.load records them for every table the
 -- allocation reads: finops/changes.py), kept until an allocation of that day succeeds (the
@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS retention (
 -- configuration: every day that has data counts as changed, so the first
 -- `finops allocate --changed` allocates all of it once.
 INSERT INTO changed_day
-SELECT DISTINCT day, 'migration', '0004_changed_days', now()
+SELECT DISTINCT day, 'migration', '0008_changed_days', now()
 FROM (
     SELECT CAST(hour AS DATE) AS day FROM k8s_pod_hour
     UNION SELECT CAST(hour AS DATE) FROM k8s_node_hour
