@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 import plotly.graph_objects as go
 
 from dashboards.signin import signout_form
+from models.currency import MoneyFormat, name
 
 PLOTLY_JS_PATH = "/dashboards/static/plotly.min.js"
 # Nothing on a page may send data off the machine. The bundled plotly.js (4.x) shows a "Share
@@ -38,7 +39,8 @@ header { background: #24292f; color: #fff; padding: 12px 24px; display: flex;
          align-items: baseline; gap: 24px; }
 header h1 { font-size: 20px; margin: 0; }
 header a { color: #c9d1d9; text-decoration: none; }
-header .through { margin-left: auto; color: #8b949e; font-size: 13px; }
+header .currency, header .through { margin-left: auto; color: #8b949e; font-size: 13px; }
+header .currency + .through { margin-left: 0; }
 header .signout button { background: none; border: 1px solid #57606a; border-radius: 6px;
                          color: #c9d1d9; font-size: 13px; padding: 2px 10px; cursor: pointer; }
 main { padding: 16px 24px; display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
@@ -84,8 +86,16 @@ def nav(links: Sequence[tuple[str, str]]) -> str:
     return " ".join(f'<a href="{escape(href)}">{escape(text)}</a>' for text, href in links)
 
 
+def currency_note(fmt: MoneyFormat) -> str:
+    """The page header's statement of the currency of its amounts."""
+    if not fmt.currency:
+        return ""
+    return (f'<span class="currency" data-currency="{escape(fmt.currency)}">amounts in '
+            f"{escape(name(fmt.currency, fmt.locale))} ({escape(fmt.label)})</span>")
+
+
 def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
-         through: date | None) -> str:
+         through: date | None, fmt: MoneyFormat | None = None) -> str:
     shown = f"data through {through.isoformat()}" if through else "no data yet"
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -93,6 +103,7 @@ def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
         f"<style>{STYLE}</style>"
         f'<script src="{PLOTLY_JS_PATH}"></script></head><body>'
         f"<header><h1>{escape(heading)}</h1>{nav(links)}"
+        f"{currency_note(fmt) if fmt else ''}"
         f'<span class="through">{escape(shown)}</span>{signout_form()}</header>'
         f"<main>{''.join(body)}</main></body></html>"
     )
@@ -100,10 +111,6 @@ def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
 
 def team_links(teams: Sequence[str]) -> list[tuple[str, str]]:
     return [(team, link(f"/dashboards/teams/{quote(team, safe='')}")) for team in teams]
-
-
-def money(amount: float) -> str:
-    return f"${amount:,.2f}"
 
 
 def percent(value: float | None) -> str:

@@ -30,13 +30,17 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from finops.anomalies import Anomaly, anomaly_message, detect
-from finops.budgets import BudgetStatus, budget_message, evaluate, money, period_window
+from finops.budgets import BudgetStatus, budget_message, evaluate, period_window
+from finops.fx import Rates, in_currency
+from finops.governance.digest import digest_section
 from finops.settings import Settings
-from models.config import FinOpsConfig
-from models.errors import AlertDeliveryError, ConfigError
+from finops.warehouse import CursorReader
+from models.config import Budget, FinOpsConfig
+from models.currency import format_money
+from models.errors import AlertDeliveryError, ConfigError, CurrencyError
 from models.schemas import ALLOCATION
 
-SPEND_COLUMNS = ("team", "cluster", "namespace", "service_name", "cost_kind")
+SPEND_COLUMNS = ("team", "cluster", "namespace", "service_name", "cost_kind", "currency")
 HISTORY_DAYS = 35  # forecast lookback (28) + anomaly baseline and the days checked
 ANOMALY_DAYS = 3  # recent days re-checked each run: late data can reveal a spike later
 
@@ -107,6 +111,40 @@ def load_spend(con: duckdb.DuckDBPyConnection, start: date, end: date,
     return con.sql(sql, params=[start, end]).pl()
 
 
+def spend_currency(spend: pl.DataFrame) -> str | None:
+    """The reporting currency of the spend read (None: no spend); two is a CurrencyError."""
+    found = sorted(c for c in spend["currency"].unique().to_list() if c)
+    if len(found) > 1:
+        raise CurrencyError(f"the allocation holds {' and '.join(found)} amounts, which cannot "
+                            "be added up: allocate those days again (`finops allocate`)")
+    return found[0] if found else None
+
+
+def budget_spend(con: duckdb.DuckDBPyConnection, config: FinOpsConfig, spend: pl.DataFrame,
+                 ) -> dict[str, tuple[pl.DataFrame, dict[str, Any]]]:
+    """The spend in each budget currency, and how it was converted (``finops.fx``: finops.yaml,
+    loaded rates, then the exports' own rates of each day)."""
+    currency = spend_currency(spend)
+    out: dict[str, tuple[pl.DataFrame, dict[str, Any]]] = {}
+    rates: Rates | None = None
+    for wanted in sorted({b.currency for b in config.budgets}):
+        if currency is None or wanted == currency:
+            out[wanted] = spend, {"from": currency, "to": wanted, "rate": 1.0,
+                                  "source": "same-currency"} if currency else {}
+            continue
+        if rates is None:
+            span = (spend["day"].min(), spend["day"].max())
+            rates = Rates.read(CursorReader(con), config, span)  # type: ignore[arg-type]
+        out[wanted] = in_currency(spend, rates, wanted)
+    return out
+
+
+def _evaluate(budget: Budget, spends: dict[str, tuple[pl.DataFrame, dict[str, Any]]],
+              day: date, span: tuple[date, date] | None) -> BudgetStatus:
+    spend, fx = spends[budget.currency]
+    return evaluate(budget, spend, day, span, fx)
+
+
 def _spend_window(config: FinOpsConfig, as_of: date) -> date:
     starts = [period_window(b.period, as_of).start for b in config.budgets]
     return min([as_of - timedelta(days=HISTORY_DAYS), *starts])
@@ -119,7 +157,8 @@ def evaluate_all(con: duckdb.DuckDBPyConnection, config: FinOpsConfig,
     span = data_range(con)
     day = as_of or (span[1] if span else _now().date())
     spend = load_spend(con, _spend_window(config, day), day, filter_columns(config))
-    statuses = [evaluate(b, spend, day, span) for b in config.budgets
+    spends = budget_spend(con, config, spend)
+    statuses = [_evaluate(b, spends, day, span) for b in config.budgets
                 if not b.starts or b.starts <= day]
     return statuses, spend, day, span
 
@@ -142,7 +181,8 @@ def budget_alerts(status: BudgetStatus, config: FinOpsConfig,
     channel = budget.channel or team_channel(config, settings, budget.team)
     alerts = []
     for threshold in status.crossed:
-        message = budget_message(status, threshold, team_url(settings, budget.team))
+        message = budget_message(status, threshold, team_url(settings, budget.team),
+                                 settings.locale)
         facts = {**status.as_dict(), "threshold": {"percent": threshold.percent,
                                                     "kind": threshold.kind}}
         alerts.append(Alert(threshold.alert_key, "budget", budget.team, channel,
@@ -151,14 +191,23 @@ def budget_alerts(status: BudgetStatus, config: FinOpsConfig,
 
 
 def anomaly_alert(anomaly: Anomaly, config: FinOpsConfig, settings: Settings) -> Alert:
-    message = anomaly_message(anomaly, team_url(settings, anomaly.team))
+    message = anomaly_message(anomaly, team_url(settings, anomaly.team), settings.locale)
     return Alert(anomaly.alert_key, "anomaly", anomaly.team,
                  team_channel(config, settings, anomaly.team), message["text"],
                  message["blocks"], anomaly.as_dict())
 
 
+def digest_sections(con: duckdb.DuckDBPyConnection, config: FinOpsConfig,
+                    through: date) -> list[dict[str, Any]]:
+    """The hook: sections other areas add to the weekly platform digest, each
+    ``{"text", "blocks", "facts"}`` (today: governance's)."""
+    section = digest_section(con, config, through)
+    return [section] if section else []
+
+
 def unowned_digest(con: duckdb.DuckDBPyConnection, through: date, settings: Settings,
-                   days: int = 7, top: int = 5) -> Alert | None:
+                   days: int = 7, top: int = 5,
+                   sections: list[dict[str, Any]] | None = None) -> Alert | None:
     """Unowned spend of the ``days`` days ending ``through``: totals by reason, top items."""
     start = through - timedelta(days=days - 1)
     window = [start, through]
@@ -167,6 +216,11 @@ def unowned_digest(con: duckdb.DuckDBPyConnection, through: date, settings: Sett
         "WHERE day BETWEEN ? AND ? GROUP BY reason ORDER BY cost DESC, reason", window).fetchall()
     if not by_reason:
         return None
+    currencies = [c for (c,) in con.execute(
+        "SELECT DISTINCT currency FROM allocation WHERE day BETWEEN ? AND ?", window).fetchall()]
+    if len(currencies) != 1:
+        raise CurrencyError(f"the allocation holds {', '.join(map(str, currencies))} amounts "
+                            f"in {start} .. {through}: allocate those days again")
     items = con.execute(
         "SELECT reason, coalesce(cluster || '/' || namespace, namespace, service_name, "
         "sub_account_id, provider, '?') AS item, sum(effective_cost) AS cost "
@@ -175,11 +229,28 @@ def unowned_digest(con: duckdb.DuckDBPyConnection, through: date, settings: Sett
     total_row = _one(con, "SELECT sum(effective_cost) FROM allocation WHERE day BETWEEN ? AND ?",
                      window)
     total = float(total_row[0] or 0.0)
-    return _digest_alert(start, through, by_reason, items, total, settings)
+    return _with_sections(_digest_alert(start, through, by_reason, items,
+                                        (total, currencies[0]), settings),
+                          sections or [])
+
+
+def _with_sections(alert: Alert, sections: list[dict[str, Any]]) -> Alert:
+    """The digest with the hook's sections before its closing context block."""
+    if not sections:
+        return alert
+    blocks = alert.blocks[:-1] + [b for s in sections for b in s["blocks"]] + alert.blocks[-1:]
+    text = " ".join([alert.text, *(s["text"] for s in sections)])
+    facts = {**alert.facts, "sections": [s["facts"] for s in sections]}
+    return Alert(alert.key, alert.kind, alert.team, alert.channel, text, blocks, facts)
 
 
 def _digest_alert(start: date, through: date, by_reason: list[Any], items: list[Any],
-                  total: float, settings: Settings) -> Alert:
+                  spend: tuple[float, str], settings: Settings) -> Alert:
+    total, currency = spend
+
+    def money(amount: float) -> str:
+        return format_money(amount, currency, settings.locale)
+
     unowned = sum(float(cost) for _, cost in by_reason)
     share = 100.0 * unowned / total if total else 0.0
     title = f"Unowned spend {start} – {through}: {money(unowned)} ({share:.1f}% of spend)"
@@ -196,7 +267,7 @@ def _digest_alert(start: date, through: date, by_reason: list[Any], items: list[
             "`finops sql \"SELECT * FROM unowned_spend\"`.")}]},
     ]
     year, week, _ = through.isocalendar()
-    facts = {"start": start.isoformat(), "through": through.isoformat(),
+    facts = {"start": start.isoformat(), "through": through.isoformat(), "currency": currency,
              "unowned": round(unowned, 2), "total": round(total, 2),
              "by_reason": {r: round(float(c), 2) for r, c in by_reason},
              "top": [{"reason": r, "item": i, "cost": round(float(c), 2)} for r, i, c in items]}
@@ -217,7 +288,8 @@ def collect(con: duckdb.DuckDBPyConnection, config: FinOpsConfig, settings: Sett
         through = min(day, span[1])
         days = [through - timedelta(days=i) for i in reversed(range(ANOMALY_DAYS))]
         alerts += [anomaly_alert(a, config, settings) for a in detect(spend, days, span[0])]
-        digest = unowned_digest(con, through, settings)
+        digest = unowned_digest(con, through, settings,
+                                sections=digest_sections(con, config, through))
         alerts += [digest] if digest else []
     return statuses, alerts
 

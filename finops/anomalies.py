@@ -4,16 +4,16 @@ Method: a team's spend on a day is compared with its trailing baseline (the
 ``baseline_days`` days before it, zero-filled from the first day the warehouse has data).
 Detection is robust, so one earlier spike does not hide the next: the day is anomalous when
 
-    robust z = (spend - median) / max(1.4826 * MAD, 5 % of median, $1)  >= ``z``
+    robust z = (spend - median) / max(1.4826 * MAD, 5 % of median, 1)  >= ``z``
 
 and the impact is material: ``impact = spend - baseline mean`` is at least ``min_impact``
-dollars and ``min_ratio`` of the baseline mean. Fewer than ``min_baseline`` baseline days
-means no verdict (AWS Cost Anomaly Detection also waits for history).
+(in the reporting currency) and ``min_ratio`` of the baseline mean. Fewer than
+``min_baseline`` baseline days means no verdict (AWS Cost Anomaly Detection also waits for history).
 
 Root causes follow AWS's ``RootCause``/``Impact.Contribution``: the day's spend is split by
 (cluster, namespace, service, cost kind); each group's contribution is its spend that day
 minus its own baseline daily mean, so the contributions add up to the impact. They are
-ranked by dollars contributed, largest first.
+ranked by the amount contributed, largest first.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any
 
 import polars as pl
 
-from finops.budgets import daily, driver_name, money
+from finops.budgets import daily, driver_name
+from models.currency import DEFAULT_LOCALE, format_money
 
 CAUSE_KEYS = ("cluster", "namespace", "service_name", "cost_kind")
 
@@ -65,6 +66,7 @@ class Anomaly:
     score: float  # robust z
     baseline_days: int
     root_causes: list[RootCause] = field(default_factory=list)
+    currency: str | None = None  # of every amount (the reporting currency)
 
     @property
     def impact(self) -> float:
@@ -75,7 +77,8 @@ class Anomaly:
         return f"anomaly:{self.team}:{self.day.isoformat()}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"team": self.team, "day": self.day.isoformat(), "actual": round(self.actual, 2),
+        return {"team": self.team, "day": self.day.isoformat(), "currency": self.currency,
+                "actual": round(self.actual, 2),
                 "expected": round(self.expected, 2), "impact": round(self.impact, 2),
                 "score": round(self.score, 2), "baseline_days": self.baseline_days,
                 "root_causes": [c.as_dict() for c in self.root_causes]}
@@ -124,7 +127,9 @@ def detect_team(rows: pl.DataFrame, team: str, day: date, data_start: date, *,
     if score < z or impact < min_impact or impact < min_ratio * abs(expected):
         return None
     causes = root_causes(rows, day, start, len(baseline))
-    return Anomaly(team, day, actual, expected, mid, score, len(baseline), causes)
+    currency = rows["currency"].drop_nulls().first() if "currency" in rows.columns else None
+    return Anomaly(team, day, actual, expected, mid, score, len(baseline), causes,
+                   None if currency is None else str(currency))
 
 
 def detect(spend: pl.DataFrame, days: list[date], data_start: date,
@@ -141,8 +146,12 @@ def detect(spend: pl.DataFrame, days: list[date], data_start: date,
     return found
 
 
-def anomaly_message(anomaly: Anomaly, dashboard_url: str) -> dict[str, Any]:
+def anomaly_message(anomaly: Anomaly, dashboard_url: str,
+                    locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """Slack Block Kit blocks + fallback text for one anomaly."""
+    def money(amount: float) -> str:
+        return format_money(amount, anomaly.currency, locale)
+
     title = f"Spend anomaly: {anomaly.team} on {anomaly.day}"
     summary = (f"{money(anomaly.actual)} spent vs {money(anomaly.expected)} expected "
                f"(+{money(anomaly.impact)}, robust z {anomaly.score:.1f}, "
@@ -154,7 +163,7 @@ def anomaly_message(anomaly: Anomaly, dashboard_url: str) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*Root causes (ranked by $)*\n"
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Root causes (ranked by amount)*\n"
                                       + ("\n".join(causes) or "none found")}},
         {"type": "actions", "elements": [{
             "type": "button", "text": {"type": "plain_text", "text": "Open team dashboard"},

@@ -21,6 +21,7 @@ import polars as pl
 
 from finops.forecast import Forecast, forecast_total
 from models.config import Budget, Threshold
+from models.currency import DEFAULT_LOCALE, format_money
 
 LOOKBACK_DAYS = 28  # forecast history: four weeks smooths the weekly cycle
 
@@ -51,6 +52,9 @@ class BudgetStatus:
     forecast: Forecast
     thresholds: list[ThresholdState] = field(default_factory=list)
     drivers: list[dict[str, Any]] = field(default_factory=list)
+    # How the spend got into the budget's currency: {"from", "to", "rate", "source"} (the
+    # rate of the last day counted; "rates" gives the range when it changed in the period).
+    fx: dict[str, Any] = field(default_factory=dict)
 
     @property
     def percent_used(self) -> float:
@@ -70,6 +74,7 @@ class BudgetStatus:
             "amount": b.amount, "currency": b.currency, "actual": round(self.actual, 2),
             "percent_used": round(self.percent_used, 2),
             "forecast": _rounded(self.forecast.as_dict()),
+            "fx": self.fx,
             "thresholds": [
                 {"percent": t.percent, "kind": t.kind, "crossed": t.crossed,
                  "alert_key": t.alert_key} for t in self.thresholds
@@ -161,8 +166,10 @@ def top_drivers(rows: pl.DataFrame, n: int = 3) -> list[dict[str, Any]]:
 
 
 def evaluate(budget: Budget, spend: pl.DataFrame, as_of: date,
-             data_range: tuple[date, date] | None) -> BudgetStatus:
-    """Status of ``budget`` on ``as_of``; ``data_range`` = first and last day with any data."""
+             data_range: tuple[date, date] | None,
+             fx: dict[str, Any] | None = None) -> BudgetStatus:
+    """Status of ``budget`` on ``as_of``; ``data_range`` = first and last day with any data;
+    ``spend`` already in the budget's currency (``fx`` says how it got there)."""
     period = period_window(budget.period, as_of)
     rows = scoped(spend, budget)
     start = max(period.start, budget.starts) if budget.starts else period.start
@@ -171,7 +178,7 @@ def evaluate(budget: Budget, spend: pl.DataFrame, as_of: date,
     actual = float(in_period["effective_cost"].sum())
     forecast = _forecast(rows, actual, period, through, data_range)
     status = BudgetStatus(budget, period, as_of, through, actual, forecast,
-                          drivers=top_drivers(in_period))
+                          drivers=top_drivers(in_period), fx=fx or {})
     status.thresholds = [_threshold(status, t) for t in budget.thresholds]
     return status
 
@@ -198,44 +205,51 @@ def _threshold(status: BudgetStatus, threshold: Threshold) -> ThresholdState:
 
 # -- messages -------------------------------------------------------------------------------
 
-def money(amount: float | None, currency: str = "USD") -> str:
-    if amount is None:
-        return "n/a"
-    sign = "-" if amount < 0 else ""
-    symbol = "$" if currency == "USD" else f"{currency} "
-    return f"{sign}{symbol}{abs(amount):,.2f}"
-
-
-def forecast_text(status: BudgetStatus) -> str:
+def forecast_text(status: BudgetStatus, locale: str = DEFAULT_LOCALE) -> str:
     f, cur = status.forecast, status.budget.currency
     if not f.ok:
         return f"no forecast ({f.reason})"
     pct = 100.0 * (f.point or 0.0) / status.budget.amount
-    return (f"{money(f.point, cur)} ({pct:.1f}%), {f.level:.0%} interval "
-            f"{money(f.low, cur)} – {money(f.high, cur)} [{f.method}]")
+    return (f"{format_money(f.point, cur, locale)} ({pct:.1f}%), {f.level:.0%} interval "
+            f"{format_money(f.low, cur, locale)} – {format_money(f.high, cur, locale)} "
+            f"[{f.method}]")
+
+
+def fx_text(fx: dict[str, Any]) -> str:
+    """How the spend was converted into the budget's currency, or "" when it was not."""
+    if not fx or fx.get("from") == fx.get("to"):
+        return ""
+    spread = fx.get("rates")
+    shown = f"{spread[0]:.6g}–{spread[1]:.6g}" if spread else f"{fx['rate']:.6g}"
+    return f"converted from {fx['from']} at 1 {fx['from']} = {shown} {fx['to']} ({fx['source']})"
 
 
 def budget_message(status: BudgetStatus, threshold: ThresholdState,
-                   dashboard_url: str) -> dict[str, Any]:
+                   dashboard_url: str, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     """Slack Block Kit blocks + fallback text for one crossed threshold."""
     b, cur = status.budget, status.budget.currency
+
+    def money(amount: float | None) -> str:
+        return format_money(amount, cur, locale)
+
     scope = b.team or ", ".join(f"{k}={v}" for k, v in b.filter.items())
     what = "forecast" if threshold.kind == "forecast" else "actual spend"
     title = f"Budget {b.name}: {what} crossed {threshold.percent:g}%"
-    used = (f"{money(status.actual, cur)} of {money(b.amount, cur)} "
-            f"({status.percent_used:.1f}%)")
+    used = f"{money(status.actual)} of {money(b.amount)} ({status.percent_used:.1f}%)"
+    converted = fx_text(status.fx)
     fields = [
         ("Budget", b.name), ("Team", scope), ("Period",
          f"{status.period.label} ({status.period.start} – {status.period.end})"),
-        ("Actual vs budget", used),
+        ("Actual vs budget", f"{used}; {converted}" if converted else used),
         ("Threshold", f"{threshold.kind} ≥ {threshold.percent:g}% "
-                      f"({money(b.amount * threshold.percent / 100, cur)})"),
-        ("Forecast", forecast_text(status)),
+                      f"({money(b.amount * threshold.percent / 100)})"),
+        ("Forecast", forecast_text(status, locale)),
     ]
-    listed = [f"{d['name']}: {money(d['cost'], cur)}" for d in status.drivers]
+    listed = [f"{d['name']}: {money(d['cost'])}" for d in status.drivers]
     drivers = "\n".join(f"• {line}" for line in listed)
-    text = (f"{title}. {scope} {status.period.label}: {used}; threshold {threshold.kind} "
-            f"{threshold.percent:g}%; forecast {forecast_text(status)}. "
+    rate = f" ({converted})" if converted else ""
+    text = (f"{title}. {scope} {status.period.label}: {used}{rate}; threshold "
+            f"{threshold.kind} {threshold.percent:g}%; forecast {forecast_text(status, locale)}. "
             f"Top drivers: {'; '.join(listed) or 'none'}. {dashboard_url}")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},

@@ -59,6 +59,8 @@ class Change:
                        f"OR {BEFORE}.h IS DISTINCT FROM {AFTER}.h")
         if self.days.kind == "every":  # a price list bears on every allocated day
             changed = f"SELECT day FROM allocated_day WHERE EXISTS ({changed})"
+        elif self.days.allocated_only:
+            changed = f"SELECT day FROM allocated_day WHERE day IN ({changed})"
         marked = scalar(self.con, f"INSERT INTO changed_day SELECT DISTINCT day, $table, $run, "
                         f"now() FROM ({changed}) WHERE day IS NOT NULL",
                         {"table": self.table.name, "run": run_id})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 
 import duckdb
 
@@ -27,7 +28,19 @@ def _join(values: Sequence[str], sep: str = ", ") -> str:
 
 def describe(config: FinOpsConfig, settings: Settings) -> list[str]:
     return [*_teams(config), "", *_ownership(config), "", *_allocation(config), "",
-            *_budgets(config, settings), "", *_tokens(config)]
+            *_currency(config), "", *_budgets(config, settings), "", *_governance(config), "",
+            *_tokens(config)]
+
+
+def _currency(config: FinOpsConfig) -> list[str]:
+    chosen = (config.reporting_currency or "not set: the currency of the largest share of "
+              "the bill being allocated")
+    lines = [f"Reporting currency: {chosen}",
+             f"  exchange rates in finops.yaml: {len(config.fx.rates) or NONE} (then rates "
+             "loaded with `finops fx load`; an export's own rate comes first)"]
+    lines += [f"    1 {r.from_currency} = {r.rate:g} {r.to} for {r.month or r.day}"
+              for r in config.fx.rates]
+    return lines
 
 
 def _teams(config: FinOpsConfig) -> list[str]:
@@ -69,8 +82,8 @@ def _allocation(config: FinOpsConfig) -> list[str]:
             f"taxes and credits {alloc.tax_and_credits}",
             f"  shared namespaces ({alloc.shared_split} split): "
             f"{_join(alloc.shared_namespaces)}",
-            f"  reference prices per hour: cpu {prices.cpu_hour:g}, RAM GiB "
-            f"{prices.ram_gib_hour:g}, GPU {prices.gpu_hour:g}"]
+            f"  reference prices per hour ({prices.currency}): cpu {prices.cpu_hour:g}, "
+            f"RAM GiB {prices.ram_gib_hour:g}, GPU {prices.gpu_hour:g}"]
 
 
 def _budgets(config: FinOpsConfig, settings: Settings) -> list[str]:
@@ -98,6 +111,18 @@ def _thresholds(budget: Budget) -> str:
         if percents:
             kinds.append(f"{kind} {'/'.join(percents)} %")
     return ", ".join(kinds) or "no thresholds"
+
+
+def _governance(config: FinOpsConfig) -> list[str]:
+    gov = config.governance
+    lines = [f"Governance: platform namespaces (not tenants'): "
+             f"{_join(gov.platform_namespaces)}",
+             f"  exemptions: {len(gov.exemptions) or NONE}"]
+    today = date.today()
+    lines += [f"    {e.name:<24} {_join(e.namespaces)} from {_join(list(e.policies))} until "
+              f"{e.until}{' (expired)' if e.until < today else ''}; {e.who}: {e.why}"
+              for e in gov.exemptions]
+    return lines
 
 
 def _tokens(config: FinOpsConfig) -> list[str]:

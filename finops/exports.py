@@ -27,6 +27,12 @@ TIME = "__time__"  # placeholder: formatted per output format
 LIST = "coalesce(list_cost, contracted_cost, effective_cost)"
 CONTRACTED = "coalesce(contracted_cost, list_cost, effective_cost)"
 CATEGORY = "coalesce(service_category, 'Other')"
+# The pricing currency where the bill states it with a rate (1 pricing = rate billing), and the
+# effective cost in it; both null otherwise (FOCUS 1.2 PricingCurrency*).
+PRICED = "(pricing_currency = billing_currency OR x_pricing_exchange_rate > 0)"
+PRICING_CURRENCY = f"CASE WHEN {PRICED} THEN pricing_currency END"
+PRICING_EFFECTIVE = (f"CASE WHEN pricing_currency = billing_currency THEN effective_cost "
+                     f"WHEN {PRICED} THEN effective_cost / x_pricing_exchange_rate END")
 FOCUS_12: dict[str, str] = {
     "AvailabilityZone": "availability_zone",
     "BilledCost": "billed_cost",
@@ -61,9 +67,9 @@ FOCUS_12: dict[str, str] = {
     "ListCost": LIST,
     "ListUnitPrice": "NULL::DOUBLE",
     "PricingCategory": "NULL::VARCHAR",
-    "PricingCurrency": "NULL::VARCHAR",
+    "PricingCurrency": PRICING_CURRENCY,
     "PricingCurrencyContractedUnitPrice": "NULL::DOUBLE",
-    "PricingCurrencyEffectiveCost": "NULL::DOUBLE",
+    "PricingCurrencyEffectiveCost": PRICING_EFFECTIVE,
     "PricingCurrencyListUnitPrice": "NULL::DOUBLE",
     "PricingQuantity": "pricing_quantity",
     "PricingUnit": "pricing_unit",

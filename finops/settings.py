@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from finops.warehouse_lock import DEFAULT_TIMEOUT_S
+from models.currency import DEFAULT_LOCALE, check_locale
 from models.errors import ConfigError
 
 CONFIG_NAME = "finops.yaml"
@@ -174,6 +175,10 @@ class Settings(BaseSettings):
     allocate_memory_limit: str = Field(
         "1GB", description="DuckDB memory limit while `finops allocate` runs (the Polars "
         "engine holds a day of pod-hours beside it, so DuckDB's cache is kept small).")
+    locale: str = Field(
+        DEFAULT_LOCALE, description="Locale money is written in (CLI, Slack, dashboards): "
+        "symbol placement and separators, e.g. `en_US` (symbol first, 1,234.50), `de_DE` "
+        "(1.234,50 then the symbol); the currency itself always comes from the data.")
     api: ApiSettings = ApiSettings()  # type: ignore[call-arg]
     auth: AuthSettings = AuthSettings()  # type: ignore[call-arg]
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
@@ -183,6 +188,11 @@ class Settings(BaseSettings):
     prometheus: PrometheusSettings = PrometheusSettings()  # type: ignore[call-arg]
     retention: RetentionSettings = RetentionSettings()  # type: ignore[call-arg]
     run: RunSettings = RunSettings()  # type: ignore[call-arg]
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return check_locale(value)
 
     @field_validator("db", "published_dir", "config")
     @classmethod

@@ -243,6 +243,30 @@ class Warehouse:
             [run.run_id, run.source, run.window_start, run.window_end, run.files, run.rows,
              run.checksum, run.status, run.error, run.duration_s],
         )
+        if run.delivery is not None:
+            self._record_delivery(run)
+
+    def _record_delivery(self, run: IngestRun) -> None:
+        """A bill delivery's run: its delivery, its files, and (once it loaded) what it did to
+        each billing period; rewritten whole, as the run row is."""
+        assert run.delivery is not None
+        for table in ("ingest_deliveries", "ingest_files", "ingest_partitions"):
+            self.con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run.run_id])
+        delivery = run.delivery
+        self.con.execute("INSERT INTO ingest_deliveries VALUES (?, ?, ?, ?, ?)",
+                         [run.run_id, delivery.kind, delivery.export, delivery.version,
+                          delivery.manifest])
+        if run.file_records:
+            self.con.executemany("INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?)",
+                                 [[run.run_id, f.file, f.role, f.sha256, f.bytes, f.rows]
+                                  for f in run.file_records])
+        if run.status == "ok" and run.partitions:
+            self.con.executemany(
+                "INSERT INTO ingest_partitions VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[run.run_id, c.source, c.billing_account_id, c.billing_period_start,
+                  c.billing_currency, c.action, *c.lines, *c.billed, *c.effective,
+                  list(c.replaced_runs), list(c.kept_runs)] for c in run.partitions])
 
     @contextmanager
     def memory_limit(self, limit: str | None) -> Iterator[None]:

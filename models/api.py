@@ -1,7 +1,9 @@
 """Pydantic models of the API's requests and responses (they are the OpenAPI schema).
 
-Money is a float in the warehouse currency (USD in the demo), rounded to the cent on the way
-out; days are ISO dates. Every error, whatever raised it, has the ``ErrorBody`` shape.
+Money is a float in the reporting currency of the allocation, named by the ``currency`` field
+of every payload that carries money (an ISO 4217 code; null when the window has no data),
+rounded to the cent on the way out; days are ISO dates. Every error, whatever raised it, has
+the ``ErrorBody`` shape.
 """
 
 from __future__ import annotations
@@ -63,6 +65,12 @@ class Window(BaseModel):
     end: date = Field(description="Last day, inclusive.")
 
 
+CURRENCY = ("ISO 4217 code of every amount in this payload: the reporting currency of the "
+            "allocation (finops.yaml `reporting_currency`, else the currency of the largest "
+            "share of the bill); null when the window has no allocated data.")
+Currency = Annotated[str | None, Field(description=CURRENCY)]
+
+
 class AllocationRow(BaseModel):
     period_start: date
     keys: dict[str, str | None] = Field(description="Value of each aggregate dimension.")
@@ -73,6 +81,7 @@ class AllocationRow(BaseModel):
 
 class AllocationResponse(BaseModel):
     window: Window
+    currency: Currency
     aggregate: list[str]
     step: str
     filters: dict[str, list[str]]
@@ -89,6 +98,7 @@ class TeamSummary(BaseModel):
 
 class TeamsResponse(BaseModel):
     window: Window
+    currency: Currency
     teams: list[TeamSummary]
 
 
@@ -105,6 +115,7 @@ class NamedCost(BaseModel):
 class TeamDetail(BaseModel):
     team: str
     window: Window
+    currency: Currency
     total_effective_cost: float
     previous_window_effective_cost: float = Field(
         description="Same-length window just before, for change figures."
@@ -128,6 +139,7 @@ class UnownedItem(BaseModel):
 
 class UnownedResponse(BaseModel):
     window: Window
+    currency: Currency
     total_effective_cost: float
     by_reason: list[NamedCost]
     top_items: list[UnownedItem]
@@ -135,6 +147,7 @@ class UnownedResponse(BaseModel):
 
 class CoverageResponse(BaseModel):
     window: Window
+    currency: Currency
     total_effective_cost: float
     allocated_effective_cost: float
     unowned_effective_cost: float
@@ -149,6 +162,9 @@ class CoverageResponse(BaseModel):
 
 class BudgetsResponse(BaseModel):
     as_of: date
+    currency: Currency = Field(description="The reporting currency of the allocation; each "
+                               "budget is in its own `currency`, its actual converted at "
+                               "the rate in its `fx` (rate and source).")
     budgets: list[dict[str, Any]]
 
 
@@ -176,3 +192,46 @@ class SqlResponse(BaseModel):
     truncated_by: Literal["rows", "bytes"] | None = Field(
         None, description="Which cap cut the rows: `max_rows`, or the server's result size.")
     elapsed_ms: float
+
+
+class GovernanceFinding(BaseModel):
+    kind: str = Field(description="unbounded-namespace, quota-over-budget, team-without-budget, "
+                      "budget-without-spend, unlabeled-workload, untagged-resource, "
+                      "catalog-owner-mismatch, component-without-workload, "
+                      "workload-without-entity, exemption-expired.")
+    subject: str = Field(description="What it is about: cluster/namespace[/workload], "
+                         "`team x`, `budget x`, a catalog entity ref, `exemption x`.")
+    detail: str
+    amount: float = Field(description="The money at stake, in `currency`.")
+    currency: str | None
+    team: str | None = Field(description="The team it concerns (null: nobody owns it).")
+    cluster: str | None
+    namespace: str | None
+    exemption: str | None = Field(description="The exemption in force that covers it.")
+
+
+class QuotaCeiling(BaseModel):
+    team: str
+    ceiling_monthly: float | None = Field(description="Sum of its namespaces' quota ceilings "
+                                          "(the most a month can cost); null: no quota.")
+    quota_namespaces: int
+    unpriced_namespaces: int
+    unbounded_namespaces: int = Field(description="Its tenant namespaces no quota bounds.")
+    budget_monthly: float | None
+
+
+class GovernanceResponse(BaseModel):
+    """Governance findings over the window, each with the money at stake."""
+
+    window: Window
+    today: date = Field(description="The day exemptions are judged against.")
+    currency: str | None
+    summary: dict[str, Any]
+    findings: list[GovernanceFinding]
+    quota_ceilings: list[QuotaCeiling]
+    namespace_ceilings: list[dict[str, Any]] = Field(description="Per quota'd namespace: "
+                                                     "hard limits, unit prices, ceiling.")
+    coverage: list[dict[str, Any]] = Field(description="Label coverage per day by cluster "
+                                           "and team: cost, labelled, share.")
+    exemptions: list[dict[str, Any]]
+    catalog_entities: int

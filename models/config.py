@@ -14,6 +14,7 @@ from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -23,7 +24,11 @@ from pydantic import (
     model_validator,
 )
 
+from models.currency import check_currency
 from models.errors import ConfigError
+
+# An ISO 4217 code (checked against the list, upper-cased): ``usd`` is read as USD.
+Currency = Annotated[str, AfterValidator(check_currency)]
 
 
 class Strict(BaseModel):
@@ -69,7 +74,9 @@ class Ownership(Strict):
 
 
 class Prices(Strict):
-    """Reference prices ($/hour) that split a node's cost into CPU/RAM/GPU (OpenCost's)."""
+    """Reference prices per hour that split a node's cost into CPU/RAM/GPU (OpenCost's), in
+    ``currency``; they, ``storage_gib_hour`` and ``instance_hour`` also price what the bill
+    does not cover yet (estimates, converted from ``currency`` like any other amount)."""
 
     cpu_hour: float = Field(0.031611, gt=0)
     ram_gib_hour: float = Field(0.004237, gt=0)
@@ -77,6 +84,7 @@ class Prices(Strict):
     storage_gib_hour: float = Field(0.00005479452, ge=0)
     by_node_label: dict[str, dict[str, float]] = {}  # "label=value" -> {cpu_hour: …}
     instance_hour: dict[str, float] = {}  # configured fallback node price by instance type
+    currency: Currency = "USD"  # OpenCost's defaults are US dollars
 
 
 class Allocation(Strict):
@@ -109,7 +117,7 @@ class Budget(Strict):
     filter: dict[str, str] = {}  # column -> value on allocation (provider, cluster, …)
     period: Literal["week", "month", "quarter"] = "month"
     amount: float = Field(gt=0)
-    currency: str = "USD"
+    currency: Currency = "USD"  # compared at the stated rates when not the reporting currency
     thresholds: list[Threshold] = [
         Threshold(percent=50),
         Threshold(percent=80),
@@ -124,6 +132,44 @@ class Budget(Strict):
         if not self.team and not self.filter:
             raise ValueError("a budget needs a scope: `team` or `filter`")
         return self
+
+
+PolicyName = Literal["team-label", "resource-quota"]
+POLICIES: tuple[PolicyName, ...] = get_args(PolicyName)
+
+
+class Exemption(Strict):
+    """A declared exception to the governance policies: who asked, why, and until when.
+
+    While ``until`` has not passed, the namespaces it names are not held to ``policies`` (the
+    admission policies skip them, findings mark them exempt); afterwards it counts as expired.
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    namespaces: list[str] = Field(min_length=1)  # fnmatch globs, e.g. "sandbox-*"
+    clusters: list[str] = []  # restricts `namespaces` to these clusters when set
+    policies: list[PolicyName] = list(POLICIES)
+    who: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+    until: date  # last day the exemption holds (inclusive, UTC)
+
+
+class Governance(Strict):
+    """Which namespaces are tenants' (held to the team label and a ResourceQuota), and the
+    declared exemptions. Shared namespaces (``allocation.shared_namespaces``) and the
+    platform's own namespaces are not tenants'."""
+
+    platform_namespaces: list[str] = ["kube-system", "kube-public", "kube-node-lease"]  # globs
+    exemptions: list[Exemption] = []
+
+    @field_validator("exemptions")
+    @classmethod
+    def _unique_exemptions(cls, exemptions: list[Exemption]) -> list[Exemption]:
+        names = [e.name for e in exemptions]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"exemption names must be unique, repeated: {duplicates}")
+        return exemptions
 
 
 Role = Annotated[str, StringConstraints(pattern=r"^(finance|platform|team:[a-z0-9][a-z0-9_-]*)$")]
@@ -195,7 +241,46 @@ class Sources(Strict):
     usage: list[str] = []  # recorded usage directories (day=* recordings)
 
 
+class FxRate(Strict):
+    """One exchange rate: 1 ``from`` = ``rate`` ``to``, for a calendar ``month`` (``2026-10``)
+    or a ``day``; it converts both ways (the other way at 1 / rate)."""
+
+    from_currency: Currency = Field(alias="from")
+    to: Currency
+    month: str | None = None
+    day: date | None = None
+    rate: float = Field(gt=0, allow_inf_nan=False)
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                date.fromisoformat(f"{value}-01")
+            except ValueError:
+                raise ValueError(f"{value!r} is not a month such as 2026-10") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_period(self) -> FxRate:
+        if (self.month is None) == (self.day is None):
+            raise ValueError("give exactly one of `month` (2026-10) or `day` (2026-10-02)")
+        if self.from_currency == self.to:
+            raise ValueError(f"`from` and `to` are both {self.to}")
+        return self
+
+
+class Fx(Strict):
+    """Exchange rates stated in finops.yaml; used where an export carries no rate of its own,
+    before the rates loaded with ``finops fx load`` (see ``finops.fx``)."""
+
+    rates: list[FxRate] = []
+
+
 class FinOpsConfig(Strict):
+    # The currency every report is in; unset: the currency of the largest share of the bill.
+    reporting_currency: Currency | None = None
+    fx: Fx = Fx()
     teams: list[Team] = []
     ownership: Ownership = Ownership()
     allocation: Allocation = Allocation()
@@ -203,6 +288,7 @@ class FinOpsConfig(Strict):
     api_tokens: list[ApiToken] = []
     sso: Sso = Sso()
     sources: Sources = Sources()
+    governance: Governance = Governance()
 
     @field_validator("teams")
     @classmethod

@@ -55,6 +55,14 @@ class ReconciliationError(FinOpsError):
     """An allocation run does not add up to the bill; the message lists the rows."""
 
 
+class CurrencyError(FinOpsError):
+    """Money that cannot be put in one currency: an exchange rate is missing (the message
+    names the currency, the billing account and the month), or stored amounts are in
+    different currencies where one is needed."""
+
+    status = 409
+
+
 class QueryRejected(FinOpsError):
     """The SQL sandbox refused a statement (not a single read-only SELECT), or its result."""
 

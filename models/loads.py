@@ -44,9 +44,52 @@ class Replace:
     keys: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RunDelivery:
+    """The delivery a run loaded (``ingest_deliveries``): its kind (``aws-data-export``,
+    ``azure-export``, ``shards``, ``files``, ``bigquery``), the export it belongs to (None for
+    loose files: nothing proves what they restate), its version (a UTC ISO time that orders
+    the deliveries of one export) and its manifest."""
+
+    kind: str
+    export: str | None
+    version: str | None
+    manifest: str | None = None
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """One file of a run's delivery (``ingest_files``): its URI, role (``data`` or
+    ``manifest``), sha256, size and the data rows read from it."""
+
+    file: str
+    role: str = "data"
+    sha256: str | None = None
+    bytes: int | None = None
+    rows: int | None = None
+
+
+@dataclass(frozen=True)
+class PartitionChange:
+    """What a run did to one billing period (``ingest_partitions``): the action, lines and
+    totals before and after, and the earlier runs whose rows it deleted or kept beside its own."""
+
+    source: str
+    billing_account_id: str
+    billing_period_start: datetime
+    billing_currency: str | None
+    action: str
+    lines: tuple[int, int]
+    billed: tuple[float, float]
+    effective: tuple[float, float]
+    replaced_runs: tuple[str, ...] = ()
+    kept_runs: tuple[str, ...] = ()
+
+
 @dataclass
 class IngestRun:
-    """One row of ``ingest_runs``; ``duration_s`` counts from the run's creation."""
+    """One row of ``ingest_runs``; ``duration_s`` counts from the run's creation. A bill
+    delivery's run also carries its delivery, its files and what it did to each period."""
 
     run_id: str
     source: str
@@ -59,6 +102,9 @@ class IngestRun:
     error: str | None = None
     duration_s: float = 0.0
     started: float = field(default_factory=time.monotonic, repr=False, compare=False)
+    delivery: RunDelivery | None = None
+    file_records: list[RunFile] = field(default_factory=list)
+    partitions: list[PartitionChange] = field(default_factory=list)
 
     @classmethod
     def begin(cls, source: str, files: Iterable[Path | str], start: datetime | None = None,
@@ -100,12 +146,21 @@ def new_run_id(source: str) -> str:
 
 def file_checksum(paths: Iterable[Path]) -> str:
     """sha256 over the files' bytes, in path order (the checksum of a run's files)."""
-    digest = hashlib.sha256()
+    return file_checksums(paths)[0]
+
+
+def file_checksums(paths: Iterable[Path]) -> tuple[str, dict[Path, str]]:
+    """``file_checksum`` of ``paths`` and the sha256 of each file, reading each file once."""
+    whole = hashlib.sha256()
+    each: dict[Path, str] = {}
     for path in sorted(paths):
+        one = hashlib.sha256()
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+                whole.update(block)
+                one.update(block)
+        each[path] = one.hexdigest()
+    return whole.hexdigest(), each
 
 
 def sql_literal(text: str) -> str:

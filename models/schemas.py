@@ -46,13 +46,16 @@ class Days:
       a load rewrites a whole history at once: a day changed when the values valid in it did;
     - ``every``: the rows bear on every day (a price list): any change marks every allocated day.
 
-    Columns in ``ignore`` (the load stamps) do not count as a change.
+    Columns in ``ignore`` (the load stamps) do not count as a change. ``allocated_only``: the
+    rows only change how days with other data are allocated (exchange rates), so only days
+    already allocated are marked (a day not allocated yet is owed through its own data).
     """
 
     kind: str
     start: str = ""
     end: str | None = None
     ignore: tuple[str, ...] = LOAD_STAMPS
+    allocated_only: bool = False
 
 
 HOURLY_DAYS = Days("span", "hour")
@@ -127,6 +130,11 @@ COST_LINE = Table(
             "x_source": STR,
             "x_source_file": STR,
             "x_ingest_run": STR,
+            # The exchange rate the export itself carries (migration 0004): 1 unit of
+            # pricing_currency (FOCUS 1.2 PricingCurrency; USD for GCP) = this many units of
+            # billing_currency (GCP currency_conversion_rate, Azure ExchangeRatePricingToBilling).
+            "pricing_currency": STR,
+            "x_pricing_exchange_rate": F64,
         }
     ),
     grain=(),  # one row per delivered line; replaced per (x_source, billing_account_id, period)
@@ -308,9 +316,77 @@ ALLOCATION = Table(
             "effective_cost": F64,
             "list_cost": F64,
             "run_id": STR,
+            # Money in two currencies (migration 0004): billed_cost, effective_cost and
+            # list_cost above are in ``currency``, the reporting currency; billing_* are the
+            # same amounts as billed, in ``billing_currency``. effective_cost =
+            # billing_effective_cost x fx_rate; fx_source says where the rate came from.
+            "currency": STR,
+            "billing_currency": STR,
+            "billing_effective_cost": F64,
+            "billing_billed_cost": F64,
+            "billing_list_cost": F64,
+            "fx_rate": F64,
+            "fx_source": STR,
         }
     ),
     grain=(),
+)
+
+BACKSTAGE_ENTITY = Table(
+    "backstage_entity",
+    pl.Schema(
+        {
+            "ref": STR,  # kind:namespace/name, lower-cased: "component:default/checkout-api"
+            "kind": STR,  # Component, Group, User, System, Resource, ...
+            "name": STR,
+            "owner": STR,  # spec.owner as a team name ("group:default/payments" -> payments)
+            "k8s_namespace": STR,  # backstage.io/kubernetes-namespace
+            "k8s_id": STR,  # backstage.io/kubernetes-id (matched against workload names)
+            "member_of": pl.List(pl.String()),  # a User's spec.memberOf (group names)
+            "members": pl.List(pl.String()),  # a Group's spec.members (user names)
+            "x_source_file": STR,
+        }
+    ),
+    grain=("ref",),
+)
+
+# What the pipeline adds to the engine's rows after the engine (``finops.pipeline.currency``):
+# the engine itself is currency-agnostic and never sees these.
+CURRENCY_COLUMNS = ("currency", "billing_currency", "billing_effective_cost",
+                    "billing_billed_cost", "billing_list_cost", "fx_rate", "fx_source")
+
+FX_RATE = Table(
+    "fx_rate",
+    pl.Schema(
+        {
+            "from_currency": STR,
+            "to_currency": STR,
+            "valid_from": DAY,
+            "valid_to": DAY,  # exclusive: a day's rate is valid_from + 1, a month's the 1st
+            "rate": F64,  # 1 from_currency = rate to_currency (and 1 / rate the other way)
+            "source": STR,  # file:<name> of `finops fx load`
+            "x_ingest_run": STR,
+        }
+    ),
+    grain=("from_currency", "to_currency", "valid_from", "valid_to"),
+    days=Days("span", "valid_from", "valid_to", allocated_only=True),
+)
+
+ALLOCATION_FX = Table(
+    "allocation_fx",
+    pl.Schema(
+        {
+            "day": DAY,
+            "billing_account_id": STR,  # null for estimates and account-less bill lines
+            "priced_by": STR,  # bill | catalog | configured
+            "billing_currency": STR,
+            "currency": STR,  # the reporting currency
+            "fx_rate": F64,  # 1 billing_currency = fx_rate currency
+            "fx_source": STR,  # same-currency | export:<source> | finops.yaml | file:<name>
+            "run_id": STR,
+        }
+    ),
+    grain=("day", "billing_account_id", "priced_by"),
 )
 
 # What the allocation owes: the days each load changed (``finops.changes``), kept until an
@@ -398,6 +474,9 @@ WAREHOUSE_TABLES = (
     K8S_LB_HOUR,
     PRICE_CATALOG,
     ALLOCATION,
+    BACKSTAGE_ENTITY,
+    FX_RATE,
+    ALLOCATION_FX,
     CHANGED_DAY,
     ALLOCATED_DAY,
     RETENTION,

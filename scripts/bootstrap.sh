@@ -58,8 +58,21 @@ ensure_apt_packages() {
         "${missing[@]}" >&2
 }
 
+# The Backstage client (integrations/backstage) when node is there: `npm ci` from its lock
+# file, again only when the lock file changed (a stamp in node_modules remembers it).
+ensure_node_deps() {
+    local dir=integrations/backstage
+    command -v npm >/dev/null 2>&1 || { log "no npm: skipping $dir (its test needs node)"; return 0; }
+    local want; want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    [ "$(cat "$dir/node_modules/.finops-lock-sha256" 2>/dev/null)" = "$want" ] && return 0
+    log "installing $dir's node packages (npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$want" > "$dir/node_modules/.finops-lock-sha256"
+}
+
 started=$(date +%s)
 ensure_venv
+ensure_node_deps
 .venv/bin/python -m compileall -q finops ingestion models dashboards benchmarks >/dev/null || true
 [ $want_system -eq 1 ] && ensure_apt_packages
 log "ready in $(( $(date +%s) - started ))s (.venv/bin/finops)"

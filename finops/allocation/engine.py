@@ -28,16 +28,15 @@ from finops.allocation.cluster import allocate_clusters
 from finops.allocation.inputs import AllocationInputs
 from finops.allocation.prepare import PreparedDay, prepare_day
 from finops.allocation.reconcile import reconcile
-from finops.allocation.rows import collapse, concat_rows
+from finops.allocation.rows import ENGINE_SCHEMA, collapse, concat_rows
 from models.config import FinOpsConfig
-from models.schemas import ALLOCATION
 
 CLOUD = None  # partition key of the non-cluster partition
 
 
 @dataclass(frozen=True)
 class AllocationResult:
-    allocation: pl.DataFrame  # ALLOCATION schema
+    allocation: pl.DataFrame  # ENGINE_SCHEMA: ALLOCATION without the currency columns
     reconciliation: pl.DataFrame  # day, billing_account_id, billed/allocated, difference
 
 
@@ -84,8 +83,9 @@ def allocate_day(day_inputs: AllocationInputs, config: FinOpsConfig, day: date,
 
 
 def finish(rows: pl.DataFrame, run_id: str) -> pl.DataFrame:
-    return rows.with_columns(pl.lit(run_id).alias("run_id")).select(ALLOCATION.columns).cast(
-        dict(ALLOCATION.schema.items()))
+    """Rows with their run id, in ``ENGINE_SCHEMA`` (amounts in each account's currency)."""
+    return rows.with_columns(pl.lit(run_id).alias("run_id")).select(ENGINE_SCHEMA.names()).cast(
+        dict(ENGINE_SCHEMA.items()))
 
 
 def allocate(inputs: AllocationInputs, config: FinOpsConfig, run_id: str) -> AllocationResult:

@@ -13,9 +13,13 @@ from collections.abc import Iterable
 import polars as pl
 
 from finops.allocation.inputs import MONEY
-from models.schemas import ALLOCATION
+from models.schemas import ALLOCATION, CURRENCY_COLUMNS
 
-ROW_SCHEMA = pl.Schema({n: t for n, t in ALLOCATION.schema.items() if n != "run_id"})
+# The engine is currency-agnostic: its rows are in each billing account's own currency and
+# carry no currency columns (the pipeline adds those after it, ``finops.pipeline.currency``).
+ENGINE_SCHEMA = pl.Schema({n: t for n, t in ALLOCATION.schema.items()
+                           if n not in CURRENCY_COLUMNS})
+ROW_SCHEMA = pl.Schema({n: t for n, t in ENGINE_SCHEMA.items() if n != "run_id"})
 ROW_COLUMNS = list(ROW_SCHEMA.names())
 KEYS = [c for c in ROW_COLUMNS if c not in MONEY]  # everything that identifies a row
 BILLED_SOURCES = ("bill", "split-bill")

@@ -18,9 +18,11 @@ from finops.api.metrics import Metrics, middleware
 from finops.api.routes import (
     alerts,
     allocation,
+    backstage,
     budgets,
     coverage,
     dashboards,
+    governance,
     health,
     metrics,
     signin,
@@ -76,8 +78,9 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
     for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
-                   dashboards, signin):
+                   governance, backstage, dashboards, signin):
         app.include_router(module.router)
+    app.include_router(governance.pages)
     # SQL workers start with the server (in the background), so the first query finds them.
     app.router.add_event_handler("startup", ctx.sandbox.start)
     app.router.add_event_handler("shutdown", ctx.sandbox.close)

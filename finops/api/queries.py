@@ -16,7 +16,7 @@ import polars as pl
 
 from finops.api.reader import SnapshotReader
 from models.api import Window
-from models.errors import InputError
+from models.errors import CurrencyError, InputError
 
 UNOWNED = "__unowned__"  # the team key of spend no team owns (OpenCost says __unallocated__)
 
@@ -69,6 +69,21 @@ def _where(window: Window, team: str | None, filters: dict[str, list[str]] | Non
         params.update(zip(names, values, strict=True))
         clauses.append(f"{DIMENSIONS[key]} IN ({', '.join('$' + n for n in names)})")
     return " AND ".join(clauses), params
+
+
+def currency(reader: SnapshotReader, window: Window) -> str | None:
+    """The currency of every amount in the window (the allocation's reporting currency), None
+    when nothing is allocated there. Amounts in two currencies are never added up: a window
+    that holds both (a warehouse migrated with mixed bills, not allocated again) is a 409."""
+    found = reader.frame("SELECT DISTINCT currency FROM allocation "
+                         "WHERE day BETWEEN $start AND $end ORDER BY 1",
+                         {"start": window.start, "end": window.end})["currency"].to_list()
+    if len(found) > 1:
+        raise CurrencyError(
+            f"the allocation holds {' and '.join(str(c) for c in found)} amounts in "
+            f"{window.start} .. {window.end}, which cannot be added up: allocate those days "
+            "again (`finops allocate`) to convert them to one reporting currency")
+    return found[0] if found else None
 
 
 def allocation(reader: SnapshotReader, window: Window, aggregate: list[str], step: str,
@@ -191,3 +206,31 @@ def view_rows(reader: SnapshotReader, view: str, window: Window) -> list[dict[st
     where = " WHERE day BETWEEN $start AND $end" if "day" in columns else ""
     params = {"start": window.start, "end": window.end} if where else {}
     return reader.frame(f"SELECT * FROM {view}{where} LIMIT 10000", params).to_dicts()
+
+
+def catalog_entity(reader: SnapshotReader, ref: str) -> dict[str, Any] | None:
+    """A Backstage catalog entity by ref (``component:default/checkout-api``; the kind and
+    namespace may be left out), as ``finops ingest backstage`` loaded it."""
+    if not reader.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                         "'backstage_entity'"):
+        return None
+    wanted = ref.strip().lower()
+    frame = reader.frame(
+        "SELECT * FROM backstage_entity WHERE ref = $ref OR ref LIKE '%:' || $ref "
+        "OR ref LIKE '%/' || $ref ORDER BY ref = $ref DESC, ref LIMIT 1", {"ref": wanted})
+    return frame.to_dicts()[0] if frame.height else None
+
+
+def user_groups(reader: SnapshotReader, user: str) -> list[str]:
+    """The groups a catalog user belongs to: its ``memberOf`` and groups listing it."""
+    if not reader.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                         "'backstage_entity'"):
+        return []
+    name = user.strip().split(":", 1)[-1].split("/", 1)[-1]
+    frame = reader.frame(
+        "SELECT DISTINCT unnest(member_of) AS grp FROM backstage_entity "
+        "WHERE lower(kind) = 'user' AND name = $name "
+        "UNION SELECT name FROM backstage_entity "
+        "WHERE lower(kind) = 'group' AND list_contains(members, $name) ORDER BY 1",
+        {"name": name})
+    return [str(g) for g in frame["grp"].to_list()]

@@ -10,6 +10,7 @@ import typer
 from finops.cli.common import (
     app,
     day_option,
+    money,
     note,
     note_plain,
     open_warehouse,
@@ -23,6 +24,9 @@ from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError
 
+LINES = (("billed (effective)", "billed"), ("estimated (no bill)", "estimated"),
+         ("allocated to teams", "teams"), ("idle", "idle"))
+
 
 @app.command("allocate")
 def allocate_command(
@@ -32,7 +36,7 @@ def allocate_command(
         False, "--changed", help="Only the days changed since their last allocation (the "
         "default without --start/--end)."),
 ) -> None:
-    """Attribute every dollar of the changed days (or --start..--end) and reconcile it."""
+    """Attribute every cent of the changed days (or --start..--end) and reconcile it."""
     window = _window(start, end, changed)
     config = state.finops_config()
     with open_warehouse(publish=False) as wh:
@@ -89,13 +93,13 @@ def _run(wh: Warehouse, config: FinOpsConfig, days: list[date]) -> RunSummary:
 
 
 def print_totals(summary: RunSummary) -> None:
-    t = summary.totals
+    """The run's totals under a header that states their currency and why it is that one."""
     note(f"run {summary.run_id}: {len(summary.days)} days ({spans(summary.days)}), "
          f"{summary.partitions} partitions, {summary.rows} rows; reconciliation 0.00 on "
-         "every (day, billing account)")
-    out.print(f"billed (effective):   ${t.get('billed', 0):>14,.2f}", highlight=False)
-    out.print(f"estimated (no bill):  ${t.get('estimated', 0):>14,.2f}", highlight=False)
-    out.print(f"allocated to teams:   ${t.get('teams', 0):>14,.2f}", highlight=False)
-    out.print(f"idle:                 ${t.get('idle', 0):>14,.2f}", highlight=False)
-    for key in sorted(k for k in t if k.startswith("unowned:")):
-        out.print(f"unowned {key[8:]:<22} ${t[key]:>14,.2f}", highlight=False)
+         "every (day, billing account), in the billing currency and converted")
+    t, currency = summary.totals, summary.currency
+    out.print(f"Amounts in {currency} ({summary.currency_chosen_by})", highlight=False)
+    lines = [(label, t.get(key, 0.0)) for label, key in LINES]
+    lines += [(f"unowned {k[8:]}", t[k]) for k in sorted(t) if k.startswith("unowned:")]
+    for label, value in lines:
+        out.print(f"{label + ':':<30} {money(value, currency):>18}", highlight=False)

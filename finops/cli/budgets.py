@@ -14,10 +14,11 @@ from duckdb import DuckDBPyConnection
 from rich.console import Console
 
 from finops import alerts
-from finops.budgets import BudgetStatus, money
+from finops.budgets import BudgetStatus, fx_text
 from finops.cli.common import (
     budgets_app,
     console,
+    money,
     note,
     open_warehouse,
     out,
@@ -82,20 +83,21 @@ def _print_pending(outbox: DuckDBPyConnection, where: Console) -> None:
 
 def _summary(statuses: list[BudgetStatus], fmt: str) -> None:
     columns = ["budget", "scope", "period", "actual", "amount", "used %", "forecast",
-               "interval", "crossed"]
+               "interval", "crossed", "converted"]
     render(columns, [_row(s) for s in statuses], fmt)
 
 
 def _row(s: BudgetStatus) -> tuple[object, ...]:
     b, f = s.budget, s.forecast
     scope = b.team or ",".join(f"{k}={v}" for k, v in b.filter.items())
-    interval = f"{money(f.low)} – {money(f.high)}" if f.ok else (f.reason or "")
+    cur = b.currency
+    interval = f"{money(f.low, cur)} – {money(f.high, cur)}" if f.ok else (f.reason or "")
     crossed = ", ".join(
         f"{kind} " + "/".join(f"{t.percent:g}" for t in s.crossed if t.kind == kind) + "%"
         for kind in ("actual", "forecast") if any(t.kind == kind for t in s.crossed))
-    return (b.name, scope, s.period.label, money(s.actual, b.currency),
-            money(b.amount, b.currency), f"{s.percent_used:.1f}",
-            money(f.point, b.currency) if f.ok else "n/a", interval, crossed)
+    return (b.name, scope, s.period.label, money(s.actual, cur), money(b.amount, cur),
+            f"{s.percent_used:.1f}", money(f.point, cur) if f.ok else "n/a", interval, crossed,
+            fx_text(s.fx))
 
 
 def report(delivery: alerts.Delivery) -> None:

@@ -23,6 +23,7 @@ from finops.sandbox import Sandbox
 from finops.settings import Settings, get_settings
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, load_config
+from models.currency import format_money
 from models.errors import CollectorError, InputError
 
 app = typer.Typer(
@@ -42,6 +43,8 @@ export_app = typer.Typer(help="Export the unified data.", no_args_is_help=True)
 config_app = typer.Typer(help="The finops.yaml in use.", no_args_is_help=True)
 retention_app = typer.Typer(help="What the warehouse keeps, and for how long.",
                             no_args_is_help=True)
+fx_app = typer.Typer(help="Exchange rates (money in more than one currency).",
+                     no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(report_app, name="report")
 app.add_typer(budgets_app, name="budgets")
@@ -49,6 +52,7 @@ app.add_typer(pricing_app, name="pricing")
 app.add_typer(export_app, name="export")
 app.add_typer(config_app, name="config")
 app.add_typer(retention_app, name="retention")
+app.add_typer(fx_app, name="fx")
 
 console = Console(stderr=True, soft_wrap=True)  # progress and notes on stderr; results on stdout
 out = Console(soft_wrap=True)
@@ -126,6 +130,11 @@ def progress() -> Progress:
         console=console,
         disable=not sys.stderr.isatty(),
     )
+
+
+def money(amount: float | None, currency: str | None, *, signed: bool = False) -> str:
+    """``amount`` in ``currency`` as the configured locale writes it (``FINOPS_LOCALE``)."""
+    return format_money(amount, currency, state.settings.locale, signed=signed)
 
 
 def note(message: str) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 
 from finops.cli.common import app, note, note_plain, state
-from finops.demo import DEMO_CONFIG, DEMO_DIR
+from finops.demo import DEMO_CATALOG, DEMO_CONFIG, DEMO_DIR
 from finops.warehouse_lock import WriterLock
 from models.config import load_config
 from models.errors import FinOpsError
@@ -29,6 +29,7 @@ def _demo_steps(demo: Path) -> list[list[str]]:
         ["ingest", "gcp-billing", *sorted(str(p) for p in (demo / "gcp").glob("*.jsonl*"))],
         ["ingest", "azure", *sorted(str(p) for p in (demo / "azure").glob("*.csv"))],
         ["ingest", "usage", str(demo / "usage")],
+        ["ingest", "backstage", str(DEMO_CATALOG)],
         ["allocate", "--start", DEMO_START, "--end", DEMO_END],
         ["budgets", "check", "--as-of", DEMO_END],
         ["sql", "select round(sum(difference), 2) as total_difference, "

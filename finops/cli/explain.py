@@ -40,4 +40,4 @@ def explain_command(
     if fmt is ExplainFormat.json:
         out.print_json(json.dumps(report, default=str))
     else:
-        out.print(render_text(report), markup=False, highlight=False)
+        out.print(render_text(report, state.settings.locale), markup=False, highlight=False)

@@ -4,13 +4,16 @@ the warehouse, allocate them, write them, check them.
 The days are cut into partition keys (today: one per day, ``runner.WHOLE_DAY``); a runner
 (``LocalRunner`` unless one is given) reads each day's inputs (the engine prepares them on
 the reading thread: bill routed, pods keyed) and applies ``allocate_partition``, which
-allocates the day and reconciles it against the day's bill. The results stream into one
-``store`` of ``allocation`` (spooled, so memory holds a few days whatever the window; the same
-load records the days as allocated and clears their changed marks), and before that
-transaction commits the ``reconciliation`` view is read back for the days
-(``verify``): if any day does not add up, ``ReconciliationError`` lists the rows that
-disagree and nothing is written. DuckDB's memory limit is lowered meanwhile
-(``allocate_memory_limit``): the engine's frames live outside it.
+allocates the day, reconciles it against the day's bill (in each account's billing currency)
+and converts it to the reporting currency (``currency.to_reporting``, at the rates
+``currency.plan`` fixed before the run: a missing rate fails the run before any work). The
+results stream into one ``store`` of ``allocation`` (spooled, so memory holds a few days
+whatever the window), with the rates applied in ``allocation_fx``; the same load records the
+days as allocated and clears their changed marks. Before that transaction commits the
+``reconciliation`` and ``reconciliation_reporting`` views are read back for the days
+(``verify``): if any day does not add up, in the billing currency or once converted,
+``ReconciliationError`` lists the rows that disagree and nothing is written. DuckDB's memory
+limit is lowered meanwhile (``allocate_memory_limit``): the engine's frames live outside it.
 """
 
 from __future__ import annotations
@@ -29,21 +32,22 @@ from finops.allocation.inputs import AllocationInputs
 from finops.allocation.prepare import PreparedDay, prepare_day
 from finops.allocation.reconcile import check, reconcile
 from finops.allocation.rows import BILLED_SOURCES
+from finops.pipeline.currency import FxPlan, plan, to_reporting
 from finops.pipeline.incremental import check_kept, config_fingerprint, done, kept_from
 from finops.pipeline.inputs import read_day, run_inputs
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
-from models.errors import InputError
+from models.errors import InputError, ReconciliationError
 from models.loads import FrameReader, IngestRun, Load, Replace, new_run_id
-from models.schemas import ALLOCATION
+from models.schemas import ALLOCATION, ALLOCATION_FX
 
 
 @dataclass(frozen=True)
 class PartitionResult:
     key: PartitionKey
-    rows: pl.DataFrame  # ALLOCATION rows, reconciled with the partition's bill
+    rows: pl.DataFrame  # ALLOCATION rows, reconciled with the partition's bill, converted
     clusters: list[str]
     totals: dict[str, float]
 
@@ -55,6 +59,8 @@ class RunSummary:
     partitions: int = 0
     rows: int = 0
     totals: dict[str, float] = field(default_factory=dict)  # billed, teams, idle, unowned:<reason>
+    currency: str = ""  # the reporting currency of the totals
+    currency_chosen_by: str = ""  # why that one (finops.yaml, the largest share of the bill)
 
     def add(self, result: PartitionResult) -> None:
         self.rows += result.rows.height
@@ -63,12 +69,14 @@ class RunSummary:
             self.totals[key] = self.totals.get(key, 0.0) + value
 
 
-def allocate_partition(config: FinOpsConfig, run_id: str, key: PartitionKey,
+def allocate_partition(config: FinOpsConfig, run_id: str, fx: FxPlan, key: PartitionKey,
                        prepared: PreparedDay) -> PartitionResult:
-    """The partition function: a day's rows, reconciled with its bill (a top-level function
-    of picklable arguments, so a process pool or Ray can run it)."""
+    """The partition function: a day's rows, reconciled with its bill, in the reporting
+    currency (a top-level function of picklable arguments, so a process pool or Ray can run
+    it)."""
     rows = finish(allocate_prepared(prepared, config, key.day), run_id)
     check(reconcile(prepared.inputs.bill, rows))
+    rows = to_reporting(rows, fx)
     return PartitionResult(key, rows, prepared.clusters, totals(rows))
 
 
@@ -112,11 +120,13 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                     datetime.combine(days[-1], time()) + timedelta(days=1), files=[],
                     checksum=fingerprint)
     window = {"first": days[0], "last": days[-1], "days": days}
-    partition = partial(allocate_partition, config, summary.run_id)
     with wh.memory_limit(duckdb_memory), wh.reader() as reader:
         with wh.recording(run):
             check_kept(days, kept_from(reader))
             shared = run_inputs(reader, config)
+            fx = plan(reader, config, days)
+        summary.currency, summary.currency_chosen_by = fx.currency, fx.chosen_by
+        partition = partial(allocate_partition, config, summary.run_id, fx)
         read = partial(_prepared, reader, shared, config)
         # ``closing`` stops the runner's threads (on success or failure) before the reader
         # is closed.
@@ -124,6 +134,7 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                                                    partition)) as results:
             rows = _reported(results, summary, on_partition, on_day)
             replaces = [Replace(ALLOCATION, rows, DAYS_WHERE, window),
+                        Replace(ALLOCATION_FX, fx.applied(summary.run_id), DAYS_WHERE, window),
                         *done(days, summary.run_id, fingerprint)]
             store(wh, Load(run, replaces), check=lambda: verify(wh, window))
     return summary
@@ -156,8 +167,9 @@ def _reported(results: Iterator[PartitionResult], summary: RunSummary,
 
 
 def verify(wh: Warehouse, window: dict[str, Any]) -> None:
-    """Read back the ``reconciliation`` view for the run's days: it must be zero everywhere.
-    Run inside the replacing transaction, so a run that fails it is never committed."""
+    """Read back the ``reconciliation`` view (billing currency) and ``reconciliation_reporting``
+    (the bill converted) for the run's days: both must be zero everywhere. Run inside the
+    replacing transaction, so a run that fails either is never committed."""
     view = wh.frame(f"SELECT * FROM reconciliation WHERE {DAYS_WHERE} AND difference <> 0",
                     window)
     if view.height:
@@ -166,3 +178,18 @@ def verify(wh: Warehouse, window: dict[str, Any]) -> None:
                                  pl.col("billed_effective_cost").cast(pl.Float64),
                                  pl.col("allocated_effective_cost").cast(pl.Float64))
         check(view)
+    check_converted(wh.frame(f"SELECT * FROM reconciliation_reporting WHERE {DAYS_WHERE} "
+                             "AND (difference <> 0 OR difference IS NULL)", window))
+
+
+def check_converted(bad: pl.DataFrame) -> None:
+    """Raise ``ReconciliationError`` for rows of ``reconciliation_reporting`` that differ."""
+    if not bad.height:
+        return
+    lines = [f"  {r['day']} {r['billing_account_id']}: bill converted "
+             f"{r['billed_effective_cost']} {r['currency']}, allocated "
+             f"{r['allocated_effective_cost']}, difference {r['difference']} "
+             f"(rate {r['fx_rate']}, {r['fx_source']})" for r in bad.head(50).iter_rows(named=True)]
+    raise ReconciliationError(
+        f"the allocation in the reporting currency does not add up to the converted bill on "
+        f"{bad.height} (day, billing account) rows; nothing was written:\n" + "\n".join(lines))

@@ -29,7 +29,7 @@ from models.loads import Replace
 from models.schemas import ALLOCATED_DAY, CHANGED_DAY, RETENTION, TABLES_BY_NAME
 
 # finops.yaml sections the engine never reads: changing them re-allocates nothing.
-NOT_ALLOCATION = {"budgets", "api_tokens", "sso", "sources"}
+NOT_ALLOCATION = {"budgets", "api_tokens", "sso", "sources", "governance"}
 CONFIG = "config"  # the reason of a day allocated under another configuration
 
 

@@ -10,6 +10,9 @@ from typing import Any
 
 import polars as pl
 
+from models.currency import DEFAULT_LOCALE, format_money
+from models.errors import CurrencyError
+
 COMPUTE = ("cpu", "ram", "gpu")
 
 
@@ -19,6 +22,15 @@ def _money(frame: pl.DataFrame, by: list[str]) -> list[dict[str, Any]]:
     grouped = frame.group_by(by).agg(pl.col("effective_cost").sum().round(2),
                                      pl.col("billed_cost").sum().round(2))
     return grouped.sort("effective_cost", descending=True).to_dicts()
+
+
+def currency_of(rows: pl.DataFrame) -> str | None:
+    """The one currency of allocation ``rows`` (None without rows); two is a CurrencyError."""
+    found = sorted(c for c in rows.get_column("currency").unique().to_list() if c)
+    if len(found) > 1:
+        raise CurrencyError(f"the rows are in {' and '.join(found)}, which cannot be added up: "
+                            "allocate those days again to convert them to one currency")
+    return found[0] if found else None
 
 
 def explain_team(frame: pl.DataFrame, team: str) -> dict[str, Any]:
@@ -31,6 +43,7 @@ def explain_team(frame: pl.DataFrame, team: str) -> dict[str, Any]:
     days = rows.get_column("day")
     return {
         "team": team,
+        "currency": currency_of(rows),
         "start": str(days.min()) if rows.height else None,
         "end": str(days.max()) if rows.height else None,
         "total": round(float(rows.get_column("effective_cost").sum()), 2),
@@ -49,10 +62,16 @@ def explain_team(frame: pl.DataFrame, team: str) -> dict[str, Any]:
     }
 
 
-def render_text(report: dict[str, Any]) -> str:
+def render_text(report: dict[str, Any], locale: str = DEFAULT_LOCALE) -> str:
     """The CLI text of ``explain_team``: one section per kind of charge."""
-    lines = [f"Team {report['team']}: ${report['total']:,.2f} effective "
-             f"(${report['billed_total']:,.2f} billed), {report['start']}..{report['end']}"]
+    currency = report["currency"]
+
+    def money(amount: float) -> str:
+        return format_money(amount, currency, locale)
+
+    lines = [f"Team {report['team']}: {money(report['total'])} effective "
+             f"({money(report['billed_total'])} billed), {report['start']}..{report['end']}, "
+             f"in {currency}"]
     sections = [("Direct compute by namespace", "direct_compute"),
                 ("Storage, network, load balancers", "storage_network_lb"),
                 ("Shared charges by origin", "shared"), ("Idle share", "idle"),
@@ -67,5 +86,5 @@ def render_text(report: dict[str, Any]) -> str:
         for item in items:
             label = "  ".join(str(v) for k, v in item.items()
                               if k not in ("effective_cost", "billed_cost") and v is not None)
-            lines.append(f"  {label or '-':<60} ${item['effective_cost']:>12,.2f}")
+            lines.append(f"  {label or '-':<60} {money(item['effective_cost']):>16}")
     return "\n".join(lines)

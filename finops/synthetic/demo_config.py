@@ -108,7 +108,26 @@ def build_config(org: Org, spend: list[pl.DataFrame]) -> dict:
         "budgets": budgets,
         "api_tokens": [{"name": token, "sha256": hash_token(token), "role": role}
                        for token, role in DEMO_TOKENS.items()],
+        "governance": {"platform_namespaces": PLATFORM_NAMESPACES, "exemptions": EXEMPTIONS},
     }
+
+
+# The platform team's own namespaces (beside the shared ones): not tenants, so governance
+# does not ask them for a team label or a quota.
+PLATFORM_NAMESPACES = ["kube-*", "gmp-*", "argocd", "cert-manager"]
+
+
+# One exemption in force through the demo's days and one that has expired, so `finops
+# governance` and the policy export show both.
+EXEMPTIONS = [
+    {"name": "sandbox-pilot", "namespaces": ["sandbox-*"], "who": "alice@acme.example",
+     "why": "personal sandboxes during the platform pilot; quotas come with the pilot's end",
+     "until": "2027-06-30"},
+    {"name": "search-experiments-label", "namespaces": ["search-experiments"],
+     "policies": ["team-label"], "who": "search-lead@acme.example",
+     "why": "namespace created before the label policy; labelled during October",
+     "until": "2026-10-15"},
+]
 
 
 HEADER = """\
@@ -118,6 +137,7 @@ HEADER = """\
 #   values `fraud` and `ds-team` stay unknown (unowned: unknown-team) on purpose.
 # - cluster_owners is empty on purpose: idle capacity shows as unowned `idle-capacity`.
 # - The untagged AWS account acme-sandbox is mapped to nobody (unmapped-account).
+# - Exemptions: sandboxes are exempt until mid-2027; the search-experiments one has expired.
 # - Demo API tokens (plain text in the README.md beside this file): demo-finance, demo-platform,
 #   demo-team-payments, demo-team-search.
 """

@@ -5,5 +5,11 @@ Shared by the readers, each by concern: ``columns`` (matching a file's column na
 ``reading`` (files and batches into tidy frames), ``values`` (numbers, times, enums, ids),
 ``tags`` (tag maps), ``checks`` (values a line needs, one currency per account and period),
 ``cost_lines`` (the finished frame and the load that replaces its billing periods).
+
+Deliveries, not files: ``manifests`` (AWS Data Exports and Azure export manifests),
+``deliveries`` (which files belong together, the newest delivery of each export and
+period, staging a delivery complete and checksummed), ``restatement`` (what a delivery may
+do to each billing period already loaded: new, unchanged, extended, restated, or refused
+unless ``--replace`` / ``--append``). ``s3`` lists and fetches from a bucket or a folder.
 Never imports ``finops``.
 """

@@ -91,7 +91,8 @@ import duckdb
 
 from ingestion.billing import aws_cur_sql as q
 from ingestion.billing.aws_cur_checks import build_source
-from ingestion.billing.s3 import LocalStore, ObjectRef, ObjectStore
+from ingestion.billing.manifests import CUR2
+from ingestion.billing.s3 import ObjectRef, ObjectStore, local_copy, resolve_listed
 from models.errors import InputError
 from models.loads import IngestRun, Load, Replace, file_checksum
 from models.schemas import COST_LINE
@@ -101,10 +102,6 @@ DATA_SUFFIXES = (".parquet", ".csv", ".csv.gz")
 LEGACY = re.compile(
     r"^(?P<base>(?:.*/)?)(?P<period>\d{8}-\d{8})/(?:(?P<asm>[^/]+)/)?"
     r"(?P<name>[^/]+)-Manifest\.json$"
-)
-CUR2 = re.compile(
-    r"^(?P<base>(?:.*/)?)metadata/BILLING_PERIOD=(?P<period>\d{4}-\d{2})/"
-    r"(?:(?P<asm>[^/]+)/)?(?P<name>[^/]+)-Manifest\.json$"
 )
 Notify = Callable[[str], None]
 
@@ -166,25 +163,9 @@ def _read_manifest(
     if not listed:
         raise InputError(f"{store.uri(obj.key)}: manifest names no data files")
     known = {o.key for o in objects}
-    keys = list(dict.fromkeys(_resolve(store.resolve(str(k)), known) for k in listed))
+    keys = list(dict.fromkeys(resolve_listed(store.resolve(str(k)), known) for k in listed))
     return Delivery(kind, match["period"], obj.key, keys, _window(match["period"]),
                     checksum=hashlib.sha256(raw).hexdigest())
-
-
-def _resolve(key: str, known: set[str]) -> str:
-    """A manifest key as listed below the URI: exact, else the one key ending in its longest
-    tail of at least 3 parts (a bucket mirrored under another prefix keeps
-    ``<period>/<assembly>/<file>`` or ``data/BILLING_PERIOD=…/<file>``). Unknown keys stay
-    as they are and fail with 'not found' naming them: never another delivery's file."""
-    if key in known:
-        return key
-    parts = key.split("/")
-    for start in range(1, len(parts) - 2):
-        tail = "/".join(parts[start:])
-        hits = [k for k in known if k == tail or k.endswith("/" + tail)]
-        if len(hits) == 1:
-            return hits[0]
-    return key
 
 
 def _window(period: str) -> tuple[datetime | None, datetime | None]:
@@ -210,7 +191,7 @@ def stage(store: ObjectStore, delivery: Delivery, tmp: Path, notify: Notify,
     for index, key in enumerate(delivery.keys):
         uri = store.uri(key)
         notify(uri)
-        path = _fetch(store, key, tmp / f"{index:05d}-{Path(key).name}")
+        path = local_copy(store, key, tmp / f"{index:05d}-{Path(key).name}")
         _check_bytes(path, uri)
         fetched.append((path, uri))
     paths: list[Path] = []
@@ -223,15 +204,6 @@ def stage(store: ObjectStore, delivery: Delivery, tmp: Path, notify: Notify,
         delivery.files[str(path)] = uri
         paths.append(path)
     return paths
-
-
-def _fetch(store: ObjectStore, key: str, dest: Path) -> Path:
-    if isinstance(store, LocalStore):
-        path = store.root / key
-        if not path.is_file():
-            raise InputError(f"{path}: file not found")
-        return path
-    return store.download(key, dest)
 
 
 def _distinct(fetched: list[tuple[Path, str]]) -> list[tuple[Path, str, str | None]]:

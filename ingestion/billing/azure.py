@@ -15,8 +15,14 @@ Money (``cost`` = the dialect's cost column, in the billing currency):
   billed, see the actual export), else ``cost``.
 - ``list_cost`` = ``paygCostInBillingCurrency``, else ``PayGPrice * Quantity``, else cost;
   ``contracted_cost`` = ``UnitPrice * Quantity``, else cost.
+Currency: the cost columns are in the billing currency; when the export says in which
+currency prices are (``PricingCurrency``/``pricingCurrencyCode``) and the rate between them
+(``ExchangeRatePricingToBilling``, ``exchangeRate``: 1 pricing = rate billing), both are kept
+(``pricing_currency``, ``x_pricing_exchange_rate``) and finops.fx converts with them first.
 Actual and amortized exports of one billing account and period are two views of the same
-charges: both use source ``azure``, so loading one replaces the other (never summed).
+charges: both use source ``azure``, so they are never summed by surprise: loading one where
+the other is loaded is refused until ``--replace`` says it restates the period
+(``ingestion.billing.restatement``).
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "subscription": ("SubscriptionId", "SubscriptionGuid"),
     "sub_account_name": ("SubscriptionName",),
     "billing_currency": ("BillingCurrency", "BillingCurrencyCode", "Currency"),
+    "pricing_currency": ("PricingCurrency", "PricingCurrencyCode"),
+    "exchange_rate": ("ExchangeRatePricingToBilling", "ExchangeRate"),
     "period_start": ("BillingPeriodStartDate",),
     "period_end": ("BillingPeriodEndDate",),
     "date": ("Date", "UsageDateTime", "UsageDate"),
@@ -69,7 +77,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tags": ("Tags",),
     "reseller": ("ResellerName",),
 }
-NUMBERS = ("cost", "quantity", "payg_cost", "payg_price", "unit_price")
+NUMBERS = ("cost", "quantity", "payg_cost", "payg_price", "unit_price", "exchange_rate")
 CHARGE_CATEGORY = {
     "usage": "Usage",
     "purchase": "Purchase",
@@ -204,6 +212,7 @@ def _columns(
         "x_line_item_type": kind,
         "x_source_file": str(path),
     }
+    columns |= _exchange_rate(values, n)
     columns |= _period(values)
     columns |= _commitment(values, committed_use, unused, n)
     columns |= {
@@ -223,6 +232,16 @@ def _columns(
         _get(values, "resource_id", n), _get(values, "resource_name", n)
     )
     return columns
+
+
+def _exchange_rate(values: dict[str, pl.Series], n: int) -> dict[str, pl.Series]:
+    """The export's own rate, only with the currency it is from (a rate from an unknown
+    currency converts nothing)."""
+    currency = _get(values, "pricing_currency", n).str.strip_chars().str.to_uppercase()
+    rate = _get(values, "exchange_rate", n, pl.Float64)
+    known = currency.is_not_null() & rate.is_not_null() & (rate > 0)
+    return {"pricing_currency": pl.select(pl.when(known).then(currency)).to_series(),
+            "x_pricing_exchange_rate": pl.select(pl.when(known).then(rate)).to_series()}
 
 
 def _account(values: dict[str, pl.Series], n: int, options: Options) -> pl.Series:

@@ -1,9 +1,11 @@
 """Checks a bill must pass before it is loaded: the values a cost line cannot live without,
-and one currency per (billing account, billing period), also across files and batches."""
+and one currency per (billing account, billing period), also across files and batches; and
+the tally of what a delivery holds (lines and totals per billing period and file)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,24 +49,57 @@ def check_currency_mix(frames: Sequence[pl.DataFrame]) -> None:
             checks.check(frame)
 
 
+@dataclass
+class Totals:
+    """Lines and money of some cost lines (one file's lines of one billing period)."""
+
+    lines: int = 0
+    billed: float = 0.0
+    effective: float = 0.0
+
+    def add(self, other: Totals) -> Totals:
+        return Totals(self.lines + other.lines, self.billed + other.billed,
+                      self.effective + other.effective)
+
+
+Period = tuple[str, datetime]  # (billing account, billing period start)
+
+
 class StreamChecks:
-    """``check_currency_mix`` and the run window for frames that stream past one by one.
+    """``check_currency_mix``, the run window and the tally, for frames that stream past one
+    by one.
 
     Remembers the first currency of every (billing account, billing period) seen so far, so
     a mix is caught across batches and files without holding them; widens ``run``'s window
-    as billing periods arrive (the run row is written after the last batch).
+    as billing periods arrive (the run row is written after the last batch); adds up lines
+    and totals per billing period and ``x_source_file`` in ``tally`` (what a delivery holds,
+    known before it is loaded).
     """
 
     def __init__(self, run: IngestRun | None = None) -> None:
         self.run = run
         self.currency: dict[tuple[Any, Any], tuple[str, str]] = {}
+        self.tally: dict[Period, dict[str, Totals]] = {}
 
     def __call__(self, frames: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
         for frame in frames:
             if frame.height:
                 self.check(frame)
                 self.widen(frame)
+                self.count(frame)
             yield frame
+
+    def count(self, frame: pl.DataFrame) -> None:
+        groups = frame.group_by("billing_account_id", "billing_period_start",
+                                "x_source_file").agg(
+            pl.len().alias("n"), pl.col("billed_cost").sum(), pl.col("effective_cost").sum())
+        for account, period, file, lines, billed, effective in groups.iter_rows():
+            files = self.tally.setdefault((account, period), {})
+            files[file] = files.get(file, Totals()).add(Totals(lines, billed, effective))
+
+    def currency_of(self, period: Period) -> str | None:
+        seen = self.currency.get(period)
+        return seen[0] if seen else None
 
     def check(self, frame: pl.DataFrame) -> None:
         row = pl.col("_row").min() if "_row" in frame.columns else pl.lit(None)

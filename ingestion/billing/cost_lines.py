@@ -1,7 +1,9 @@
 """Cost lines, finished and loaded: ``cost_line_frame`` gives a reader's columns the
-``cost_line`` shape; ``cost_lines_load`` and ``streamed_cost_lines_load`` make the load that
-replaces the (source, billing account, billing period) partitions the lines hold, so a
-redelivered month replaces the month (providers restate it on every delivery)."""
+``cost_line`` shape; ``stamp`` marks them with their source and run; ``cost_lines_load`` and
+``streamed_cost_lines_load`` make the plain load that replaces the (source, billing account,
+billing period) partitions the lines hold, whatever was there (for readers' tests and tools:
+the ``ingest`` commands load deliveries instead, ``finops.pipeline.deliveries``, which replace
+a period only when that is proven or asked for)."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def cost_lines_load(source: str, frames: Sequence[pl.DataFrame],
     run's window is the billing periods they cover. Local ``files`` are checksummed."""
     check_currency_mix(frames)
     run = _run(source, files, *periods(frames))
-    rows = [_stamp(frame, source, run.run_id) for frame in frames]
+    rows = [stamp(frame, source, run.run_id) for frame in frames]
     return Load(run, [Replace(COST_LINE, rows, keys=PARTITION_KEYS)])
 
 
@@ -51,7 +53,7 @@ def streamed_cost_lines_load(source: str, batches: Iterable[pl.DataFrame],
     fails the whole load; the run's window widens as billing periods go by."""
     run = _run(source, files, None, None)
     checks = StreamChecks(run)
-    stream = (_stamp(frame, source, run.run_id) for frame in checks(batches))
+    stream = (stamp(frame, source, run.run_id) for frame in checks(batches))
     return Load(run, [Replace(COST_LINE, stream, keys=PARTITION_KEYS)],
                 memory_limit=STREAM_MEMORY)
 
@@ -63,7 +65,8 @@ def _run(source: str, files: Sequence[Path | str], start: datetime | None,
                            checksum=file_checksum(local) if local else None)
 
 
-def _stamp(frame: pl.DataFrame, source: str, run_id: str) -> pl.DataFrame:
+def stamp(frame: pl.DataFrame, source: str, run_id: str) -> pl.DataFrame:
+    """Cost lines as loaded: ``_row`` dropped, source and run stamped on every line."""
     frame = frame.drop("_row", strict=False)
     return frame.with_columns(
         pl.lit(source).alias("x_source"), pl.lit(run_id).alias("x_ingest_run")

@@ -6,6 +6,11 @@ Column names are matched case- and punctuation-insensitively (``BilledCost``,
 ``BilledCurrency``...; 1.3 ``ServiceProviderName``). IDs stay strings. ``x_`` columns of
 the file are kept only when ``cost_line`` has a column of that name (``x_Cluster`` ->
 ``x_cluster``); other custom columns are dropped (the table's x_ columns are fixed).
+
+Currency (FOCUS 1.2): ``PricingCurrency`` is kept; the rate between it and the billing
+currency (1 pricing = x billing, ``x_pricing_exchange_rate``) is the provider's own
+(Azure ``x_BillingExchangeRate``; GCP's ``x_CurrencyConversionRate``, from USD), else
+``EffectiveCost / PricingCurrencyEffectiveCost`` of the line.
 """
 
 from __future__ import annotations
@@ -67,7 +72,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "commitment_discount_id": ("CommitmentDiscountId",),
     "commitment_discount_status": ("CommitmentDiscountStatus",),
     "tags": ("Tags",),
+    "pricing_currency": ("PricingCurrency",),
 }
+# Rate columns: providers' own (1 pricing currency = x billing currency), and the pricing
+# currency amount a rate can be derived from.
+RATES = {"rate": ("x_BillingExchangeRate", "x_CurrencyConversionRate"),
+         "pricing_effective_cost": ("PricingCurrencyEffectiveCost",)}
 NUMBERS = (
     "pricing_quantity",
     "consumed_quantity",
@@ -141,6 +151,24 @@ def _value(frame: pl.DataFrame, target: str, column: str, path: Path) -> pl.Seri
     return series
 
 
+def _exchange_rate(frame: pl.DataFrame, columns: dict[str, object], path: Path) -> pl.Series:
+    """1 PricingCurrency = x BillingCurrency: the provider's rate, else derived from the
+    line's two effective costs; null without a pricing currency."""
+    index = column_index(frame.columns)
+    found = {k: parse_number(frame, c, path) for k, names in RATES.items()
+             if (c := pick(index, *names))}
+    none = pl.Series([None] * frame.height, dtype=pl.Float64)
+    effective, currency = columns.get("effective_cost"), columns.get("pricing_currency")
+    derived = none
+    if "pricing_effective_cost" in found and isinstance(effective, pl.Series):
+        priced = found["pricing_effective_cost"]
+        derived = pl.select(pl.when(priced != 0).then(effective / priced)).to_series()
+    rate = pl.select(pl.coalesce(found.get("rate", none), derived)).to_series()
+    if not isinstance(currency, pl.Series):
+        return none
+    return pl.select(pl.when(currency.is_not_null() & (rate > 0)).then(rate)).to_series()
+
+
 def read_focus(
     path: Path, defaults: Defaults = Defaults(), *, frame: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -160,6 +188,7 @@ def read_focus(
             names = pl.Series([None] * frame.height, dtype=pl.String)
         columns["resource_id"] = canonical_resource_id(frame[found["resource_id"]], names)
     columns["x_source_file"] = str(path)
+    columns["x_pricing_exchange_rate"] = _exchange_rate(frame, columns, path)
     out = cost_line_frame(frame, columns)
     check_required_values(out, path)
     return out

@@ -12,6 +12,9 @@ credits are negative; that ties to the invoice):
 - ``contracted_cost = cost`` (before credits); ``list_cost = cost_at_list``, or ``cost``
   when the export has no ``cost_at_list`` (older exports, the koku samples).
 Billing period = ``invoice.month``; sub account = ``project.id``.
+Currency: ``currency`` is the billing currency; ``currency_conversion_rate`` is Google's rate
+from US dollars to it (1 USD = rate ``currency``; ``cost / rate`` is the cost in USD), kept as
+``x_pricing_exchange_rate`` with ``pricing_currency`` USD (finops.fx converts with it first).
 Tags = ``project.labels`` overlaid by the resource ``labels`` (resource wins, FOCUS
 "finalized tags"), plus ``system_labels`` (already ``domain/key`` prefixed). GKE cost
 allocation: ``goog-k8s-cluster-name`` -> ``x_cluster``, ``k8s-namespace`` -> ``x_namespace``;
@@ -72,6 +75,7 @@ FIELDS = (
     "resource",
     "cost",
     "currency",
+    "currency_conversion_rate",
     "usage",
     "credits",
     "invoice",
@@ -294,6 +298,14 @@ def _tags(
     return merge_map_entries([*parts, kept], frame.height)
 
 
+def _exchange_rate(frame: pl.DataFrame, index: dict[str, str], source: str,
+                   ) -> dict[str, pl.Series]:
+    """``currency_conversion_rate`` (USD -> the billing currency), when the export has it."""
+    rate = _number(frame, index, "currency_conversion_rate", source)
+    usd = pl.select(pl.when(rate.is_not_null()).then(pl.lit("USD"))).to_series()
+    return {"pricing_currency": usd, "x_pricing_exchange_rate": rate}
+
+
 def to_cost_lines(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     """Flattened export rows (with ``_row``) -> COST_LINE-shaped frame."""
     index = column_index(frame.columns)
@@ -316,6 +328,7 @@ def to_cost_lines(frame: pl.DataFrame, source: str) -> pl.DataFrame:
             "provider": PROVIDER,
             "invoice_issuer": PROVIDER,
             "billing_currency": frame[col["currency"]].cast(pl.String),
+            **_exchange_rate(frame, index, source),
             "billing_period_start": period,
             "billing_period_end": period.dt.offset_by("1mo"),
             "charge_period_start": parse_timestamp(frame, col["usage_start_time"], source),

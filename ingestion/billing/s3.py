@@ -153,6 +153,34 @@ class LocalStore:
         return "/".join(parts)  # missing: read/download will name it
 
 
+def resolve_listed(key: str, known: set[str]) -> str:
+    """A manifest's key as listed below the URI: exact, else the one listed key ending in its
+    longest tail of at least 3 parts (a bucket mirrored under another prefix keeps
+    ``<period>/<assembly>/<file>`` or ``data/BILLING_PERIOD=…/<file>``). Unknown keys stay as
+    they are and fail with 'not found' naming them: never another delivery's file."""
+    if key in known:
+        return key
+    parts = key.split("/")
+    for start in range(1, len(parts) - 2):
+        tail = "/".join(parts[start:])
+        hits = [k for k in known if k == tail or k.endswith("/" + tail)]
+        if len(hits) == 1:
+            return hits[0]
+    return key
+
+
+def local_copy(store: ObjectStore, key: str, dest: Path) -> Path:
+    """The object as a local file: a local store's file in place (never copied), an S3
+    object downloaded to ``dest``. A missing one is an ``InputError`` naming it."""
+    if isinstance(store, LocalStore):
+        path = store.root / key
+        if not path.is_file():
+            raise InputError(f"{path}: file not found")
+        return path
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return store.download(key, dest)
+
+
 def open_store(uri: str, client: Any | None) -> tuple[ObjectStore, str]:
     """The store and the key prefix to list for ``uri`` (S3 URI or local path)."""
     if uri.startswith("s3://"):

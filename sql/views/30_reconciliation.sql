@@ -1,8 +1,10 @@
 -- name: reconciliation
 -- grain: day, billing_account_id (days that have been allocated)
--- description: The bill against the allocation, per billing account and day, to the cent.
---   `difference` is round(billed - allocated, 2) and must be 0.00 on every row;
---   `billed_cost_difference` does the same for billed (invoice) cost.
+-- description: The bill against the allocation, per billing account and day, to the cent, in
+--   the account's own `billing_currency` (the bill's amounts against the allocation's
+--   billing_* amounts: no exchange rate takes part). `difference` is
+--   round(billed - allocated, 2) and must be 0.00 on every row; `billed_cost_difference` does
+--   the same for billed (invoice) cost. `reconciliation_reporting` checks the conversion.
 --   Allocation rows priced from the catalog or configured prices (price_source 'catalog' /
 --   'configured': nodes and volumes the bill does not cover yet) are estimates on no invoice,
 --   so they are left out here by design. Lines with no billing account match each other
@@ -17,19 +19,22 @@ allocated_days AS (
     SELECT DISTINCT day FROM allocation WHERE day >= (SELECT kept_from FROM bill_kept)
 ),
 billed AS (
-    SELECT day, billing_account_id, sum(effective_cost) AS cost, sum(billed_cost) AS invoiced
+    SELECT day, billing_account_id, any_value(billing_currency) AS billing_currency,
+           sum(effective_cost) AS cost, sum(billed_cost) AS invoiced
     FROM cost_line_daily SEMI JOIN allocated_days USING (day)
-    GROUP BY ALL
+    GROUP BY day, billing_account_id
 ),
 allocated AS (
-    SELECT day, billing_account_id, sum(effective_cost) AS cost, sum(billed_cost) AS invoiced
+    SELECT day, billing_account_id, any_value(billing_currency) AS billing_currency,
+           sum(billing_effective_cost) AS cost, sum(billing_billed_cost) AS invoiced
     FROM allocation
     WHERE (price_source IS NULL OR price_source IN ('bill', 'split-bill'))
       AND day >= (SELECT kept_from FROM bill_kept)
-    GROUP BY ALL
+    GROUP BY day, billing_account_id
 )
 SELECT coalesce(b.day, a.day) AS day,
        coalesce(b.billing_account_id, a.billing_account_id) AS billing_account_id,
+       coalesce(b.billing_currency, a.billing_currency) AS billing_currency,
        round(coalesce(b.cost, 0), 2)::DECIMAL(18, 2) AS billed_effective_cost,
        round(coalesce(a.cost, 0), 2)::DECIMAL(18, 2) AS allocated_effective_cost,
        round(coalesce(b.cost, 0) - coalesce(a.cost, 0), 2)::DECIMAL(18, 2) AS difference,

@@ -4,7 +4,8 @@
 --   has_quota is false for namespaces that run pods without any ResourceQuota;
 --   cpu/memory_utilisation = average used / hard over the hours a quota existed;
 --   quota_monthly_cost = the latest hard CPU and memory at the reference prices
---   ($0.031611 per vCPU-hour, $0.004237 per GiB-hour, OpenCost's defaults) x 730 hours.
+--   (0.031611 USD per vCPU-hour, 0.004237 USD per GiB-hour, OpenCost's defaults) x 730 hours,
+--   in `currency` (USD: those prices' currency, whatever the reporting currency).
 --   team is the namespace's owner in the allocation (the team with most cost there).
 --   Set beside a team's budget, a quota that allows more spend than the budget is a finding.
 CREATE OR REPLACE VIEW quota_coverage AS
@@ -41,7 +42,8 @@ SELECT s.cluster,
        round(q.memory_utilisation, 4) AS memory_utilisation,
        round((coalesce(q.hard_cpu, 0) * 0.031611
               + coalesce(q.hard_memory, 0) / 1073741824.0 * 0.004237) * 730, 2)
-           AS quota_monthly_cost
+           AS quota_monthly_cost,
+       'USD' AS currency
 FROM seen AS s
 LEFT JOIN quota AS q USING (cluster, namespace)
 LEFT JOIN owner AS o USING (cluster, namespace);

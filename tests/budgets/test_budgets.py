@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 
 from finops import alerts
-from finops.budgets import budget_message, evaluate, money, period_window
+from finops.budgets import budget_message, evaluate, period_window
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, parse_config
+from models.currency import format_money
 from models.errors import ConfigError
 from tests.support.budget_data import (
     FIRST_DAY,
@@ -86,10 +87,12 @@ def test_message_names_the_numbers(config: FinOpsConfig) -> None:
 
 
 def test_money_format() -> None:
-    assert money(1234.5) == "$1,234.50"
-    assert money(-3.456) == "-$3.46"
-    assert money(10, "EUR") == "EUR 10.00"
-    assert money(None) == "n/a"
+    assert format_money(1234.5, "USD") == "$1,234.50"
+    assert format_money(-3.456, "USD") == "-$3.46"
+    assert format_money(10, "EUR") == "€10.00"
+    assert format_money(10, "EUR", "de_DE") == "10,00\xa0€"
+    assert format_money(1234.5, "JPY") == "¥1,234"  # no minor unit
+    assert format_money(None, "USD") == "n/a"
 
 
 def test_unknown_filter_column_names_the_key_path(budget_wh: Warehouse) -> None:

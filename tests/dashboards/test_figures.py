@@ -31,11 +31,12 @@ def test_spend_by_team_stacks_teams_and_hatches_unowned() -> None:
 
 def test_budget_vs_actual_draws_the_forecast_interval() -> None:
     frame = pl.DataFrame({
-        "budget": ["payments-monthly", "search-monthly"], "amount": [400.0, 600.0],
-        "actual": [231.77, 262.78], "forecast": [510.0, None],
+        "budget": ["payments-monthly", "search-monthly"], "currency": ["USD", "USD"],
+        "amount": [400.0, 600.0], "actual": [231.77, 262.78], "forecast": [510.0, None],
         "forecast_low": [480.0, None], "forecast_high": [560.0, None],
     })
     fig = figures.budget_vs_actual(frame, THROUGH)
+    assert fig.layout.yaxis.title.text == "USD ($)"
     assert [t.name for t in fig.data] == ["budget", "actual", "forecast"]
     forecast = fig.data[2]
     assert list(forecast.error_y.array) == [50.0, None]

@@ -16,6 +16,7 @@ import pytest
 from finops.allocation.inputs import AllocationInputs
 from finops.allocation.prepare import prepare_day
 from finops.pipeline.allocate import allocate_partition
+from finops.pipeline.currency import FxPlan
 from finops.pipeline.runner import WHOLE_DAY, LocalRunner, PartitionKey, Runner
 from models.config import parse_config
 from tests.support.rows import DAY, bill_row, labels, node_rows, pod_rows
@@ -62,12 +63,19 @@ def test_the_partition_function_and_its_inputs_travel_by_pickle() -> None:
         pods=pl.DataFrame(pod_rows("p1", "n1", "payments", pod_labels=labels(team="payments"))),
         bill=pl.DataFrame([bill_row(INSTANCE, 24.0)]))
     prepared = prepare_day(inputs.for_day(DAY), config)
-    function = partial(allocate_partition, config, "run-1")
+    fx = FxPlan("EUR", "test", pl.DataFrame({
+        "day": [DAY], "billing_account_id": ["acct-1"], "priced_by": ["bill"],
+        "billing_currency": ["USD"], "currency": ["EUR"], "fx_rate": [0.5],
+        "fx_source": ["finops.yaml"]}))
+    function = partial(allocate_partition, config, "run-1", fx)
     here = function(PartitionKey(DAY), prepared)
     there = pickle.loads(pickle.dumps(function))(PartitionKey(DAY),
                                                  pickle.loads(pickle.dumps(prepared)))
     order = ["cost_kind", "namespace", "node", "team"]
     assert there.rows.sort(order, nulls_last=True).equals(here.rows.sort(order, nulls_last=True))
     assert there.totals == pytest.approx(here.totals)
-    assert here.clusters == ["c1"] and round(here.totals["billed"], 2) == 24.0
-    assert round(here.totals["teams"] + here.totals["idle"], 2) == 24.0  # the node, all of it
+    # 24 USD billed, reported in EUR at 0.5; the amounts as billed stay beside them
+    assert here.clusters == ["c1"] and round(here.totals["billed"], 2) == 12.0
+    assert round(here.totals["teams"] + here.totals["idle"], 2) == 12.0  # the node, all of it
+    assert round(here.rows["billing_effective_cost"].sum(), 2) == 24.0
+    assert set(here.rows["currency"]) == {"EUR"} and set(here.rows["billing_currency"]) == {"USD"}

@@ -5,8 +5,9 @@ Kubernetes API in ``kube_api``, a misbehaving Prometheus), a real Prometheus and
 promtool backfill (``prometheus``), ``finops serve`` as a process (``serve``), the CLI runner
 (``cli``), headless Chromium (``browser``), the demo warehouse built once per session
 (``demo``), hand-written data sets (``api_warehouse`` for the API and dashboards,
-``budget_data``, ``k8s_scenario``, allocation row builders in ``rows``, loads in ``loads``),
-peak memory of a process (``rss``), the SQL bombs (``bombs``).
+``budget_data``, ``k8s_scenario``, allocation row builders in ``rows``, loads in ``loads``,
+bill deliveries in the providers' export layouts in ``bills``), peak memory of a process
+(``rss``), the SQL bombs (``bombs``).
 
 Import as ``from tests.support[.module] import …`` (benchmarks too); conftest.py files hold
 fixtures only and build them from here. May import the application; the application never

@@ -97,7 +97,10 @@ def allocation_frame() -> pl.DataFrame:
          "cost_kind": line.cost_kind, "team": line.team, "unowned_reason": line.reason,
          "owner_rule": "namespace-label:team" if line.team else None, "price_source": "bill",
          "billed_cost": line.cost_on(day), "effective_cost": line.cost_on(day),
-         "list_cost": line.cost_on(day), "run_id": "fixture"}
+         "list_cost": line.cost_on(day), "run_id": "fixture", "currency": "USD",
+         "billing_currency": "USD", "billing_billed_cost": line.cost_on(day),
+         "billing_effective_cost": line.cost_on(day), "billing_list_cost": line.cost_on(day),
+         "fx_rate": 1.0, "fx_source": "same-currency"}
         for day in DAYS for line in SPEC
     ]
     return pl.DataFrame(rows, schema_overrides={"day": pl.Date})

@@ -50,6 +50,9 @@ def _row(day: date, team: str | None, namespace: str | None, service: str | None
         "namespace": namespace, "service_name": service, "cost_kind": kind, "team": team,
         "owner_rule": "namespace-label:team" if team else None, "unowned_reason": None,
         "billed_cost": cost, "effective_cost": cost, "list_cost": cost, "run_id": "test",
+        "currency": "USD", "billing_currency": "USD", "billing_billed_cost": cost,
+        "billing_effective_cost": cost, "billing_list_cost": cost, "fx_rate": 1.0,
+        "fx_source": "same-currency",
     }
 
 

@@ -48,6 +48,7 @@ def bill_row(resource_id: str | None, cost: float, *, account: str | None = "acc
     start = datetime(day.year, day.month, day.day)
     row: dict[str, Any] = {
         "billing_account_id": account, "sub_account_id": account, "provider": provider,
+        "billing_currency": "USD",
                "charge_period_start": start, "charge_period_end": start + timedelta(days=1),
                "charge_category": "Usage", "resource_id": resource_id, "service_name": "AmazonEC2",
                "billed_cost": cost, "effective_cost": cost, "list_cost": cost * 1.25,

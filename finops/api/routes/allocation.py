@@ -61,5 +61,6 @@ def allocation(
         for r in frame.iter_rows(named=True)
     ]
     total = float(frame["effective_cost"].sum()) if frame.height else 0.0
-    return AllocationResponse(window=window, aggregate=names, step=step, filters=filters,
-                              rows=rows, total_effective_cost=round(total, 2))
+    return AllocationResponse(window=window, currency=queries.currency(reader, window),
+                              aggregate=names, step=step, filters=filters, rows=rows,
+                              total_effective_cost=round(total, 2))

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from finops.alerts import budget_status
+from finops.api import queries
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
 from finops.api.reader import SnapshotReader
@@ -40,4 +41,5 @@ def budgets(
 ) -> BudgetsResponse:
     """Budget vs actual vs forecast for every budget the caller may see."""
     day = as_of or reader.data_through() or date.today()
-    return BudgetsResponse(as_of=day, budgets=budget_rows(reader, ctx.config, principal, day))
+    return BudgetsResponse(as_of=day, currency=queries.currency(reader, reader.window(None, day)),
+                           budgets=budget_rows(reader, ctx.config, principal, day))

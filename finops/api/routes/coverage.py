@@ -22,6 +22,7 @@ def coverage(principal: PrincipalDep, reader: ReaderDep, window: WindowDep) -> C
     allocated = float(frame["effective_cost"].sum()) if frame.height else 0.0
     return CoverageResponse(
         window=window,
+        currency=queries.currency(reader, window),
         total_effective_cost=round(total, 2),
         allocated_effective_cost=round(allocated, 2),
         unowned_effective_cost=round(total - allocated, 2),

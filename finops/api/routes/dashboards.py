@@ -26,6 +26,7 @@ from finops.api.reader import SnapshotReader
 from finops.api.routes.budgets import budget_rows
 from finops.api.routes.teams import require_known
 from models.api import Window
+from models.currency import MoneyFormat
 from models.errors import WarehouseError
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
@@ -50,14 +51,16 @@ def home(principal: PrincipalDep) -> RedirectResponse:
     return RedirectResponse(pages.link("/dashboards/finance"))
 
 
-def _links(principal: Principal, ctx: ContextDep, reader: SnapshotReader) -> list[tuple[str, str]]:
+def links(principal: Principal, ctx: ContextDep, reader: SnapshotReader) -> list[tuple[str, str]]:
+    """The page header's links: what ``principal`` may open."""
+    governance = ("governance", pages.link("/dashboards/governance"))
     if principal.team is not None:
-        return pages.team_links([principal.team])
-    links = [("overview", pages.link("/dashboards/finance")),
-             ("unowned", pages.link("/dashboards/unowned"))]
+        return [*pages.team_links([principal.team]), governance]
+    found = [("overview", pages.link("/dashboards/finance")),
+             ("unowned", pages.link("/dashboards/unowned")), governance]
     teams = sorted(ctx.config.declared_teams) or sorted(
         queries.team_totals(reader, reader.window(None, None), None)["team"].to_list())
-    return links + pages.team_links(teams)
+    return found + pages.team_links(teams)
 
 
 def _budgets(ctx: ContextDep, reader: SnapshotReader, principal: Principal,
@@ -66,6 +69,11 @@ def _budgets(ctx: ContextDep, reader: SnapshotReader, principal: Principal,
     if not ctx.config.budgets:
         return []
     return budget_rows(reader, ctx.config, principal, as_of)
+
+
+def money_format(ctx: ContextDep, reader: SnapshotReader, window: Window) -> MoneyFormat:
+    """The page's money: the window's currency (from the data) in the configured locale."""
+    return MoneyFormat(queries.currency(reader, window), ctx.settings.locale)
 
 
 def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -78,14 +86,16 @@ def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "budget": [str(r["budget"]) for r in rows],
+            "currency": [str(r["currency"]) for r in rows],
             "amount": [float(r["amount"]) for r in rows],
             "actual": [float(r["actual"]) for r in rows],
             "forecast": [forecast(r, "point") for r in rows],
             "forecast_low": [forecast(r, "low") for r in rows],
             "forecast_high": [forecast(r, "high") for r in rows],
         },
-        schema={"budget": pl.String, "amount": pl.Float64, "actual": pl.Float64,
-                "forecast": pl.Float64, "forecast_low": pl.Float64, "forecast_high": pl.Float64},
+        schema={"budget": pl.String, "currency": pl.String, "amount": pl.Float64,
+                "actual": pl.Float64, "forecast": pl.Float64, "forecast_low": pl.Float64,
+                "forecast_high": pl.Float64},
     )
 
 
@@ -109,24 +119,27 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     allocated = float(queries.team_totals(reader, window, None)["effective_cost"].sum())
     pct = 100 * allocated / total if total else None
     budgets = _budgets(ctx, reader, principal, through or window.end)
+    fmt = money_format(ctx, reader, window)
     body = [
-        pages.kpis([("spend in window", pages.money(total)), ("% allocated", pages.percent(pct)),
-                    ("unowned", pages.money(total - allocated)),
+        pages.kpis([("spend in window", fmt(total)), ("% allocated", pages.percent(pct)),
+                    ("unowned", fmt(total - allocated)),
                     ("namespaces with a team", namespace_coverage(reader, window.end)),
                     ("window", f"{window.start} – {window.end}")]),
         pages.figure_div(figures.spend_by_team(
-            queries.spend_by_team_daily(reader, window, None), through), "spend-by-team", True),
-        pages.figure_div(figures.budget_vs_actual(budget_frame(budgets), through), "budgets",
-                         True) if budgets else pages.empty_card("No budgets declared.", True),
+            queries.spend_by_team_daily(reader, window, None), through, fmt), "spend-by-team",
+            True),
+        pages.figure_div(figures.budget_vs_actual(budget_frame(budgets), through, fmt.locale),
+                         "budgets", True) if budgets
+        else pages.empty_card("No budgets declared.", True),
         pages.figure_div(figures.allocated_gauge(pct, through), "allocated-kpi"),
         pages.figure_div(figures.allocated_trend(share, through), "allocated-trend"),
         pages.figure_div(figures.unowned_by_reason(queries.unowned_by_reason(reader, window),
-                                                   through), "unowned-by-reason"),
-        pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through),
+                                                   through, fmt), "unowned-by-reason"),
+        pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through, fmt),
                          "top-movers"),
     ]
-    return HTMLResponse(pages.page("Finance overview", body, _links(principal, ctx, reader),
-                                   through))
+    return HTMLResponse(pages.page("Finance overview", body, links(principal, ctx, reader),
+                                   through, fmt))
 
 
 def _burn_cards(ctx: ContextDep, reader: SnapshotReader, principal: Principal, team: str,
@@ -138,11 +151,20 @@ def _burn_cards(ctx: ContextDep, reader: SnapshotReader, principal: Principal, t
         start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
         daily = queries.team_daily(reader, Window(start=start, end=end), team)
         point = (row.get("forecast") or {}).get("point")
-        fig = figures.budget_burn(daily, float(row["amount"]), start, end,
+        fig = figures.budget_burn(_in_budget_currency(daily, row), float(row["amount"]),
+                                  start, end,
                                   point if (row.get("forecast") or {}).get("ok") else None,
-                                  str(row["budget"]), through)
+                                  str(row["budget"]), through,
+                                  MoneyFormat(row["currency"], ctx.settings.locale))
         cards.append(pages.figure_div(fig, f"burn-{len(cards)}"))
     return cards
+
+
+def _in_budget_currency(daily: pl.DataFrame, row: dict[str, Any]) -> pl.DataFrame:
+    """Daily spend at the budget's rate (``row["fx"]``), so the burn line and the budget
+    are in one currency; unchanged when the budget is in the reporting currency."""
+    rate = (row.get("fx") or {}).get("rate")
+    return daily if rate in (None, 1.0) else daily.with_columns(pl.col("effective_cost") * rate)
 
 
 @router.get("/teams/{team}", response_class=HTMLResponse)
@@ -156,23 +178,24 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
     total = queries.total(reader, window, team)
     before = queries.total(reader, queries.previous(window), team)
     change = f"{100 * (total - before) / before:+.1f} %" if before else "n/a"
+    fmt = money_format(ctx, reader, window)
     body = [
-        pages.kpis([("spend in window", pages.money(total)),
-                    ("previous window", pages.money(before)), ("change", change),
+        pages.kpis([("spend in window", fmt(total)),
+                    ("previous window", fmt(before)), ("change", change),
                     ("window", f"{window.start} – {window.end}")]),
         pages.figure_div(figures.cost_kind_daily(
-            queries.grouped(reader, window, team, "cost_kind", by_day=True), through),
-            "cost-kind", True),
+            queries.grouped(reader, window, team, "cost_kind", by_day=True), through,
+            fmt=fmt), "cost-kind", True),
         pages.figure_div(figures.by_name_bar(
             queries.grouped(reader, window, team, "namespace", limit=15),
-            "Top namespaces", through, unnamed="(outside Kubernetes)"), "namespaces"),
+            "Top namespaces", through, unnamed="(outside Kubernetes)", fmt=fmt), "namespaces"),
         pages.figure_div(figures.by_name_bar(
             queries.grouped(reader, window, team, "service", limit=15),
-            "Top services", through, unnamed="(Kubernetes)"), "services"),
+            "Top services", through, unnamed="(Kubernetes)", fmt=fmt), "services"),
         *_burn_cards(ctx, reader, principal, team, through),
     ]
-    return HTMLResponse(pages.page(f"Team {team}", body, _links(principal, ctx, reader),
-                                   through))
+    return HTMLResponse(pages.page(f"Team {team}", body, links(principal, ctx, reader),
+                                   through, fmt))
 
 
 @router.get("/unowned", response_class=HTMLResponse)
@@ -189,15 +212,17 @@ def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
         "WHERE day BETWEEN $start AND $end GROUP BY ALL ORDER BY day",
         {"start": window.start, "end": window.end})
     items = queries.unowned_items(reader, window, 25)
+    fmt = money_format(ctx, reader, window)
     body = [
-        pages.kpis([("unowned in window", pages.money(unowned)),
+        pages.kpis([("unowned in window", fmt(unowned)),
                     ("share of spend", pages.percent(100 * unowned / total if total else None)),
                     ("reasons", str(by_reason.height)),
                     ("window", f"{window.start} – {window.end}")]),
-        pages.figure_div(figures.unowned_by_reason(by_reason, through), "unowned-by-reason"),
+        pages.figure_div(figures.unowned_by_reason(by_reason, through, fmt),
+                         "unowned-by-reason"),
         pages.figure_div(figures.cost_kind_daily(daily, through, "Unowned spend per day by "
-                                                 "reason"), "unowned-daily"),
-        pages.figure_div(figures.items_table(items, through), "unowned-items", True),
+                                                 "reason", fmt), "unowned-daily"),
+        pages.figure_div(figures.items_table(items, through, fmt=fmt), "unowned-items", True),
     ]
-    return HTMLResponse(pages.page("Unowned spend", body, _links(principal, ctx, reader),
-                                   through))
+    return HTMLResponse(pages.page("Unowned spend", body, links(principal, ctx, reader),
+                                   through, fmt))

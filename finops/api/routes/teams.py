@@ -36,7 +36,7 @@ def require_known(reader: SnapshotReader, config: FinOpsConfig, team: str) -> No
 @router.get("", response_model=TeamsResponse)
 def list_teams(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                window: WindowDep) -> TeamsResponse:
-    """Teams with their spend in the window: declared teams (even at $0) and discovered ones."""
+    """Teams with their spend in the window: declared teams (even at 0) and discovered ones."""
     totals = dict(queries.team_totals(reader, window, principal.team).iter_rows())
     names = set(totals) | ctx.config.declared_teams
     if principal.team is not None:
@@ -48,7 +48,7 @@ def list_teams(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
         for name in names
     ]
     teams.sort(key=lambda t: (-t.effective_cost, t.team))
-    return TeamsResponse(window=window, teams=teams)
+    return TeamsResponse(window=window, currency=queries.currency(reader, window), teams=teams)
 
 
 @router.get("/{team}", response_model=TeamDetail)
@@ -59,7 +59,7 @@ def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep, reader
     require_known(reader, ctx.config, team)
     daily = queries.team_daily(reader, window, team)
     return TeamDetail(
-        team=team, window=window,
+        team=team, window=window, currency=queries.currency(reader, window),
         total_effective_cost=round(queries.total(reader, window, team), 2),
         previous_window_effective_cost=round(
             queries.total(reader, queries.previous(window), team), 2),

@@ -28,5 +28,6 @@ def unowned(
     items = [UnownedItem(**{**r, "effective_cost": round(r["effective_cost"] or 0.0, 2)})
              for r in queries.unowned_items(reader, window, limit).iter_rows(named=True)]
     total = sum(r.effective_cost for r in by_reason)
-    return UnownedResponse(window=window, total_effective_cost=round(total, 2),
+    return UnownedResponse(window=window, currency=queries.currency(reader, window),
+                           total_effective_cost=round(total, 2),
                            by_reason=by_reason, top_items=items)

@@ -213,7 +213,7 @@ def run_cli(db: Path, *args: str) -> int:
 def test_cli_idempotent_duplicates_and_failed_load_keeps_data(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     assert run_cli(db, "ingest", "focus", str(SAMPLE), str(SAMPLE)) == 0  # same file twice
-    assert run_cli(db, "ingest", "focus", str(SAMPLE)) == 0  # a redelivery replaces
+    assert run_cli(db, "ingest", "focus", str(SAMPLE)) == 0  # the same file: no change
     bad = tmp_path / "bad.csv"
     bad.write_text(SAMPLE.read_text().replace("0.00000080000", "oops", 1))
     assert run_cli(db, "ingest", "focus", str(bad)) == 1
@@ -223,7 +223,7 @@ def test_cli_idempotent_duplicates_and_failed_load_keeps_data(tmp_path: Path) ->
         runs = warehouse.frame("SELECT status, rows, checksum, window_start FROM ingest_runs "
                                "ORDER BY started_at")
     assert runs["status"].to_list() == ["ok", "ok", "failed"]
-    assert runs["rows"].to_list()[:2] == [1000, 1000]
+    assert runs["rows"].to_list()[:2] == [1000, 0]
     assert runs["checksum"][0] == file_checksum([SAMPLE])
     assert str(runs["window_start"][0]).startswith("2024-09-01")
     assert (tmp_path / "w.published.duckdb").exists()

@@ -192,12 +192,14 @@ def test_bigquery_standard_table_through_the_cli_loader(tmp_path: Path) -> None:
     try:
         from finops.cli.ingest.billing import ingest_bigquery
 
-        run = ingest_bigquery(client, ["bq://p.d.gcp_billing_export_v1_X"], date(2025, 3, 1))
-        again = ingest_bigquery(client, ["bq://p.d.gcp_billing_export_v1_X"], date(2025, 3, 1))
+        [run] = ingest_bigquery(client, ["bq://p.d.gcp_billing_export_v1_X"], date(2025, 3, 1))
+        [again] = ingest_bigquery(client, ["bq://p.d.gcp_billing_export_v1_X"],
+                                  date(2025, 3, 1))  # a newer read of the table restates
     finally:
         common.state.db, common.state._settings = None, None
     assert "resource" not in client.queries[0][0].split("FROM")[0]
     assert run.rows == again.rows == 3
+    assert [c.action for c in again.partitions] == ["restated"]
     with Warehouse(tmp_path / "w.duckdb") as warehouse:
         got = warehouse.frame("SELECT count(*) AS n, sum(billed_cost) AS b FROM cost_line")
         assert got["n"][0] == 3 and got["b"][0] == pytest.approx(1.34)

@@ -1,0 +1,98 @@
+"""The governance page: quota ceilings against budgets, label coverage over time, findings.
+
+Frames and the report's rows in, HTML out (``dashboards.pages`` holds the page frame). Money
+carries the report's currency code; the findings table is a real ``<table>`` with a caption
+and column headers, so a screen reader can walk it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from html import escape
+from typing import Any
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboards.figures import COLORS, _layout
+from dashboards.pages import empty_card, figure_div, kpis
+
+TABLE_STYLE = ("<style>table.findings{border-collapse:collapse;width:100%;font-size:13px}"
+               "table.findings caption{text-align:left;font-weight:600;padding:8px}"
+               "table.findings th,table.findings td{border-bottom:1px solid #d0d7de;"
+               "padding:4px 8px;text-align:left;vertical-align:top}"
+               "table.findings td.amount{text-align:right;white-space:nowrap}</style>")
+
+
+def amount(value: float | None, currency: str | None) -> str:
+    return "n/a" if value is None else f"{value:,.2f} {currency or ''}".rstrip()
+
+
+def ceiling_vs_budget(rows: Sequence[dict[str, Any]], currency: str | None,
+                      through: date | None) -> go.Figure:
+    """Per team: what its ResourceQuotas allow a month against its monthly budget."""
+    teams = [r["team"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(x=teams, y=[r["ceiling_monthly"] for r in rows], name="quota allows / month",
+                marker_color="#E45756")
+    fig.add_bar(x=teams, y=[r["budget_monthly"] for r in rows], name="budget / month",
+                marker_color="#d0d7de")
+    return _layout(fig, "Quota ceiling vs budget per team", through, barmode="group",
+                   yaxis_title=currency or "")
+
+
+def coverage_trend(rows: Sequence[dict[str, Any]], through: date | None) -> go.Figure:
+    """Label coverage (share of direct spend a label or tag claimed) per cluster per day."""
+    frame = pl.DataFrame([r for r in rows if r["scope"] == "cluster"])
+    fig = go.Figure()
+    names = sorted(frame["name"].unique().to_list()) if frame.height else []
+    for i, name in enumerate(names):
+        part = frame.filter(pl.col("name") == name).sort("day")
+        fig.add_scatter(x=part["day"].to_list(), y=[100 * (s or 0) for s in part["share"]],
+                        name=name, mode="lines+markers", line={"color": COLORS[i % len(COLORS)]})
+    return _layout(fig, "Label coverage per cluster (% of direct spend a label claimed)",
+                   through, yaxis={"range": [0, 100], "title": "%"})
+
+
+def findings_table(findings: Sequence[dict[str, Any]], limit: int = 200) -> str:
+    head = "".join(f'<th scope="col">{h}</th>' for h in
+                   ("kind", "subject", "team", "at stake", "exemption", "detail"))
+    body = "".join(
+        f"<tr><td>{escape(f['kind'])}</td><td>{escape(f['subject'])}</td>"
+        f"<td>{escape(f['team'] or '')}</td>"
+        f'<td class="amount">{escape(amount(f["amount"], f["currency"]))}</td>'
+        f"<td>{escape(f['exemption'] or '')}</td><td>{escape(f['detail'])}</td></tr>"
+        for f in findings[:limit])
+    shown = f" (largest {limit} of {len(findings)})" if len(findings) > limit else ""
+    return (f'<section class="card wide">{TABLE_STYLE}<table class="findings">'
+            f"<caption>Findings{shown}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></section>")
+
+
+def tiles(report: dict[str, Any]) -> str:
+    by_kind, currency = report["summary"]["by_kind"], report["currency"]
+    def count(kind: str) -> str:
+        entry = by_kind.get(kind, {"count": 0, "amount": 0.0})
+        return f"{entry['count']} · {amount(entry['amount'], currency)}"
+    return kpis([("findings", str(report["summary"]["findings"])),
+                 ("unbounded namespaces", count("unbounded-namespace")),
+                 ("quota over budget", count("quota-over-budget")),
+                 ("unlabelled spend", count("unlabeled-workload")),
+                 ("exemptions expired", f"{report['summary']['expired_exemptions']} of "
+                                        f"{report['summary']['exemptions']}")])
+
+
+def body(report: dict[str, Any], through: date | None) -> list[str]:
+    """The page's cards from ``GovernanceReport.as_dict()``."""
+    findings = sorted(report["findings"], key=lambda f: -f["amount"])
+    ceilings = [r for r in report["quota_ceilings"] if r["ceiling_monthly"] is not None]
+    return [
+        tiles(report),
+        figure_div(ceiling_vs_budget(ceilings, report["currency"], through), "quota-budget")
+        if ceilings else empty_card("No ResourceQuota bounds any team's namespaces."),
+        figure_div(coverage_trend(report["coverage"], through), "label-coverage")
+        if any(r["scope"] == "cluster" for r in report["coverage"])
+        else empty_card("No label coverage for this window."),
+        findings_table(findings) if findings else empty_card("No findings.", True),
+    ]
