@@ -28,6 +28,9 @@ def main() -> None:
     year = sub.add_parser("year", help="grow the size's warehouse to a year; measure month N")
     year.add_argument("--size", choices=list(SIZES), default="L")
     year.add_argument("--months", type=int, default=12)
+    year.add_argument("--resume", action="store_true",
+                      help="continue the <size>-year warehouse where an earlier run stopped "
+                           "(months already grown are kept; month 1 is not allocated again)")
     grow = sub.add_parser("growth", help="compare result files of several sizes")
     grow.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
@@ -35,7 +38,7 @@ def main() -> None:
         from benchmarks.year import run_year
 
         out = ROOT / "benchmarks" / "out" / f"{args.size}-year.json"
-        out.write_text(json.dumps(run_year(args.size, args.months), indent=2))
+        out.write_text(json.dumps(run_year(args.size, args.months, resume=args.resume), indent=2))
         console.print(out.read_text())
         return
     if args.command == "growth":

@@ -12,7 +12,9 @@ cores; their first day's reconciliation is off by month k-1's monthly lines over
 Month N is allocated for real, by ``finops allocate --changed`` in its own process, and timed
 against month 1 allocated again in the same run; then one more day is loaded and ``finops
 allocate --changed`` timed again. Warehouse size after each month; API latency (p50 of a few
-main routes, in-process) at month 1 and month N.
+main routes, in-process) at month 1 and month N. ``--resume`` continues the ``<size>-year``
+warehouse an earlier run left (its months kept, month 1 not allocated again), so a 2-core
+machine can take a year in several sittings.
 """
 
 from __future__ import annotations
@@ -64,6 +66,15 @@ class Year:
         return self.first + timedelta(days=MONTH_DAYS * (k - 1))
 
     # -- setting up ----------------------------------------------------------------------
+    def grown(self) -> int:
+        """How many months an earlier run left allocated in the warehouse (0: none)."""
+        if not self.db.exists() or not self.template.exists():
+            return 0
+        with Warehouse(self.db) as wh:
+            row = wh.con.execute(f"SELECT max(day) FROM {ALLOCATED_DAY.name}").fetchone()
+        last = row[0] if row else None
+        return 0 if last is None else ((last - self.first).days + 1) // MONTH_DAYS
+
     def prepare(self) -> None:
         """A copy of the month-1 warehouse, and month 1's rows kept aside as the template
         every later month repeats (retention removes month 1's usage from the warehouse)."""
@@ -215,17 +226,22 @@ def _load() -> list[float]:
     return [round(x, 1) for x in __import__("os").getloadavg()]
 
 
-def run_year(size: str, months: int) -> dict[str, Any]:
+def run_year(size: str, months: int, *, resume: bool = False) -> dict[str, Any]:
     year = Year(size, months)
-    year.prepare()
     r = year.results
     r["started"] = datetime.now().isoformat(timespec="seconds")
-    end1 = year.start(1) + timedelta(days=MONTH_DAYS)
-    r["month_1_allocate"] = year.allocate("--start", str(year.start(1)), "--end", str(end1))
-    r["month_1_api_ms"] = year.api(1)
-    r["month_1_bytes"] = year.db.stat().st_size
     r["load_average_start"] = _load()
-    for k in range(2, months):
+    grown = year.grown() if resume else 0
+    if not grown:
+        year.prepare()
+        end1 = year.start(1) + timedelta(days=MONTH_DAYS - 1)
+        r["month_1_allocate"] = year.allocate("--start", str(year.start(1)), "--end", str(end1))
+        r["month_1_api_ms"] = year.api(1)
+        r["month_1_bytes"] = year.db.stat().st_size
+        grown = 1
+    r["resumed_after_month"] = grown if resume else None
+    r["bytes_before_month_n"] = year.db.stat().st_size
+    for k in range(grown + 1, months):
         r["months"].append(year.grow(k))
         print(json.dumps(r["months"][-1]), flush=True)  # noqa: T201
     with Warehouse(year.db) as wh:  # month N: loaded, then allocated for real

@@ -36,8 +36,10 @@ CONFIG = "config"  # the reason of a day allocated under another configuration
 def config_fingerprint(config: FinOpsConfig) -> str:
     """sha256 of what the engine reads of the configuration: every section but those in
     ``NOT_ALLOCATION`` (a new section counts until it is listed there), and the owners the
-    Backstage catalog declares (its files may change while finops.yaml does not)."""
-    relevant = config.model_dump(mode="json", exclude=NOT_ALLOCATION)
+    Backstage catalog declares (its files may change while finops.yaml does not). Values left
+    at their defaults do not count, so an upgrade that adds a setting re-allocates nothing
+    until the setting is set."""
+    relevant = config.model_dump(mode="json", exclude=NOT_ALLOCATION, exclude_defaults=True)
     owners = read_catalog(config.ownership.backstage_catalog).sort(pl.all())
     text = json.dumps(relevant, sort_keys=True) + owners.write_csv()
     return hashlib.sha256(text.encode()).hexdigest()

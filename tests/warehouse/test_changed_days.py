@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from finops.warehouse import Warehouse
+from ingestion.fx.rates import rates_load
 from models.errors import WarehouseError
 from models.loads import IngestRun, Load, Replace, new_run_id
 from models.schemas import (
@@ -143,6 +145,21 @@ def test_a_new_price_list_marks_every_allocated_day(warehouse: Warehouse) -> Non
     clear(warehouse)
     warehouse.load(Load(run(), [Replace(PRICE_CATALOG, prices, catalog)]))
     assert marked(warehouse) == {}
+
+
+def test_a_changed_rate_marks_the_allocated_days_it_is_valid_on(warehouse: Warehouse,
+                                                                 tmp_path: Path) -> None:
+    allocated = pl.DataFrame({"day": days(1, 3), "run_id": "r", "config_fingerprint": "f",
+                              "allocated_at": OCT})
+    warehouse.load(Load(run(), [Replace(ALLOCATED_DAY, allocated)]))
+    rates = tmp_path / "rates.csv"
+    rates.write_text("date,from,to,rate\n2024-10,EUR,USD,1.08\n2024-10-02,JPY,USD,0.0067\n")
+    warehouse.load(rates_load(rates))  # the month: only its allocated days (1..3), not 4..31
+    assert marked(warehouse) == {"fx_rate": days(1, 3)}
+    clear(warehouse)
+    rates.write_text("date,from,to,rate\n2024-10,EUR,USD,1.08\n2024-10-02,JPY,USD,0.0068\n")
+    warehouse.load(rates_load(rates))  # the same month's rate again, one day's restated
+    assert marked(warehouse) == {"fx_rate": [date(2024, 10, 2)]}
 
 
 def test_a_load_that_marks_no_days_records_none(warehouse: Warehouse) -> None:
