@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from benchmarks.report import console, growth_table, stage_growth_table, stages_table
+from benchmarks.report import console, growth_table, serve_table, stage_growth_table, stages_table
 from benchmarks.run import ROOT, SIZES, Plan, run
 
 
@@ -31,6 +31,17 @@ def main() -> None:
     year.add_argument("--resume", action="store_true",
                       help="continue the <size>-year warehouse where an earlier run stopped "
                            "(months already grown are kept; month 1 is not allocated again)")
+    load = sub.add_parser("serve", help="a real finops serve under concurrent clients")
+    load.add_argument("--size", choices=list(SIZES), default="S")
+    load.add_argument("--clients", type=int, default=20)
+    load.add_argument("--requests", type=int, default=400, help="requests per route")
+    load.add_argument("--out", type=Path, help="default benchmarks/out/serve-<size>.json")
+    load.add_argument("--workdir", type=Path, help="the warehouse's directory")
+    load.add_argument("--route", action="append", help="only these paths (repeatable)")
+    load.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                      help="environment of the server, e.g. FINOPS_API__CACHE_MB=0")
+    load.add_argument("--baseline", type=Path, help="serve with the code of this checkout "
+                      "(git archive COMMIT | tar -x -C DIR) for before/after")
     grow = sub.add_parser("growth", help="compare result files of several sizes")
     grow.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
@@ -47,6 +58,9 @@ def main() -> None:
         console.print(growth_table(ordered))
         console.print(stage_growth_table(ordered))
         return
+    if args.command == "serve":
+        serve_main(args)
+        return
     workdir = args.workdir or ROOT / "benchmarks" / "out" / args.size
     out = args.out or ROOT / "benchmarks" / "out" / f"{args.size}.json"
     previous = json.loads(out.read_text()) if out.exists() else None
@@ -60,6 +74,22 @@ def main() -> None:
         console.print(result["stages"][name]["error"], markup=False, highlight=False)
     console.print(f"results: {out}")
     if result["failed"]:
+        raise SystemExit(1)
+
+
+def serve_main(args: argparse.Namespace) -> None:
+    from benchmarks.serve import run_serve  # imports the test helpers: only for this command
+
+    env = dict(item.split("=", 1) for item in args.env)
+    result = run_serve(args.size, clients=args.clients, requests=args.requests,
+                       workdir=args.workdir, env=env, routes=args.route,
+                       baseline=args.baseline)
+    out = args.out or ROOT / "benchmarks" / "out" / f"serve-{args.size}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    console.print(serve_table(result))
+    console.print(f"results: {out}")
+    if any(route["errors"] for route in result["routes"]):
         raise SystemExit(1)
 
 

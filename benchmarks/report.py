@@ -69,3 +69,20 @@ def stage_growth_table(results: list[dict[str, Any]]) -> Table:
                 cells.append(f"{stage['wall_s']:.1f} | {stage['peak_rss_mb']:.0f} | {per:.2f}")
         table.add_row(name, *cells)
     return table
+
+
+def serve_table(result: dict[str, Any]) -> Table:
+    """One row per route of the serving load stage."""
+    load = result["machine"]
+    table = Table("route", "cold ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s",
+                  "server CPU ms/req", "errors",
+                  title=f"serve {result['size']}: {result['clients']} clients x "
+                        f"{result['requests_per_route']} requests per route, "
+                        f"{result['date']} @ {result['commit']}, load "
+                        f"{load['load_avg_before'][0]} -> {load['load_avg_after'][0]}")
+    for route in result["routes"]:
+        table.add_row(route["route"], _num(route["cold_ms"]), _num(route["p50_ms"]),
+                      _num(route["p95_ms"]), _num(route["p99_ms"]), _num(route["max_ms"]),
+                      _num(route["req_per_s"]), _num(route["server_cpu_ms"]),
+                      str(route["errors"]))
+    return table

@@ -147,9 +147,9 @@ def summarise(plan: Plan, results: dict[str, Any]) -> dict[str, Any]:
     bill = results.get("ingest_billing", {}).get("rows") or generated.get("rows", 0)
     return {
         "size": plan.size, "describes": SIZES[plan.size], "seed": plan.seed,
-        "date": time.strftime("%Y-%m-%d"), "commit": _commit(),
+        "date": time.strftime("%Y-%m-%d"), "commit": git_commit(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "load_avg_at_end": _load()},
+                    "platform": platform.platform(), "load_avg_at_end": load_average()},
         "pod_hours": pod_hours, "bill_lines": bill,
         "memory_budget_mb": MEMORY_BUDGET_MB,
         "failed": sorted(k for k, r in results.items() if r.get("failed")),
@@ -160,12 +160,12 @@ def summarise(plan: Plan, results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _load() -> list[float]:
+def load_average() -> list[float]:
     """The machine's load average: other processes share these 2 cores, say how busy."""
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def _commit() -> str:
+def git_commit() -> str:
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True, cwd=ROOT, check=False)
     return done.stdout.strip() or "unknown"

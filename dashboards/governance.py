@@ -12,10 +12,9 @@ from datetime import date
 from html import escape
 from typing import Any
 
-import plotly.graph_objects as go
 import polars as pl
 
-from dashboards.figures import COLORS, _layout
+from dashboards.figures import COLORS, Figure, axis_title, bar, figure, line
 from dashboards.pages import empty_card, figure_div, kpis
 
 TABLE_STYLE = ("<style>table.findings{border-collapse:collapse;width:100%;font-size:13px}"
@@ -30,29 +29,28 @@ def amount(value: float | None, currency: str | None) -> str:
 
 
 def ceiling_vs_budget(rows: Sequence[dict[str, Any]], currency: str | None,
-                      through: date | None) -> go.Figure:
+                      through: date | None) -> Figure:
     """Per team: what its ResourceQuotas allow a month against its monthly budget."""
     teams = [r["team"] for r in rows]
-    fig = go.Figure()
-    fig.add_bar(x=teams, y=[r["ceiling_monthly"] for r in rows], name="quota allows / month",
-                marker_color="#E45756")
-    fig.add_bar(x=teams, y=[r["budget_monthly"] for r in rows], name="budget / month",
-                marker_color="#d0d7de")
-    return _layout(fig, "Quota ceiling vs budget per team", through, barmode="group",
-                   yaxis_title=currency or "")
+    data = [bar(teams, [r["ceiling_monthly"] for r in rows], name="quota allows / month",
+                marker={"color": "#E45756"}),
+            bar(teams, [r["budget_monthly"] for r in rows], name="budget / month",
+                marker={"color": "#d0d7de"})]
+    return figure(data, "Quota ceiling vs budget per team", through, barmode="group",
+                  yaxis=axis_title(currency or ""))
 
 
-def coverage_trend(rows: Sequence[dict[str, Any]], through: date | None) -> go.Figure:
+def coverage_trend(rows: Sequence[dict[str, Any]], through: date | None) -> Figure:
     """Label coverage (share of direct spend a label or tag claimed) per cluster per day."""
     frame = pl.DataFrame([r for r in rows if r["scope"] == "cluster"])
-    fig = go.Figure()
     names = sorted(frame["name"].unique().to_list()) if frame.height else []
+    data = []
     for i, name in enumerate(names):
         part = frame.filter(pl.col("name") == name).sort("day")
-        fig.add_scatter(x=part["day"].to_list(), y=[100 * (s or 0) for s in part["share"]],
-                        name=name, mode="lines+markers", line={"color": COLORS[i % len(COLORS)]})
-    return _layout(fig, "Label coverage per cluster (% of direct spend a label claimed)",
-                   through, yaxis={"range": [0, 100], "title": "%"})
+        data.append(line(part["day"].to_list(), [100 * (s or 0) for s in part["share"]], name,
+                         "lines+markers", color=COLORS[i % len(COLORS)]))
+    return figure(data, "Label coverage per cluster (% of direct spend a label claimed)",
+                  through, yaxis={"range": [0, 100], **axis_title("%")})
 
 
 def findings_table(findings: Sequence[dict[str, Any]], limit: int = 200) -> str:

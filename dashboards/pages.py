@@ -1,24 +1,29 @@
 """HTML pages that hold the figures: plain strings, no template engine, no CDN.
 
-plotly.js is loaded from the API itself (``PLOTLY_JS_PATH``, served from the file bundled in
-the installed ``plotly`` package), so the pages work on a machine without internet. Every
-value that comes from data is escaped. Links never carry a token: a person's browser holds a
-session cookie (see ``dashboards.signin``), so a copied link is safe to paste anywhere.
+Scripts are loaded from the API itself (the server names their URLs: plotly.js from the file
+bundled in the installed ``plotly`` package, and ``theme_script``), so the pages work on a
+machine without internet. Every value that comes from data is escaped (in figure JSON too:
+``<``, ``>`` and ``/`` as ``\\u`` escapes, so no text can close the script). Links never
+carry a token: a person's browser holds a session cookie (see ``dashboards.signin``), so a
+copied link is safe to paste anywhere.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from html import escape
 from urllib.parse import quote, urlencode
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
+from dashboards.figures import Figure
 from dashboards.signin import signout_form
 from models.currency import MoneyFormat, name
 
-PLOTLY_JS_PATH = "/dashboards/static/plotly.min.js"
+THEME = "plotly_white"  # the plotly template every figure is drawn with
 # Nothing on a page may send data off the machine. The bundled plotly.js (4.x) shows a "Share
 # chart" button by default (showSendToCloud: it posts the figure's data to plotlyServerURL, an
 # outside service) and links its logo to plotly's site; both are off for every figure (the
@@ -62,9 +67,22 @@ def link(path: str, **params: str) -> str:
     return f"{path}?{urlencode(query)}" if query else path
 
 
-def figure_div(fig: go.Figure, div_id: str, wide: bool = False) -> str:
-    html = fig.to_html(include_plotlyjs=False, full_html=False, div_id=div_id,
-                       config=dict(PLOT_CONFIG))
+@cache
+def theme_script() -> str:
+    """The script that defines the theme once for every figure of a page (a static file)."""
+    template = pio.templates[THEME].to_plotly_json()
+    return f"window.FINOPS_TEMPLATE = {pio.json.to_json_plotly(template)};\n"
+
+
+def figure_div(fig: Figure, div_id: str, wide: bool = False) -> str:
+    """A figure's div and the script that draws it with the theme (``theme_script``)."""
+    name = json.dumps(div_id)
+    data, layout = pio.json.to_json_plotly(fig["data"]), pio.json.to_json_plotly(fig["layout"])
+    html = (f'<div id="{escape(div_id)}" class="plotly-graph-div" '
+            'style="height:100%; width:100%;"></div>'
+            f"<script>if (document.getElementById({name})) {{Plotly.newPlot({name}, {data}, "
+            f"Object.assign({{template: window.FINOPS_TEMPLATE}}, {layout}), "
+            f"{json.dumps(PLOT_CONFIG)})}};</script>")
     return f'<section class="card{" wide" if wide else ""}">{html}</section>'
 
 
@@ -95,13 +113,16 @@ def currency_note(fmt: MoneyFormat) -> str:
 
 
 def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
-         through: date | None, fmt: MoneyFormat | None = None) -> str:
+         through: date | None, scripts: Sequence[str] = (),
+         fmt: MoneyFormat | None = None) -> str:
+    """The whole page; ``scripts`` are the URLs of plotly.js and of ``theme_script``;
+    ``fmt`` names the currency of its amounts in the header."""
     shown = f"data through {through.isoformat()}" if through else "no data yet"
+    tags = "".join(f'<script src="{escape(src)}"></script>' for src in scripts)
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{escape(heading)} · finops</title>"
-        f"<style>{STYLE}</style>"
-        f'<script src="{PLOTLY_JS_PATH}"></script></head><body>'
+        f"<style>{STYLE}</style>{tags}</head><body>"
         f"<header><h1>{escape(heading)}</h1>{nav(links)}"
         f"{currency_note(fmt) if fmt else ''}"
         f'<span class="through">{escape(shown)}</span>{signout_form()}</header>'

@@ -39,6 +39,13 @@ class ApiSettings(BaseModel):
         "is a 400.")
     max_body_bytes: int = Field(
         65536, ge=1024, description="Largest request body the API reads (bytes); larger is a 413.")
+    keep_alive_s: int = Field(
+        75, ge=1, description="How long an idle keep-alive connection stays open (seconds): "
+        "longer than the idle timeout of a load balancer in front (60 s on AWS ALB), so the "
+        "server never closes a connection the balancer is about to reuse.")
+    cache_mb: int = Field(
+        64, ge=0, description="Memory for whole responses of API reads and dashboard pages, "
+        "kept until the next publish (MiB); 0 turns the response cache off.")
 
 
 class AuthSettings(BaseModel):
@@ -100,8 +107,51 @@ class SlackSettings(BaseModel):
     platform_channel: str = Field(
         "#finops-platform", description="Channel for the unowned-spend digest."
     )
-    max_attempts: int = Field(8, description="Delivery attempts before an alert is dead-lettered.")
-    timeout_s: float = Field(10.0, description="Timeout of one Slack API call (seconds).")
+    max_attempts: int = Field(8, ge=1, description="Delivery attempts before an alert is "
+                              "dead-lettered (429s and auth failures do not count).")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one Slack API call (seconds).")
+    per_channel_interval_s: float = Field(
+        1.0, ge=0, description="Least time between two messages to one channel (Slack allows "
+        "about one per second per channel).")
+    retries: int = Field(2, ge=0, description="Retries of a message within one run after a "
+                         "5xx, a timeout or a network error, with doubling backoff.")
+    backoff_s: float = Field(1.0, ge=0, description="First backoff before such a retry "
+                             "(seconds); doubled each time.")
+    max_wait_s: float = Field(
+        120.0, ge=0, description="Most time one run spends waiting on `Retry-After` and "
+        "backoff (seconds); what is left then waits for the next run, no attempt counted.")
+    signing_secret: SecretStr | None = Field(
+        None, description="Slack app signing secret: verifies the Acknowledge / Snooze button "
+        "requests (`POST /api/slack/interactions`); secret. Unset: the route answers 404.")
+    response_url_prefix: str = Field(
+        "https://hooks.slack.com/", description="Only `response_url`s under this prefix are "
+        "posted to when a button is pressed (the message then shows who acknowledged).")
+    interactions_db: Path | None = Field(
+        None, description="SQLite file where the API records button presses and "
+        "`budgets check` reads snoozes (default: beside the published snapshot); the API and "
+        "the writer must both reach it.")
+
+
+class WebhookSettings(BaseModel):
+    """Generic webhook channels (``channels`` of type ``webhook`` in finops.yaml)."""
+
+    secrets: dict[str, SecretStr] = Field(
+        {}, description="HMAC-SHA256 signing secret of each webhook channel, as JSON "
+        "`{\"<channel name>\": \"<secret>\"}`; secret. A webhook channel without one is an error.")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook call (seconds).")
+
+
+class SmtpSettings(BaseModel):
+    """The mail server email channels send through (``smtplib``)."""
+
+    host: str | None = Field(None, description="SMTP server; unset: email channels cannot "
+                             "send (an error naming the channel).")
+    port: int = Field(587, description="SMTP port.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    username: str | None = Field(None, description="SMTP user (with a password: AUTH LOGIN).")
+    password: SecretStr | None = Field(None, description="SMTP password; secret.")
+    sender: str = Field("finops@localhost", description="From address of alert emails.")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one SMTP session (seconds).")
 
 
 class AwsSettings(BaseModel):
@@ -184,6 +234,8 @@ class Settings(BaseSettings):
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
     reader: ReaderSettings = ReaderSettings()  # type: ignore[call-arg]
     slack: SlackSettings = SlackSettings()  # type: ignore[call-arg]
+    webhook: WebhookSettings = WebhookSettings()  # type: ignore[call-arg]
+    smtp: SmtpSettings = SmtpSettings()  # type: ignore[call-arg]
     aws: AwsSettings = AwsSettings()  # type: ignore[call-arg]
     prometheus: PrometheusSettings = PrometheusSettings()  # type: ignore[call-arg]
     retention: RetentionSettings = RetentionSettings()  # type: ignore[call-arg]
@@ -218,6 +270,13 @@ class Settings(BaseSettings):
     def snapshot_path(self) -> Path:
         directory = self.published_dir or self.db.parent
         return directory / f"{self.db.stem}.published.duckdb"
+
+    @property
+    def interactions_path(self) -> Path:
+        """The SQLite file of Slack button presses (acknowledgements, snoozes)."""
+        named = self.slack.interactions_db
+        return (named.expanduser().absolute() if named
+                else self.snapshot_path.with_name(f"{self.db.stem}.interactions.sqlite3"))
 
 
 class ConfigSource(NamedTuple):

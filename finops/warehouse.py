@@ -25,6 +25,7 @@ import duckdb
 import polars as pl
 
 from finops.changes import Change
+from finops.rollups import build_rollups
 from finops.warehouse_lock import (
     DEFAULT_TIMEOUT_S,
     Notify,
@@ -317,7 +318,9 @@ class Warehouse:
 
     # -- publish ----------------------------------------------------------------------
     def publish(self) -> Path:
-        """Write a consistent copy for readers and swap it in atomically (``os.replace``)."""
+        """Rebuild the serving rollups (``finops.rollups``), then write a consistent copy for
+        readers and swap it in atomically (``os.replace``)."""
+        build_rollups(self.con)
         self.con.execute("CHECKPOINT")
         tmp = self.snapshot.with_name(f".{self.snapshot.name}.{os.getpid()}.tmp")
         self.con.close()

@@ -7,14 +7,18 @@ request keeps the generation it started on while the writer republishes. Tokens 
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import FastAPI
 
+from finops.api import assets, response_cache
 from finops.api.browser import auth_error, refuse_url_tokens
 from finops.api.deps import AppContext
 from finops.api.errors import install_error_handlers
 from finops.api.identity import Authenticator
 from finops.api.limits import BodyLimit
 from finops.api.metrics import Metrics, middleware
+from finops.api.response_cache import ResponseCache
 from finops.api.routes import (
     alerts,
     allocation,
@@ -26,6 +30,7 @@ from finops.api.routes import (
     health,
     metrics,
     signin,
+    slack,
     sql,
     teams,
     unowned,
@@ -53,7 +58,7 @@ def build_context(settings: Settings, config: FinOpsConfig | None = None, *,
     return AppContext(settings=settings, config=config,
                       auth=Authenticator(settings, config, open_access=open_access),
                       sandbox=sandbox, snapshots=snapshot_manager(settings),
-                      metrics=Metrics())
+                      metrics=Metrics(), responses=ResponseCache(settings.api.cache_mb * 2**20))
 
 
 def snapshot_manager(settings: Settings) -> SnapshotManager:
@@ -73,16 +78,19 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_exception_handler(AuthError, auth_error)  # browsers get the sign-in page
+    # innermost first: a token in the URL is refused before the cache is looked at
+    app.middleware("http")(response_cache.middleware(ctx.responses, ctx.metrics))
     app.middleware("http")(refuse_url_tokens)
-    app.middleware("http")(middleware(ctx.metrics))
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
-    for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
-                   governance, backstage, dashboards, signin):
+    for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, slack,
+                   sql, governance, backstage, dashboards, signin):
         app.include_router(module.router)
     app.include_router(governance.pages)
     # SQL workers start with the server (in the background), so the first query finds them.
     app.router.add_event_handler("startup", ctx.sandbox.start)
+    app.router.add_event_handler("startup", lambda: threading.Thread(
+        target=assets.prepare, name="assets", daemon=True).start())
     app.router.add_event_handler("shutdown", ctx.sandbox.close)
     app.router.add_event_handler("shutdown", ctx.snapshots.close)
     return app

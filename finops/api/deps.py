@@ -13,6 +13,7 @@ from finops.api.auth import Principal
 from finops.api.identity import Authenticator
 from finops.api.metrics import Metrics
 from finops.api.reader import SnapshotReader
+from finops.api.response_cache import ResponseCache
 from finops.api.snapshots import SnapshotManager
 from finops.sandbox import Sandbox
 from finops.settings import Settings
@@ -30,6 +31,7 @@ class AppContext:
     sandbox: Sandbox
     snapshots: SnapshotManager
     metrics: Metrics
+    responses: ResponseCache
 
 
 def _context(request: Request) -> AppContext:
@@ -40,10 +42,12 @@ def _context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(_context)]
 
 
-def _reader(ctx: ContextDep) -> Iterator[SnapshotReader]:
+def _reader(request: Request, ctx: ContextDep) -> Iterator[SnapshotReader]:
     """The request's reader, on the snapshot generation current when the request started; the
-    lease ends with the request (FastAPI runs the rest of this generator then)."""
+    lease ends with the request (FastAPI runs the rest of this generator then). The
+    generation's number is noted on the request: the response cache keys by it."""
     with ctx.snapshots.lease() as generation:
+        request.state.generation = generation.number
         yield SnapshotReader(generation, max_window_days=ctx.settings.api.max_window_days)
 
 

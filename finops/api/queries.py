@@ -15,13 +15,16 @@ from typing import Any
 import polars as pl
 
 from finops.api.reader import SnapshotReader
+from finops.rollups import BY_NAME
 from models.api import Window
 from models.errors import CurrencyError, InputError
 
 UNOWNED = "__unowned__"  # the team key of spend no team owns (OpenCost says __unallocated__)
+UNOWNED_ROLLUP = "rollup_unowned_daily"
 
+# API dimension -> the allocation column it groups by (every rollup keeps these names).
 DIMENSIONS = {
-    "team": f"coalesce(team, '{UNOWNED}')",
+    "team": "team",
     "namespace": "namespace",
     "cluster": "cluster",
     "provider": "provider",
@@ -39,6 +42,12 @@ STEPS = {
     "window": "$start::DATE",
 }
 _FILTER_TERM = re.compile(r'(\w+):((?:"[^"]*"|[^\s+,"]+)(?:,(?:"[^"]*"|[^\s+,"]+))*)')
+
+
+def expression(name: str) -> str:
+    """The SQL of a dimension: its column; unowned spend is the ``__unowned__`` team."""
+    column = DIMENSIONS[name]
+    return f"coalesce(team, '{UNOWNED}')" if name == "team" else column
 
 
 def parse_filters(texts: list[str]) -> dict[str, list[str]]:
@@ -67,15 +76,20 @@ def _where(window: Window, team: str | None, filters: dict[str, list[str]] | Non
     for i, (key, values) in enumerate(sorted((filters or {}).items())):
         names = [f"f{i}_{j}" for j in range(len(values))]
         params.update(zip(names, values, strict=True))
-        clauses.append(f"{DIMENSIONS[key]} IN ({', '.join('$' + n for n in names)})")
+        clauses.append(f"{expression(key)} IN ({', '.join('$' + n for n in names)})")
     return " AND ".join(clauses), params
+
+
+def _scoped(team: str | None, *columns: str) -> set[str]:
+    """The columns a query reads: ``columns``, and ``team`` when it is scoped to a team."""
+    return {*columns, *(("team",) if team is not None else ())}
 
 
 def currency(reader: SnapshotReader, window: Window) -> str | None:
     """The currency of every amount in the window (the allocation's reporting currency), None
     when nothing is allocated there. Amounts in two currencies are never added up: a window
     that holds both (a warehouse migrated with mixed bills, not allocated again) is a 409."""
-    found = reader.frame("SELECT DISTINCT currency FROM allocation "
+    found = reader.frame(f"SELECT DISTINCT currency FROM {reader.source({'currency'})} "
                          "WHERE day BETWEEN $start AND $end ORDER BY 1",
                          {"start": window.start, "end": window.end})["currency"].to_list()
     if len(found) > 1:
@@ -90,21 +104,24 @@ def allocation(reader: SnapshotReader, window: Window, aggregate: list[str], ste
                team: str | None, filters: dict[str, list[str]]) -> pl.DataFrame:
     """OpenCost-like allocation query: sums per step period and aggregate keys."""
     where, params = _where(window, team, filters)
-    keys = [f'{DIMENSIONS[name]} AS "{name}"' for name in aggregate]
+    table = reader.source(_scoped(team, *(DIMENSIONS[n] for n in [*aggregate, *filters])))
+    keys = [f'{expression(name)} AS "{name}"' for name in aggregate]
     select = ", ".join([f"{STEPS[step]} AS period_start", *keys])
     return reader.frame(
         f"SELECT {select}, sum(billed_cost) AS billed_cost, sum(effective_cost) AS "
-        f"effective_cost, sum(list_cost) AS list_cost FROM allocation WHERE {where} "
+        f"effective_cost, sum(list_cost) AS list_cost FROM {table} WHERE {where} "
         f"GROUP BY ALL ORDER BY ALL",
         params,
     )
 
 
 def team_totals(reader: SnapshotReader, window: Window, team: str | None) -> pl.DataFrame:
+    """team, effective_cost of the teams that own spend in the window (as ``cost_by_team_daily``
+    counts it: unowned spend is not a team here)."""
     where, params = _where(window, team)
     return reader.frame(
-        f"SELECT team, sum(effective_cost) AS effective_cost FROM cost_by_team_daily "
-        f"WHERE {where} GROUP BY team ORDER BY effective_cost DESC",
+        f"SELECT team, sum(effective_cost) AS effective_cost FROM {reader.source({'team'})} "
+        f"WHERE {where} AND team IS NOT NULL GROUP BY team ORDER BY effective_cost DESC",
         params,
     )
 
@@ -113,22 +130,23 @@ def spend_by_team_daily(reader: SnapshotReader, window: Window, team: str | None
     """day, team, effective_cost; unowned spend is the ``__unowned__`` team (org views only)."""
     where, params = _where(window, team)
     return reader.frame(
-        f"SELECT day, {DIMENSIONS['team']} AS team, sum(effective_cost) AS effective_cost "
-        f"FROM allocation WHERE {where} GROUP BY ALL ORDER BY day, team",
+        f"SELECT day, {expression('team')} AS team, sum(effective_cost) AS effective_cost "
+        f"FROM {reader.source({'team'})} WHERE {where} GROUP BY ALL ORDER BY day, team",
         params,
     )
 
 
 def grouped(reader: SnapshotReader, window: Window, team: str, column: str,
             by_day: bool = False, limit: int | None = None) -> pl.DataFrame:
-    """One team's spend by a column (``cost_kind``, ``namespace``, ...), optionally per day."""
+    """One team's spend by a dimension (``cost_kind``, ``namespace``, ...), optionally per day."""
     where, params = _where(window, team)
     day = "day, " if by_day else ""
     order = "day, effective_cost DESC" if by_day else "effective_cost DESC"
     tail = f" LIMIT {int(limit)}" if limit else ""
+    table = reader.source({"team", DIMENSIONS[column]})
     return reader.frame(
-        f"SELECT {day}{DIMENSIONS.get(column, column)} AS name, sum(effective_cost) AS "
-        f"effective_cost FROM allocation WHERE {where} GROUP BY ALL ORDER BY {order}{tail}",
+        f"SELECT {day}{expression(column)} AS name, sum(effective_cost) AS "
+        f"effective_cost FROM {table} WHERE {where} GROUP BY ALL ORDER BY {order}{tail}",
         params,
     )
 
@@ -136,10 +154,16 @@ def grouped(reader: SnapshotReader, window: Window, team: str, column: str,
 def team_daily(reader: SnapshotReader, window: Window, team: str) -> pl.DataFrame:
     where, params = _where(window, team)
     return reader.frame(
-        f"SELECT day, sum(effective_cost) AS effective_cost FROM allocation WHERE {where} "
-        f"GROUP BY day ORDER BY day",
+        f"SELECT day, sum(effective_cost) AS effective_cost FROM {reader.source({'team'})} "
+        f"WHERE {where} GROUP BY day ORDER BY day",
         params,
     )
+
+
+def has_spend(reader: SnapshotReader, team: str) -> bool:
+    """Whether ``team`` owns any allocated row, on any day."""
+    return reader.scalar(f"SELECT count(*) FROM (SELECT 1 FROM {reader.source({'team'})} "
+                         "WHERE team = $t LIMIT 1)", {"t": team}) == 1
 
 
 def previous(window: Window) -> Window:
@@ -151,23 +175,51 @@ def previous(window: Window) -> Window:
 
 def total(reader: SnapshotReader, window: Window, team: str | None) -> float:
     where, params = _where(window, team)
-    value = reader.scalar(f"SELECT sum(effective_cost) FROM allocation WHERE {where}", params)
+    value = reader.scalar(f"SELECT sum(effective_cost) FROM {reader.source(_scoped(team))} "
+                          f"WHERE {where}", params)
     return float(value or 0.0)
 
 
+def _unowned(reader: SnapshotReader, *columns: str) -> tuple[str, str]:
+    """(table, clause) for a read of unowned spend only: the smallest rollup that has the
+    columns (restricted to unowned rows), else the unowned rollup, else the allocation."""
+    table = reader.source({"team", *columns})
+    if table == "allocation" and {"day", *columns} <= reader.columns(UNOWNED_ROLLUP):
+        return UNOWNED_ROLLUP, "TRUE"
+    return table, "team IS NULL"
+
+
 def unowned_by_reason(reader: SnapshotReader, window: Window) -> pl.DataFrame:
+    table, unowned = _unowned(reader, "unowned_reason")
     return reader.frame(
-        "SELECT reason AS name, sum(effective_cost) AS effective_cost FROM unowned_spend "
-        "WHERE day BETWEEN $start AND $end GROUP BY ALL ORDER BY effective_cost DESC",
+        f"SELECT unowned_reason AS name, sum(effective_cost) AS effective_cost FROM {table} "
+        f"WHERE {unowned} AND day BETWEEN $start AND $end GROUP BY ALL "
+        "ORDER BY effective_cost DESC",
         {"start": window.start, "end": window.end},
     )
 
 
-def unowned_items(reader: SnapshotReader, window: Window, limit: int) -> pl.DataFrame:
+def unowned_daily_by_reason(reader: SnapshotReader, window: Window) -> pl.DataFrame:
+    """day, name (the reason), effective_cost."""
+    table, unowned = _unowned(reader, "unowned_reason")
     return reader.frame(
-        "SELECT reason, provider, sub_account_id, cluster, namespace, service_name, "
-        "resource_id, sum(effective_cost) AS effective_cost FROM unowned_spend "
-        "WHERE day BETWEEN $start AND $end GROUP BY ALL "
+        f"SELECT day, unowned_reason AS name, sum(effective_cost) AS effective_cost "
+        f"FROM {table} WHERE {unowned} AND day BETWEEN $start AND $end GROUP BY ALL "
+        "ORDER BY day, name",
+        {"start": window.start, "end": window.end},
+    )
+
+
+UNOWNED_PLACE = ("provider", "sub_account_id", "cluster", "namespace", "service_name",
+                 "resource_id")
+
+
+def unowned_items(reader: SnapshotReader, window: Window, limit: int) -> pl.DataFrame:
+    table, unowned = _unowned(reader, "unowned_reason", *UNOWNED_PLACE)
+    return reader.frame(
+        f"SELECT unowned_reason AS reason, {', '.join(UNOWNED_PLACE)}, "
+        f"sum(effective_cost) AS effective_cost FROM {table} "
+        f"WHERE {unowned} AND day BETWEEN $start AND $end GROUP BY ALL "
         f"ORDER BY effective_cost DESC, reason, resource_id LIMIT {int(limit)}",
         {"start": window.start, "end": window.end},
     )
@@ -177,7 +229,7 @@ def allocated_share_daily(reader: SnapshotReader, window: Window) -> pl.DataFram
     """day, allocated_pct: the FinOps KPI "% of spend allocated", per day."""
     return reader.frame(
         "SELECT day, 100 * sum(effective_cost) FILTER (WHERE team IS NOT NULL) "
-        "/ nullif(sum(effective_cost), 0) AS allocated_pct FROM allocation "
+        f"/ nullif(sum(effective_cost), 0) AS allocated_pct FROM {reader.source({'team'})} "
         "WHERE day BETWEEN $start AND $end GROUP BY day ORDER BY day",
         {"start": window.start, "end": window.end},
     )
@@ -189,23 +241,44 @@ def team_movers(reader: SnapshotReader, window: Window, days: int = 7) -> pl.Dat
     current = Window(start=window.end - timedelta(days=days - 1), end=window.end)
     before = previous(current)
     return reader.frame(
-        f"SELECT {DIMENSIONS['team']} AS team, "
+        f"SELECT {expression('team')} AS team, "
         "coalesce(sum(effective_cost) FILTER (WHERE day < $cur), 0) AS previous, "
         "coalesce(sum(effective_cost) FILTER (WHERE day >= $cur), 0) AS current "
-        "FROM allocation WHERE day BETWEEN $start AND $end GROUP BY ALL ORDER BY team",
+        f"FROM {reader.source({'team'})} WHERE day BETWEEN $start AND $end GROUP BY ALL "
+        "ORDER BY team",
         {"start": before.start, "end": current.end, "cur": current.start},
     )
 
 
+def explain_rows(reader: SnapshotReader, window: Window, team: str) -> pl.DataFrame:
+    """A team's allocation rows in the window, summed over what ``explain_team`` never reads
+    (workload, node, resource): the same breakdown from far fewer rows."""
+    keys = ", ".join(EXPLAINED)
+    return reader.frame(
+        f"SELECT day, team, {keys}, sum(billed_cost) AS billed_cost, sum(effective_cost) AS "
+        "effective_cost FROM allocation WHERE team = $team AND day BETWEEN $start AND $end "
+        "GROUP BY ALL",
+        {"team": team, "start": window.start, "end": window.end},
+    )
+
+
+EXPLAINED = ("cost_kind", "shared_from", "cluster", "namespace", "owner_rule", "provider",
+             "sub_account_id", "service_name", "billing_account_id", "price_source", "currency")
+
+
 def view_rows(reader: SnapshotReader, view: str, window: Window) -> list[dict[str, Any]] | None:
     """All rows of an optional view (``label_coverage``...), limited to the window when the
-    view has a ``day`` column; None when the warehouse does not have the view yet."""
+    view has a ``day`` column; None when the warehouse does not have the view yet. Read from
+    its rollup (``rollup_<view>``, the view kept at publish) when the snapshot has one."""
     if not reader.has_view(view):
         return None
-    columns = reader.frame(f"DESCRIBE {view}")["column_name"].to_list()
+    kept = f"rollup_{view}"
+    table = kept if kept in BY_NAME and reader.columns(kept) else view
+    columns = reader.frame(f"DESCRIBE {table}")["column_name"].to_list()
     where = " WHERE day BETWEEN $start AND $end" if "day" in columns else ""
     params = {"start": window.start, "end": window.end} if where else {}
-    return reader.frame(f"SELECT * FROM {view}{where} LIMIT 10000", params).to_dicts()
+    return reader.frame(f"SELECT * FROM {table}{where} ORDER BY ALL LIMIT 10000",
+                        params).to_dicts()
 
 
 def catalog_entity(reader: SnapshotReader, ref: str) -> dict[str, Any] | None:

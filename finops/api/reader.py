@@ -8,6 +8,7 @@ bound, never formatted into SQL.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ import duckdb
 import polars as pl
 
 from finops.api.snapshots import Generation
+from finops.rollups import MONEY, ROLLUPS
 from models.api import Window
 from models.errors import InputError, WarehouseError
 
@@ -45,16 +47,34 @@ class SnapshotReader:
         return frame.item(0, 0) if frame.height else None
 
     def has_view(self, name: str) -> bool:
-        found = self.scalar(
+        return self.generation.fact(("view", name), lambda: bool(self.scalar(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = $name AND NOT internal",
-            {"name": name},
-        )
-        return bool(found)
+            {"name": name})))
+
+    def columns(self, table: str) -> frozenset[str]:
+        """The columns of a table of this snapshot (none when it has no such table: a
+        snapshot published before the table existed)."""
+        return self.generation.fact(("columns", table), lambda: frozenset(self.frame(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = $table "
+            "AND schema_name = 'main'", {"table": table})["column_name"].to_list()))
+
+    def source(self, needed: Iterable[str] = ()) -> str:
+        """The table a query over the ``needed`` allocation columns reads (besides ``day`` and
+        the money): the first rollup of this snapshot that has them all
+        (``finops.rollups.ROLLUPS``, smallest grain first), else the raw ``allocation``. The
+        one chooser: every read of allocated spend in the API and dashboards goes through it."""
+        wanted = {"day", *MONEY, *needed}
+        for rollup in ROLLUPS:
+            if rollup.general and wanted <= self.columns(rollup.name):
+                return rollup.name
+        return "allocation"
 
     def data_range(self) -> tuple[date, date] | None:
         """First and last day that have been allocated."""
-        frame = self.frame("SELECT min(day), max(day) FROM allocation")
-        first, last = frame.row(0)
+        return self.generation.fact("data_range", self._data_range)
+
+    def _data_range(self) -> tuple[date, date] | None:
+        first, last = self.frame(f"SELECT min(day), max(day) FROM {self.source()}").row(0)
         return (first, last) if isinstance(first, date) and isinstance(last, date) else None
 
     def data_through(self) -> date | None:

@@ -20,10 +20,11 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -32,6 +33,7 @@ from models.errors import SnapshotUnavailable
 from models.loads import sql_literal
 
 log = logging.getLogger("finops.api.snapshots")
+T = TypeVar("T")
 ALIAS = "published"  # the attached snapshot's catalog name; every cursor USEs it
 MISSING = "no published warehouse yet: run `finops demo --no-serve` or an ingest first"
 
@@ -68,11 +70,21 @@ class Generation:
     con: duckdb.DuckDBPyConnection
     leases: int = 0
     retired: bool = False
+    facts: dict[Hashable, Any] = field(default_factory=dict)
 
     @property
     def published_at(self) -> float:
         """When the writer published it (the file's mtime, epoch seconds)."""
         return self.signature.mtime_ns / 1e9
+
+    def fact(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A small fact of this snapshot (its data range, a table's columns), computed once:
+        a published file never changes, so neither does the answer. Two requests may compute
+        it at once; both get the same value."""
+        if key not in self.facts:
+            self.facts[key] = compute()
+        value: T = self.facts[key]
+        return value
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of its own for one query (a cursor starts in the in-memory catalog)."""
@@ -132,6 +144,16 @@ class SnapshotManager:
             yield generation
         finally:
             self._release(generation)
+
+    def current_number(self) -> int | None:
+        """The generation a request starting now would lease (a new publish is looked for as
+        ``lease`` does), None when there is none to read."""
+        with self._lock:
+            try:
+                self._refresh()
+            except SnapshotUnavailable:
+                return None
+            return self._current.number if self._current else None
 
     def status(self) -> SnapshotStatus:
         with self._lock:

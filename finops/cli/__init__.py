@@ -2,7 +2,7 @@
 
 The command tree is declared in ``common.py``; each command lives in the module named after
 it or its group (``allocate``, ``run``, ``explain``, ``sql``, ``report``, ``budgets``,
-``pricing``, ``fx``, ``export``, ``config``, ``retention``, ``serve``, ``demo``,
+``alerts``, ``pricing``, ``fx``, ``export``, ``config``, ``retention``, ``serve``, ``demo``,
 ``ingest/billing``, ``ingest/k8s``). Commands build clients from settings and flags and call
 the pipeline, collectors, the sandbox or the API; they never write to the warehouse's
 connection themselves. The top floor: nothing in ``finops`` imports it (``finops.synthetic``'s
@@ -22,8 +22,8 @@ from models.errors import FinOpsError
 # isort: off
 from finops.cli import allocate, run, explain, sql, demo, serve  # noqa: F401
 from finops.cli.ingest import billing, k8s, ownership  # noqa: F401
-from finops.cli import report, budgets, governance, policy, pricing, fx, export  # noqa: F401
-from finops.cli import config, retention  # noqa: F401
+from finops.cli import report, budgets, alerts, governance, policy, pricing, fx  # noqa: F401
+from finops.cli import export, config, retention  # noqa: F401
 # isort: on
 
 

@@ -38,6 +38,8 @@ ingest_app = typer.Typer(
 )
 report_app = typer.Typer(help="Reports over the published warehouse.", no_args_is_help=True)
 budgets_app = typer.Typer(help="Budgets and alerts.", no_args_is_help=True)
+alerts_app = typer.Typer(help="The alert outbox: list, requeue dead letters.",
+                         no_args_is_help=True)
 pricing_app = typer.Typer(help="Pricing catalogs (fallback node prices).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the unified data.", no_args_is_help=True)
 config_app = typer.Typer(help="The finops.yaml in use.", no_args_is_help=True)
@@ -48,6 +50,7 @@ fx_app = typer.Typer(help="Exchange rates (money in more than one currency).",
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(report_app, name="report")
 app.add_typer(budgets_app, name="budgets")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(pricing_app, name="pricing")
 app.add_typer(export_app, name="export")
 app.add_typer(config_app, name="config")

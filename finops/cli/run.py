@@ -20,13 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import duckdb
 
-from finops import alerts, retention
+from finops import retention
+from finops.alerts import check as checking
 from finops.cli.allocate import allocate
-from finops.cli.budgets import evaluate
 from finops.cli.common import app, note_plain, open_warehouse, out, state
 from finops.cli.ingest.k8s import parse_duration
 from finops.cli.retention import describe_space
@@ -228,17 +229,20 @@ def allocate_stage(config: FinOpsConfig) -> tuple[int | None, str]:
 
 
 def budgets_stage(config: FinOpsConfig) -> tuple[int | None, str]:
+    """``finops budgets check``, sent when Slack has a token (a dry run otherwise)."""
     settings = state.settings
-    client = alerts.slack_client(settings) if settings.slack.token is not None else None
-    with open_warehouse(publish=False) as wh, wh.outbox() as outbox:
-        statuses, delivery = evaluate(outbox, config, client, None)
-        pending = len(alerts.pending(outbox))
-    if delivery is None:
-        return len(statuses), f"{pending} alert(s) pending, not sent (no FINOPS_SLACK__TOKEN)"
-    if delivery.failed:
-        raise FinOpsError(f"{len(delivery.sent)} sent, {len(delivery.failed)} kept for the "
-                          f"next cycle: {delivery.failed[0][1]}")
-    return len(statuses), f"{len(delivery.sent)} alert(s) sent"
+    send = settings.slack.token is not None
+    result = checking.check(partial(open_warehouse, publish=False), config, settings, send=send)
+    budgets = len(result.planned.statuses)
+    report = result.report
+    if report is None:
+        return budgets, (f"{len(result.planned.new)} new message(s), {len(result.pending)} "
+                         "pending, not sent (no FINOPS_SLACK__TOKEN)")
+    if report.failed or report.dead:
+        failed = [*report.failed, *report.dead]
+        raise FinOpsError(f"{len(report.sent)} sent, {len(failed)} not delivered: "
+                          f"{failed[0][1]}")
+    return budgets, f"{len(report.sent)} message(s) sent"
 
 
 def retention_stage(config: FinOpsConfig) -> tuple[int | None, str]:

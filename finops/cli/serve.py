@@ -59,7 +59,7 @@ def serve(settings: Settings, config: FinOpsConfig, host: str | None = None,
     # proxy_headers off: which peers may speak for a client (X-Forwarded-*) is finops's own
     # setting (FINOPS_AUTH__TRUSTED_PROXIES), not uvicorn's default trust of 127.0.0.1.
     server = uvicorn.Config(application, host=host, port=port, log_level="info",
-                            proxy_headers=False)
+                            proxy_headers=False, timeout_keep_alive=settings.api.keep_alive_s)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())  # after uvicorn's dictConfig
     base = f"http://{host}:{port}"
     if no_auth:

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 
+from finops.api import create_app
+from finops.settings import Settings
 from tests.support.api_warehouse import DAYS, SPEC, auth, expected
 
 pytestmark = pytest.mark.integration
@@ -135,6 +137,14 @@ def test_coverage_percent_allocated(client: TestClient) -> None:
 def test_default_window(client: TestClient, end: str | None, start: str) -> None:
     body = get(client, "/api/teams" + (f"?end={end}" if end else ""))
     assert body["window"] == {"start": start, "end": end or str(DAYS[-1])}
+
+
+def test_a_request_is_counted_once(settings: Settings) -> None:
+    with TestClient(create_app(settings)) as fresh:
+        fresh.get("/api/teams/payments", headers=auth("finance"))
+        text = fresh.get("/metrics").text
+    assert 'finops_http_requests_total{method="GET",route="/api/teams/{team}",status="200"} 1' \
+        in text.splitlines()
 
 
 def test_metrics_count_requests_by_route_template(client: TestClient) -> None:

@@ -62,7 +62,7 @@ def page(browser_page: Page) -> Page:
     no ``Sec-Fetch-*`` headers, which these tests read."""
     devtools = browser_page.context.new_cdp_session(browser_page)
     devtools.send("Network.enable")
-    devtools.send("Network.setBlockedURLs", {"urls": ["*/plotly.min.js"]})
+    devtools.send("Network.setBlockedURLs", {"urls": ["*/plotly-*.min.js"]})
     return browser_page
 
 

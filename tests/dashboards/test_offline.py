@@ -12,7 +12,7 @@ import plotly
 import pytest
 from fastapi.testclient import TestClient
 
-from dashboards import pages
+from finops.api import assets
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 # Config options that send data, or the reader, to an outside site when on.
@@ -86,7 +86,7 @@ def test_pages_reference_nothing_off_the_machine(client: TestClient, token: dict
     html = client.get(path, headers={"Authorization": f"Bearer {token[role]}"}).text
     parser = Urls()
     parser.feed(html)
-    assert pages.PLOTLY_JS_PATH in parser.urls and len(parser.urls) >= 2  # script + nav
+    assert set(assets.page_scripts()) <= set(parser.urls) and len(parser.urls) >= 3  # + nav
     assert [url for url in parser.urls if not is_local(url)] == []
     assert "://" not in html  # nor any absolute URL in scripts or figure data
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from pathlib import Path
 
 import plotly
+import plotly.io as pio
+import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 
-from dashboards import pages
+from dashboards import figures, pages
+from finops.api import assets
 
 
 def figure_ids(html: str) -> list[str]:
@@ -18,11 +23,47 @@ def figure_ids(html: str) -> list[str]:
 
 @pytest.mark.integration
 def test_plotly_js_comes_from_the_installed_package(client: TestClient) -> None:
-    response = client.get(pages.PLOTLY_JS_PATH)
+    path = assets.plotly_js().path
+    bundled = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+    assert re.fullmatch(r"/dashboards/static/plotly-[0-9a-f]{16}\.min\.js", path)
+    response = client.get(path, headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/javascript")
-    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    assert response.content == bundled.read_bytes()
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert int(response.headers["content-length"]) < len(bundled) // 2  # sent compressed
+    assert response.content == bundled  # (httpx decompresses)
+
+
+@pytest.mark.integration
+def test_static_files_are_plain_without_gzip_and_unknown_names_are_404(
+        client: TestClient) -> None:
+    theme = assets.theme_js()
+    plain = client.get(theme.path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == pages.theme_script().encode() and b"FINOPS_TEMPLATE" in plain.content
+    assert gzip.decompress(theme.gzipped) == theme.body
+    wrong = client.get("/dashboards/static/plotly-0000000000000000.min.js")
+    assert wrong.status_code == 404 and wrong.json()["status"] == 404
+    old = client.get("/dashboards/static/plotly.min.js", follow_redirects=False)
+    assert old.status_code == 308 and old.headers["location"] == assets.plotly_js().path
+
+
+def test_the_theme_is_plotlys_template() -> None:
+    text = pages.theme_script()
+    prefix = "window.FINOPS_TEMPLATE = "
+    template = json.loads(text.removeprefix(prefix).rstrip().rstrip(";"))
+    expected = pio.templates[pages.THEME].to_plotly_json()
+    assert template == json.loads(pio.json.to_json_plotly(expected))
+    assert template["layout"]["plot_bgcolor"] == "white"  # plotly_white, not the default
+
+
+def test_figure_json_cannot_close_the_script() -> None:
+    fig = figures.by_name_bar(pl_frame("</script><script>alert(1)</script>"), "Top")
+    html = pages.figure_div(fig, "top")
+    assert html.count("</script>") == 1 and "alert(1)" in html
+    assert "<script>alert" not in html
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -34,7 +75,8 @@ def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
     response = client.get("/dashboards/finance", headers=bearer(token["finance"]))
     assert response.status_code == 200
     html = response.text
-    assert f'<script src="{pages.PLOTLY_JS_PATH}"></script>' in html
+    for src in assets.page_scripts():
+        assert f'<script src="{src}"></script>' in html
     assert "cdn" not in html.lower()
     assert figure_ids(html) == ["spend-by-team", "budgets", "allocated-kpi", "allocated-trend",
                                 "unowned-by-reason", "top-movers"]
@@ -85,3 +127,7 @@ def test_page_escapes_text() -> None:
                       None)
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert "a&amp;b" in html and "&lt;1&gt;" in html and "/x?a=1&amp;b=2" in html
+
+
+def pl_frame(name: str) -> pl.DataFrame:
+    return pl.DataFrame({"name": [name], "effective_cost": [1.0]})

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from dashboards import pages
+from finops.api import assets
 from finops.settings import Settings
 from tests.support import ServeProcess
 from tests.support.browser import sign_in
@@ -91,7 +91,7 @@ def test_pages_send_nothing_off_the_machine(server: str, token: dict[str, str],
     browser_page.on("request", lambda request: requested.append(request.url))
     sign_in(browser_page, server, token[role], path)
     browser_page.locator(".plot-container").first.wait_for()
-    assert f"{server}{pages.PLOTLY_JS_PATH}" in requested
+    assert {f"{server}{src}" for src in assets.page_scripts()} <= set(requested)
     assert [url for url in requested if not url.startswith(f"{server}/")] == []
     html = browser_page.content()
     titles = set(re.findall(r'class="modebar-btn[^"]*"[^>]*data-title="([^"]*)"', html))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import polars as pl
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from finops.api import queries
 from finops.api.auth import Principal
 from finops.api.deps import PrincipalDep, ReaderDep, WindowDep
-from models.api import AllocationResponse, AllocationRow, Step
+from models.api import AllocationResponse, Step
 from models.errors import Forbidden, InputError
 
 router = APIRouter(prefix="/api", tags=["allocation"])
@@ -45,7 +47,7 @@ def allocation(
     filter: Annotated[list[str] | None, Query(
         description='key:value filters, e.g. namespace:"a","b"+cluster:"eks-prod"; '
                     "team:__unowned__ selects unowned spend")] = None,
-) -> AllocationResponse:
+) -> JSONResponse:
     """Effective, billed and list cost summed per step period and aggregate keys.
 
     Team tokens only ever get their own team's rows (their team is an implicit filter)."""
@@ -53,14 +55,26 @@ def allocation(
     filters = queries.parse_filters(filter or [])
     _check_scope(principal, filters)
     frame = queries.allocation(reader, window, names, step, principal.team, filters)
-    rows = [
-        AllocationRow(period_start=r["period_start"], keys={n: r[n] for n in names},
-                      billed_cost=round(r["billed_cost"] or 0.0, 2),
-                      effective_cost=round(r["effective_cost"] or 0.0, 2),
-                      list_cost=round(r["list_cost"] or 0.0, 2))
-        for r in frame.iter_rows(named=True)
-    ]
     total = float(frame["effective_cost"].sum()) if frame.height else 0.0
-    return AllocationResponse(window=window, currency=queries.currency(reader, window),
-                              aggregate=names, step=step, filters=filters, rows=rows,
-                              total_effective_cost=round(total, 2))
+    payload = {"window": window.model_dump(mode="json"),
+               "currency": queries.currency(reader, window), "aggregate": names, "step": step,
+               "filters": filters, "rows": rows(frame, names),
+               "total_effective_cost": round(total, 2)}
+    # The rows are built here as plain JSON, in the shape of AllocationResponse: a month by
+    # namespace and day at L is 60,000 rows, which pydantic took 1.9 s to build and check.
+    return JSONResponse(payload)
+
+
+MONEY = ("billed_cost", "effective_cost", "list_cost")
+
+
+def rows(frame: pl.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    """``AllocationRow``s as dicts: column by column, money rounded to the cent."""
+    starts = frame["period_start"].cast(pl.String).to_list()
+    keys = (zip(*(frame[name].to_list() for name in names), strict=True) if names
+            else [()] * frame.height)
+    money = zip(*([round(v or 0.0, 2) for v in frame[c].to_list()] for c in MONEY),
+                strict=True)
+    return [{"period_start": start, "keys": dict(zip(names, key, strict=True)),
+             **dict(zip(MONEY, cost, strict=True))}
+            for start, key, cost in zip(starts, keys, money, strict=True)]

@@ -9,17 +9,15 @@ queries, figures from ``dashboards.figures``, HTML from ``dashboards.pages``.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
-import plotly
 import polars as pl
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dashboards import figures, pages
-from finops.api import queries
+from finops.api import assets, queries
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
 from finops.api.reader import SnapshotReader
@@ -27,19 +25,30 @@ from finops.api.routes.budgets import budget_rows
 from finops.api.routes.teams import require_known
 from models.api import Window
 from models.currency import MoneyFormat
-from models.errors import WarehouseError
+from models.errors import NotFound
 
 router = APIRouter(prefix="/dashboards", tags=["dashboards"])
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 @router.get("/static/plotly.min.js", include_in_schema=False)
-def plotly_js() -> FileResponse:
-    """plotly.js from the installed plotly package (no CDN: the pages work offline)."""
-    if not PLOTLY_JS.exists():
-        raise WarehouseError(f"plotly.js is missing from the plotly package ({PLOTLY_JS})")
-    return FileResponse(PLOTLY_JS, media_type="application/javascript",
-                        headers={"Cache-Control": "public, max-age=86400"})
+def plotly_js_unhashed() -> RedirectResponse:
+    """The old unhashed URL: to the current plotly.js."""
+    return RedirectResponse(assets.plotly_js().path, status_code=308)
+
+
+@router.get("/static/{filename}", include_in_schema=False)
+def static_file(filename: str, request: Request) -> Response:
+    """A static file by its content-hashed name, gzip-compressed when the client accepts it,
+    cached by browsers for a year (a new file is a new name)."""
+    asset = assets.by_filename(filename)
+    if asset is None:
+        raise NotFound(f"no static file {filename[:100]!r}")
+    headers = {"Cache-Control": assets.IMMUTABLE, "ETag": f'"{asset.digest}"',
+               "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        return Response(asset.gzipped, media_type=asset.media_type,
+                        headers={**headers, "Content-Encoding": "gzip"})
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
 @router.get("", response_class=RedirectResponse)
@@ -139,7 +148,7 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                          "top-movers"),
     ]
     return HTMLResponse(pages.page("Finance overview", body, links(principal, ctx, reader),
-                                   through, fmt))
+                                   through, assets.page_scripts(), fmt))
 
 
 def _burn_cards(ctx: ContextDep, reader: SnapshotReader, principal: Principal, team: str,
@@ -195,7 +204,7 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
         *_burn_cards(ctx, reader, principal, team, through),
     ]
     return HTMLResponse(pages.page(f"Team {team}", body, links(principal, ctx, reader),
-                                   through, fmt))
+                                   through, assets.page_scripts(), fmt))
 
 
 @router.get("/unowned", response_class=HTMLResponse)
@@ -207,10 +216,7 @@ def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     by_reason = queries.unowned_by_reason(reader, window)
     unowned = float(by_reason["effective_cost"].sum()) if by_reason.height else 0.0
     total = queries.total(reader, window, None)
-    daily = reader.frame(
-        "SELECT day, reason AS name, sum(effective_cost) AS effective_cost FROM unowned_spend "
-        "WHERE day BETWEEN $start AND $end GROUP BY ALL ORDER BY day",
-        {"start": window.start, "end": window.end})
+    daily = queries.unowned_daily_by_reason(reader, window)
     items = queries.unowned_items(reader, window, 25)
     fmt = money_format(ctx, reader, window)
     body = [
@@ -225,4 +231,4 @@ def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
         pages.figure_div(figures.items_table(items, through, fmt=fmt), "unowned-items", True),
     ]
     return HTMLResponse(pages.page("Unowned spend", body, links(principal, ctx, reader),
-                                   through, fmt))
+                                   through, assets.page_scripts(), fmt))

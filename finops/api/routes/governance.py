@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from dashboards import governance as governance_cards
 from dashboards.pages import page
+from finops.api import assets
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
 from finops.api.reader import SnapshotReader
@@ -77,4 +78,4 @@ def governance_page(
     through = reader.data_through()
     heading = f"Governance · {principal.team}" if principal.team else "Governance"
     return HTMLResponse(page(heading, governance_cards.body(report, through),
-                             links(principal, ctx, reader), through))
+                             links(principal, ctx, reader), through, assets.page_scripts()))

@@ -8,6 +8,7 @@ and when each source last loaded successfully (503 with the canonical body when 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import APIRouter
@@ -21,6 +22,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     503: {"description": "Not ready: no published snapshot, or it cannot be read."}}
 
 
+@cache  # a probe comes every few seconds; the installed version does not change meanwhile
 def _version() -> str:
     try:
         return version("finops")

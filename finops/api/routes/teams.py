@@ -29,7 +29,7 @@ def require_known(reader: SnapshotReader, config: FinOpsConfig, team: str) -> No
     """404 for a team that is neither declared nor present in the allocation."""
     if team in config.declared_teams:
         return
-    if not reader.scalar("SELECT count(*) FROM allocation WHERE team = $t", {"t": team}):
+    if not queries.has_spend(reader, team):
         raise NotFound(f"no team {team!r}: not declared in finops.yaml and no allocated spend")
 
 
@@ -77,9 +77,5 @@ def explain(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
     idle share, cloud resources, and the ownership rule that claimed each."""
     principal.require_team(team)
     require_known(reader, ctx.config, team)
-    frame = reader.frame(
-        "SELECT * FROM allocation WHERE team = $team AND day BETWEEN $start AND $end",
-        {"team": team, "start": window.start, "end": window.end},
-    )
-    result = explain_team(frame, team)
+    result = explain_team(queries.explain_rows(reader, window, team), team)
     return {"team": team, "window": window.model_dump(mode="json"), **result}

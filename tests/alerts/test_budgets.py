@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from finops import alerts
-from finops.budgets import budget_message, evaluate, period_window
+from finops.alerts.budgets import evaluate, period_window
+from finops.alerts.compose import budget_parent
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, parse_config
 from models.currency import format_money
@@ -75,15 +76,17 @@ def test_too_little_history_never_fires_a_forecast_threshold(config: FinOpsConfi
 
 def test_message_names_the_numbers(config: FinOpsConfig) -> None:
     status = evaluate(config.budgets[0], allocation_rows(), date(2026, 10, 20), DATA_RANGE)
-    forecast = next(t for t in status.crossed if t.kind == "forecast")
+    *lower, highest = sorted(status.crossed, key=lambda t: t.rank)
     url = "https://finops.example.com/dashboards/team/payments"
-    message = budget_message(status, forecast, url)
+    message = budget_parent(status, highest, lower, url)
     blocks = json.dumps(message["blocks"], ensure_ascii=False)
-    for expected in ("$1,388.20 of $1,500.00 (92.5%)", "$2,151.71", "forecast ≥ 100%",
+    for expected in ("$1,388.20 of $1,500.00 (92.5%)", "$2,151.71",
                      "namespace payments-api: $827.40", "service Amazon RDS: $199.80",
-                     "2026-10", url):
+                     "2026-10", url, "Acknowledge", "Snooze 7 days"):
         assert expected in blocks, expected
-    assert "$1,388.20" in message["text"] and "crossed 100%" in message["text"]
+    assert message["text"].startswith(
+        "Budget payments-monthly 2026-10: forecast 100% (with actual 50%, actual 80%) crossed")
+    assert "$1,388.20" in message["text"]
 
 
 def test_money_format() -> None:

@@ -4,7 +4,8 @@ import random
 
 import pytest
 
-from finops.forecast import forecast_total, t_quantile
+from benchmarks.forecast_backtest import backtest, synthetic
+from finops.alerts.forecast import forecast_total, t_quantile
 
 
 def linear(n: int, intercept: float = 100.0, slope: float = 2.5) -> list[float]:
@@ -30,7 +31,10 @@ def test_exact_line_is_extrapolated_to_the_cent() -> None:
     result = forecast_total(history, sum(history), remaining_days=11)
     assert result.method == "trend"
     assert result.point == pytest.approx(sum(series), abs=0.005)
-    assert result.low == pytest.approx(result.point, abs=0.005)  # no noise, no width
+    # no noise, yet the level may still move on the 11 days to come (DRIFT): a few % wide
+    assert result.low is not None and result.high is not None
+    assert result.low < result.point < result.high
+    assert 0.02 < (result.high - result.low) / sum(series) < 0.1
 
 
 def test_interval_contains_the_truth_on_a_noisy_linear_series() -> None:
@@ -44,15 +48,25 @@ def test_interval_contains_the_truth_on_a_noisy_linear_series() -> None:
     assert result.low < result.point < result.high  # type: ignore[operator]
 
 
-def test_80_percent_interval_is_calibrated() -> None:
-    """Over many noisy lines, about 80 % of the intervals hold the true total."""
-    hits, trials = 0, 300
+def test_80_percent_interval_is_calibrated_on_months_with_steps() -> None:
+    """The backtest of benchmarks/forecast_backtest.py, smaller: months with weekly cycles,
+    noise and step changes, forecast as of days 7-25; about 80 % of the intervals hold the
+    month-end (the issue's target: 70-90 %)."""
+    outcomes = [o for case in synthetic(120, seed=11) for o in backtest(case)]
+    coverage = sum(o.inside for o in outcomes) / len(outcomes)
+    assert len(outcomes) == 120 * 19 and 0.70 <= coverage <= 0.90
+
+
+def test_pure_noise_around_a_line_is_covered_conservatively() -> None:
+    """Spend with no level change at all: the level-change allowance makes the interval wider
+    than the noise alone needs, never narrower."""
+    hits, trials = 0, 200
     for seed in range(trials):
         rng = random.Random(seed)
         series = [v + rng.gauss(0, 10) for v in linear(31, slope=1.0)]
         result = forecast_total(series[:21], sum(series[:21]), remaining_days=10)
         hits += result.low <= sum(series) <= result.high  # type: ignore[operator]
-    assert 0.72 <= hits / trials <= 0.88
+    assert hits / trials >= 0.8
 
 
 def test_short_history_uses_the_level_not_a_slope() -> None:

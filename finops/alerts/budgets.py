@@ -1,10 +1,11 @@
-"""Evaluate budgets over allocated spend (pure: frames in, statuses and messages out).
+"""Evaluate budgets over allocated spend (pure: frames in, statuses out; ``compose`` writes
+the messages).
 
 A budget (``finops.yaml``) has a scope (a team and/or equality filters on allocation
 columns), a period (ISO week Monday-Sunday, calendar month or quarter), an amount and
 thresholds on ``actual`` or ``forecast`` spend. For a date ``as_of`` the evaluation gives
 the period window, the actual to date (effective, amortized cost), a forecast of the
-period total with an interval (``finops.forecast``), % used, which thresholds are crossed
+period total with an interval (``finops.alerts.forecast``), % used, which thresholds are crossed
 and the top drivers (namespace or cloud service, with dollars).
 
 "To date" means up to the last day that has data (``data_through``), never past ``as_of``:
@@ -19,9 +20,8 @@ from typing import Any
 
 import polars as pl
 
-from finops.forecast import Forecast, forecast_total
+from finops.alerts.forecast import Forecast, forecast_total
 from models.config import Budget, Threshold
-from models.currency import DEFAULT_LOCALE, format_money
 
 LOOKBACK_DAYS = 28  # forecast history: four weeks smooths the weekly cycle
 
@@ -40,6 +40,17 @@ class ThresholdState:
     kind: str
     crossed: bool
     alert_key: str
+    also_to: tuple[str, ...] = ()
+
+    @property
+    def rank(self) -> tuple[float, bool]:
+        """Higher is more severe: the larger percent; at equal percents, actual spend (a fact)
+        before a forecast."""
+        return (self.percent, self.kind == "actual")
+
+    @property
+    def label(self) -> str:
+        return f"{'actual' if self.kind == 'actual' else 'forecast'} {self.percent:g}%"
 
 
 @dataclass
@@ -63,6 +74,11 @@ class BudgetStatus:
     @property
     def crossed(self) -> list[ThresholdState]:
         return [t for t in self.thresholds if t.crossed]
+
+    @property
+    def conversation(self) -> str:
+        """The key of this budget and period's conversation."""
+        return f"budget:{self.budget.name}:{self.period.label}"
 
     def as_dict(self) -> dict[str, Any]:
         b = self.budget
@@ -200,68 +216,5 @@ def _threshold(status: BudgetStatus, threshold: Threshold) -> ThresholdState:
     else:
         crossed = status.actual >= limit
     return ThresholdState(threshold.percent, threshold.kind, bool(crossed),
-                          alert_key(status.budget, status.period, threshold))
-
-
-# -- messages -------------------------------------------------------------------------------
-
-def forecast_text(status: BudgetStatus, locale: str = DEFAULT_LOCALE) -> str:
-    f, cur = status.forecast, status.budget.currency
-    if not f.ok:
-        return f"no forecast ({f.reason})"
-    pct = 100.0 * (f.point or 0.0) / status.budget.amount
-    return (f"{format_money(f.point, cur, locale)} ({pct:.1f}%), {f.level:.0%} interval "
-            f"{format_money(f.low, cur, locale)} – {format_money(f.high, cur, locale)} "
-            f"[{f.method}]")
-
-
-def fx_text(fx: dict[str, Any]) -> str:
-    """How the spend was converted into the budget's currency, or "" when it was not."""
-    if not fx or fx.get("from") == fx.get("to"):
-        return ""
-    spread = fx.get("rates")
-    shown = f"{spread[0]:.6g}–{spread[1]:.6g}" if spread else f"{fx['rate']:.6g}"
-    return f"converted from {fx['from']} at 1 {fx['from']} = {shown} {fx['to']} ({fx['source']})"
-
-
-def budget_message(status: BudgetStatus, threshold: ThresholdState,
-                   dashboard_url: str, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
-    """Slack Block Kit blocks + fallback text for one crossed threshold."""
-    b, cur = status.budget, status.budget.currency
-
-    def money(amount: float | None) -> str:
-        return format_money(amount, cur, locale)
-
-    scope = b.team or ", ".join(f"{k}={v}" for k, v in b.filter.items())
-    what = "forecast" if threshold.kind == "forecast" else "actual spend"
-    title = f"Budget {b.name}: {what} crossed {threshold.percent:g}%"
-    used = f"{money(status.actual)} of {money(b.amount)} ({status.percent_used:.1f}%)"
-    converted = fx_text(status.fx)
-    fields = [
-        ("Budget", b.name), ("Team", scope), ("Period",
-         f"{status.period.label} ({status.period.start} – {status.period.end})"),
-        ("Actual vs budget", f"{used}; {converted}" if converted else used),
-        ("Threshold", f"{threshold.kind} ≥ {threshold.percent:g}% "
-                      f"({money(b.amount * threshold.percent / 100)})"),
-        ("Forecast", forecast_text(status, locale)),
-    ]
-    listed = [f"{d['name']}: {money(d['cost'])}" for d in status.drivers]
-    drivers = "\n".join(f"• {line}" for line in listed)
-    rate = f" ({converted})" if converted else ""
-    text = (f"{title}. {scope} {status.period.label}: {used}{rate}; threshold "
-            f"{threshold.kind} {threshold.percent:g}%; forecast {forecast_text(status, locale)}. "
-            f"Top drivers: {'; '.join(listed) or 'none'}. {dashboard_url}")
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields]},
-        {"type": "section", "text": {"type": "mrkdwn",
-                                      "text": f"*Top drivers*\n{drivers or 'no spend yet'}"}},
-        {"type": "actions", "elements": [{
-            "type": "button", "text": {"type": "plain_text", "text": "Open team dashboard"},
-            "url": dashboard_url}]},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
-            f"Data through {status.data_through or 'n/a'} (effective, amortized cost); "
-            "fires once per budget, period and threshold.")}]},
-    ]
-    return {"text": text, "blocks": blocks}
+                          alert_key(status.budget, status.period, threshold),
+                          tuple(threshold.also_to))

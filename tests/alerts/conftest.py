@@ -43,5 +43,6 @@ def settings(tmp_path: Path, slack: SlackStub) -> Settings:
         config=tmp_path / "finops.yaml",
         api={"public_url": "https://finops.example.com"},  # type: ignore[arg-type]
         slack={"token": "xoxb-test", "base_url": slack.url, "max_attempts": 3,  # type: ignore[arg-type]
-               "timeout_s": 1, "platform_channel": "#finops-platform"},
+               "timeout_s": 1, "platform_channel": "#finops-platform", "retries": 1,
+               "backoff_s": 0.05, "per_channel_interval_s": 0.0, "max_wait_s": 10},
     )

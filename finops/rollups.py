@@ -1,0 +1,212 @@
+"""Serving rollups: summary tables ``rollup_*`` declared once here, built at every publish.
+
+The API and the dashboards read a rollup whenever a request's grain allows (the chooser is
+``finops.api.queries.source``), and the raw ``allocation`` otherwise; the platform team may
+query them with SQL like any table (README, "The warehouse contract").
+
+Each rollup is rebuilt by ``build_rollups`` inside the writer, just before the snapshot is
+copied (``Warehouse.publish``), in one transaction: the days its source holds are computed
+again, and days its source no longer holds (raw usage dropped by a retention policy) keep
+the rows they had. Rows are written sorted by the columns their queries filter on, so
+DuckDB's zonemaps (min/max per row group) let a read skip the row groups it does not need.
+
+Money columns are sums of the allocation's; a column the allocation carries beside its keys
+for every row (``CARRIED``: the currency, once the allocation has it) is kept as a key of
+every allocation rollup, so sums never mix what must not be mixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from models.errors import WarehouseError
+
+MONEY = ("billed_cost", "effective_cost", "list_cost")
+CARRIED = ("currency",)  # grouped by when the allocation has the column
+POOL_LABELS = ("eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool",
+               "kubernetes.azure.com/agentpool", "karpenter.sh/nodepool")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """One summary table: its name, grain (after ``day``), physical order and source."""
+
+    name: str
+    keys: tuple[str, ...]
+    order: tuple[str, ...]
+    description: str
+    where: str = ""  # a filter on allocation rows (the unowned rollup keeps team IS NULL)
+    custom: str | None = None  # a SELECT of its own instead of sums over allocation
+    view: str | None = None  # a view of the warehouse kept as a table (its rows as they are)
+
+    @property
+    def general(self) -> bool:
+        """Sums of every allocation row by its keys: any query over its columns may read it
+        (not so the unowned rollup, which holds only unowned rows, nor the node pools)."""
+        return not self.where and self.custom is None and self.view is None
+
+    @property
+    def days(self) -> str:
+        """The days its source holds: those days are rebuilt, the others kept."""
+        if self.custom is not None:
+            return "SELECT DISTINCT hour::DATE AS day FROM k8s_node_hour"
+        return "SELECT DISTINCT day FROM allocation"
+
+
+def _pool() -> str:
+    labels = ", ".join(f"labels['{key}']" for key in POOL_LABELS)
+    return f"coalesce({labels})"
+
+
+# Capacity from the node-hours, requests and usage from the pod-hours on those nodes, idle
+# money from the allocation's idle rows of those nodes; all per (day, cluster, node pool).
+NODE_POOL_SQL = f"""
+WITH nodes AS (
+    SELECT cluster, node, hour::DATE AS day, any_value({_pool()}) AS node_pool,
+           sum(running_seconds) / 3600 AS node_hours,
+           sum(capacity_cpu * running_seconds) / 3600 AS cpu_capacity_core_hours,
+           sum(allocatable_cpu * running_seconds) / 3600 AS cpu_allocatable_core_hours,
+           sum(capacity_memory * running_seconds) / 3600 / 2^30 AS memory_capacity_gib_hours,
+           sum(allocatable_memory * running_seconds) / 3600 / 2^30
+               AS memory_allocatable_gib_hours,
+           sum(coalesce(capacity_gpu, 0) * running_seconds) / 3600 AS gpu_capacity_hours
+    FROM k8s_node_hour GROUP BY ALL
+),
+pods AS (
+    SELECT cluster, node, hour::DATE AS day,
+           sum(cpu_request * running_seconds) / 3600 AS cpu_requested_core_hours,
+           sum(cpu_usage * running_seconds) / 3600 AS cpu_used_core_hours,
+           sum(memory_request * running_seconds) / 3600 / 2^30 AS memory_requested_gib_hours,
+           sum(memory_usage * running_seconds) / 3600 / 2^30 AS memory_used_gib_hours,
+           sum(coalesce(gpu_request, 0) * running_seconds) / 3600 AS gpu_requested_hours
+    FROM k8s_pod_hour GROUP BY ALL
+),
+idle AS (
+    SELECT day, cluster, node, sum(billed_cost) AS idle_billed_cost,
+           sum(effective_cost) AS idle_effective_cost, sum(list_cost) AS idle_list_cost
+    FROM allocation WHERE cost_kind = 'idle' AND day IN (SELECT day FROM nodes)
+    GROUP BY ALL
+)
+SELECT day, cluster, n.node_pool, count(DISTINCT node) AS nodes,
+       sum(n.node_hours) AS node_hours,
+       sum(n.cpu_capacity_core_hours) AS cpu_capacity_core_hours,
+       sum(n.cpu_allocatable_core_hours) AS cpu_allocatable_core_hours,
+       coalesce(sum(p.cpu_requested_core_hours), 0) AS cpu_requested_core_hours,
+       coalesce(sum(p.cpu_used_core_hours), 0) AS cpu_used_core_hours,
+       sum(n.memory_capacity_gib_hours) AS memory_capacity_gib_hours,
+       sum(n.memory_allocatable_gib_hours) AS memory_allocatable_gib_hours,
+       coalesce(sum(p.memory_requested_gib_hours), 0) AS memory_requested_gib_hours,
+       coalesce(sum(p.memory_used_gib_hours), 0) AS memory_used_gib_hours,
+       sum(n.gpu_capacity_hours) AS gpu_capacity_hours,
+       coalesce(sum(p.gpu_requested_hours), 0) AS gpu_requested_hours,
+       coalesce(sum(i.idle_billed_cost), 0) AS idle_billed_cost,
+       coalesce(sum(i.idle_effective_cost), 0) AS idle_effective_cost,
+       coalesce(sum(i.idle_list_cost), 0) AS idle_list_cost
+FROM nodes AS n
+LEFT JOIN pods AS p USING (cluster, node, day)
+FULL OUTER JOIN idle AS i USING (cluster, node, day)
+GROUP BY ALL
+"""
+
+# Declared smallest grain first: the chooser takes the first that has every column a query
+# needs.
+ROLLUPS: tuple[Rollup, ...] = (
+    Rollup("rollup_team_daily", ("team", "unowned_reason", "provider", "cost_kind"),
+           ("day", "team"), "spend per day and team (unowned: team NULL, with its reason), "
+           "by provider and cost kind"),
+    Rollup("rollup_namespace_daily",
+           ("team", "unowned_reason", "provider", "cluster", "namespace", "service_name",
+            "cost_kind"),
+           ("team", "day", "cluster", "namespace"),
+           "spend per day, team and namespace (cluster, namespace; outside Kubernetes the "
+           "service instead) by cost kind: the grain budgets and anomalies read"),
+    Rollup("rollup_service_daily",
+           ("team", "unowned_reason", "provider", "billing_account_id", "sub_account_id",
+            "service_name", "cost_kind"),
+           ("team", "day", "provider", "sub_account_id"),
+           "spend per day, cloud account and service, by team and cost kind"),
+    Rollup("rollup_workload_daily",
+           ("team", "unowned_reason", "provider", "cluster", "namespace", "workload_kind",
+            "workload_name"),
+           ("team", "day", "cluster", "namespace"),
+           "spend per day, team, namespace and workload (shared rows: no workload)"),
+    Rollup("rollup_unowned_daily",
+           ("unowned_reason", "provider", "billing_account_id", "sub_account_id", "cluster",
+            "namespace", "service_name", "resource_id"),
+           ("day", "unowned_reason"),
+           "spend no team owns, per day, reason and place", where="team IS NULL"),
+    Rollup("rollup_node_pool_daily", ("cluster", "node_pool"), ("day", "cluster", "node_pool"),
+           "node pools per day: nodes, capacity, allocatable, requested and used (CPU "
+           "core-hours, memory GiB-hours, GPU-hours) and the idle money of their nodes",
+           custom=NODE_POOL_SQL),
+    Rollup("rollup_label_coverage", (), ("day",), "the `label_coverage` view, kept",
+           view="label_coverage"),
+    Rollup("rollup_quota_coverage", (), ("cluster", "namespace"),
+           "the `quota_coverage` view, kept (no days: rebuilt whole)", view="quota_coverage"),
+)
+BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
+
+
+def select_sql(rollup: Rollup, carried: tuple[str, ...]) -> str:
+    """The SELECT that computes ``rollup`` from its source."""
+    if rollup.view is not None:
+        return f"SELECT * FROM {rollup.view}"
+    if rollup.custom is not None:
+        return rollup.custom
+    keys = ", ".join(f'"{key}"' for key in (*rollup.keys, *carried))
+    sums = ", ".join(f'sum("{column}") AS "{column}"' for column in MONEY)
+    where = f" WHERE {rollup.where}" if rollup.where else ""
+    return f"SELECT day, {keys}, {sums} FROM allocation{where} GROUP BY ALL"
+
+
+def build_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """(Re)build every rollup in one transaction; rows per rollup. ``con`` is the writer's."""
+    carried = tuple(c for c in CARRIED if c in _columns(con, "allocation"))
+    rows: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for rollup in ROLLUPS:
+            rows[rollup.name] = _build(con, rollup, carried)
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise WarehouseError(f"building the serving rollups failed, nothing was published: "
+                             f"{exc}") from None
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return rows
+
+
+def _build(con: duckdb.DuckDBPyConnection, rollup: Rollup, carried: tuple[str, ...]) -> int:
+    fresh = select_sql(rollup, carried)
+    order = ", ".join(f'"{column}"' for column in rollup.order)
+    kept = _kept_rows(con, rollup, fresh)
+    source = f"({kept} UNION ALL BY NAME SELECT * FROM ({fresh}))" if kept else f"({fresh})"
+    con.execute(f"CREATE OR REPLACE TABLE {rollup.name}__next AS "
+                f"SELECT * FROM {source} ORDER BY {order}")
+    con.execute(f"DROP TABLE IF EXISTS {rollup.name}")
+    con.execute(f"ALTER TABLE {rollup.name}__next RENAME TO {rollup.name}")
+    row = con.execute(f"SELECT count(*) FROM {rollup.name}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _kept_rows(con: duckdb.DuckDBPyConnection, rollup: Rollup, fresh: str) -> str | None:
+    """The existing rows of days the source no longer holds, when the table has the same
+    columns as a fresh build (a changed definition rebuilds from the source alone)."""
+    existing = _columns(con, rollup.name)
+    if "day" not in existing or existing != _columns_of_query(con, fresh):
+        return None  # none yet, a changed definition, or no days (rebuilt whole)
+    return f"SELECT * FROM {rollup.name} WHERE day NOT IN ({rollup.days})"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                       "AND schema_name = 'main' ORDER BY column_index", [table]).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def _columns_of_query(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
+    return list(con.sql(f"SELECT * FROM ({sql}) LIMIT 0").columns)
