@@ -11,7 +11,14 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from finops.warehouse_lock import DEFAULT_TIMEOUT_S
@@ -163,6 +170,39 @@ class PrometheusSettings(BaseModel):
     cluster_label: str = Field("cluster", description="Series label that names the cluster.")
 
 
+class RetentionSettings(BaseModel):
+    """What ``finops retention apply`` (and every ``finops run``) keeps, in months counted back
+    from the newest allocated day (whole months: the cut is a month's first day); 0 keeps a
+    table for ever. Raw rows of a day are removed only once that day is allocated."""
+
+    usage_months: int = Field(3, ge=0, description="Months of raw Kubernetes usage "
+                              "(`k8s_*_hour`) kept; 0: for ever.")
+    bill_months: int = Field(13, ge=0, description="Months of bill lines (`cost_line`) kept; "
+                             "0: for ever.")
+    allocation_months: int = Field(0, ge=0, description="Months of `allocation` kept; 0 (the "
+                                   "default): for ever. At least the raw data's months.")
+    rollup_months: int = Field(0, ge=0, description="Months of the serving rollups "
+                               "(`rollup_*` tables) kept; 0 (the default): for ever.")
+
+    @model_validator(mode="after")
+    def _allocation_outlives_raw(self) -> RetentionSettings:
+        # An allocated day whose raw data is still there but whose allocation is gone would
+        # be owed again, and re-allocating it is what retention must never cause.
+        if self.allocation_months and self.allocation_months < max(self.usage_months,
+                                                                   self.bill_months):
+            raise ValueError("FINOPS_RETENTION__ALLOCATION_MONTHS must be 0 (for ever) or at "
+                             "least the usage and bill months")
+        return self
+
+
+class RunSettings(BaseModel):
+    """``finops run``, the scheduled cycle."""
+
+    source_timeout_s: float = Field(
+        3600.0, gt=0, description="How long one source of a `finops run` cycle may take "
+        "before it is stopped and reported failed (seconds).")
+
+
 class Settings(BaseSettings):
     """All process settings. ``FINOPS_DB=... finops ...`` or ``--db`` override the defaults."""
 
@@ -198,6 +238,8 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()  # type: ignore[call-arg]
     aws: AwsSettings = AwsSettings()  # type: ignore[call-arg]
     prometheus: PrometheusSettings = PrometheusSettings()  # type: ignore[call-arg]
+    retention: RetentionSettings = RetentionSettings()  # type: ignore[call-arg]
+    run: RunSettings = RunSettings()  # type: ignore[call-arg]
 
     @field_validator("locale")
     @classmethod
@@ -250,5 +292,11 @@ class ConfigSource(NamedTuple):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build settings from env, then apply explicit overrides (CLI flags) that are not None."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    """Build settings from env, then apply explicit overrides (CLI flags) that are not None.
+    A bad value is a ``ConfigError`` naming the variable."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [f"FINOPS_{'__'.join(str(p).upper() for p in e['loc'])}: {e['msg']}"
+                    for e in exc.errors()]
+        raise ConfigError("; ".join(problems)) from None

@@ -317,6 +317,53 @@ class Sso(Strict):
     groups: dict[str, Role] = {}  # e.g. {"finops-finance": "finance", "team-pay": "team:pay"}
 
 
+Duration = Annotated[str, StringConstraints(pattern=r"^\d+[smhd]$")]
+
+
+class AwsCurSource(Strict):
+    """An AWS CUR export: ``finops ingest aws-cur URI [--endpoint-url …] [--profile …]``."""
+
+    uri: str  # s3://bucket/prefix, or a local copy laid out like the bucket
+    endpoint_url: str | None = None
+    profile: str | None = None
+
+
+class PrometheusSource(Strict):
+    """Prometheus history: each cycle reads the ``lookback`` complete hours before now
+    (``finops ingest prometheus --start now-lookback --end now``, hour-aligned); a window
+    read again replaces itself, so late samples are picked up by the next cycle."""
+
+    url: str | None = None  # default: FINOPS_PROMETHEUS__URL
+    lookback: Duration = "3h"
+    cluster: str | None = None
+    cluster_label: str | None = None
+
+
+class KubernetesSource(Strict):
+    """A live cluster: one snapshot per cycle (``finops ingest k8s``), counting for ``every``
+    (the cycle's schedule; a separate 5-minute collector is finer, see deploy/)."""
+
+    cluster: str = "default"
+    context: str | None = None
+    kubeconfig: Path | None = None
+    every: Duration = "1h"
+
+
+class Sources(Strict):
+    """What ``finops run`` ingests each cycle, each optional; every entry runs as the
+    ``finops ingest …`` command it names, in its own process. Paths may be directories (their
+    files are taken in name order); bill paths may be ``s3://`` prefixes where the command
+    takes them (``focus``, ``aws_cur``)."""
+
+    aws_cur: list[AwsCurSource | str] = []
+    gcp_billing: list[str] = []  # files, directories, or bq://project.dataset.table
+    azure: list[str] = []
+    focus: list[str] = []
+    prometheus: PrometheusSource | None = None
+    kubernetes: list[KubernetesSource] = []
+    usage: list[str] = []  # recorded usage directories (day=* recordings)
+
+
 class FxRate(Strict):
     """One exchange rate: 1 ``from`` = ``rate`` ``to``, for a calendar ``month`` (``2026-10``)
     or a ``day``; it converts both ways (the other way at 1 / rate)."""
@@ -366,6 +413,7 @@ class FinOpsConfig(Strict):
     budget_reports: list[BudgetReport] = []
     api_tokens: list[ApiToken] = []
     sso: Sso = Sso()
+    sources: Sources = Sources()
     governance: Governance = Governance()
 
     @field_validator("teams")
