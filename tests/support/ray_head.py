@@ -1,0 +1,99 @@
+"""A real Ray cluster on this machine: ``ray start --head --block`` on 127.0.0.1.
+
+Its raylet starts real worker processes (not ``local_mode``); every port it opens is a free
+loopback port (another Ray on the machine is left alone), its files go to a temp dir of its
+own, and it is stopped by its process group (never ``ray stop``, which would stop every Ray
+on the machine). Workers inherit ``env`` (the fake AWS credentials that reach moto).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from tests.support.net import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+RAY = Path(sys.executable).with_name("ray")
+PORT_OPTIONS = ("--ray-client-server-port", "--dashboard-agent-listen-port",
+                "--dashboard-agent-grpc-port", "--runtime-env-agent-port",
+                "--metrics-export-port", "--node-manager-port", "--object-manager-port")
+
+
+class RayHead:
+    def __init__(self, env: dict[str, str], *, cpus: int = 2, timeout_s: float = 240) -> None:
+        self.env, self.cpus, self.timeout_s = env, cpus, timeout_s
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        # short: Ray's unix socket paths must stay under 107 characters
+        self.temp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
+        self.log = self.temp / "head.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        ports = [f"{option}={free_port()}" for option in PORT_OPTIONS]
+        return [str(RAY), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
+                f"--port={self.port}", f"--num-cpus={self.cpus}", "--include-dashboard=false",
+                "--disable-usage-stats", f"--temp-dir={self.temp}", *ports]
+
+    def __enter__(self) -> RayHead:
+        env = {**os.environ, **self.env, "PYTHONPATH": str(ROOT)}
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self._wait()
+        return self
+
+    def _wait(self) -> None:
+        """Until the head's GCS answers on its port and its raylet has registered."""
+        assert self.process is not None
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"ray start exited:\n{self.log.read_text()[-3000:]}")
+            if _listening(self.port) and list(self.temp.glob("session_latest/logs/raylet.out")):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"Ray head not up after {self.timeout_s:.0f}s:\n"
+                             f"{self.log.read_text()[-3000:]}")
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop_group(self.process)
+            self.process = None
+        shutil.rmtree(self.temp, ignore_errors=True)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the head's process group (GCS, raylet, workers), SIGKILL what outlives it."""
+    for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            continue
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # workers may outlive the head process
+    except ProcessLookupError:
+        pass
