@@ -108,8 +108,13 @@ def build_config(org: Org, spend: list[pl.DataFrame]) -> dict:
         "budgets": budgets,
         "api_tokens": [{"name": token, "sha256": hash_token(token), "role": role}
                        for token, role in DEMO_TOKENS.items()],
-        "governance": {"exemptions": EXEMPTIONS},
+        "governance": {"platform_namespaces": PLATFORM_NAMESPACES, "exemptions": EXEMPTIONS},
     }
+
+
+# The platform team's own namespaces (beside the shared ones): not tenants, so governance
+# does not ask them for a team label or a quota.
+PLATFORM_NAMESPACES = ["kube-*", "gmp-*", "argocd", "cert-manager"]
 
 
 # One exemption in force through the demo's days and one that has expired, so `finops

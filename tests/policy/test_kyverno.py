@@ -95,7 +95,8 @@ def test_team_label_rules_carry_the_config(tmp_path: Path,
     values = pod["validate"]["deny"]["conditions"]["all"][0]["value"]
     assert "team-payments" in values and "payments" in values and "fraud" not in values
     assert pod["exclude"]["any"][0]["resources"]["namespaces"] == [
-        "kube-system", "monitoring", "ingress-nginx", "kube-public", "kube-node-lease"]
+        "kube-system", "monitoring", "ingress-nginx", "kube-*", "gmp-*", "argocd",
+        "cert-manager"]
     keys = [c["key"] for c in pod["preconditions"]["all"]]
     assert keys == ["{{ pattern_match('sandbox-*', request.namespace) && time_before("
                     f"time_now_utc(), '{UNTIL}T23:59:59Z') }}}}"]
