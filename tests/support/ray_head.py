@@ -123,7 +123,7 @@ def _listening(port: int) -> bool:
 
 def _stop_group(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the head's process group (GCS, raylet, workers), SIGKILL what outlives it."""
-    for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+    for sig, wait_s in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 10.0)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
