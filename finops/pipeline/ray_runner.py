@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from concurrent.futures import Future
 from typing import Any
 
@@ -51,6 +52,8 @@ class _RayBackend:
                                    "configure_logging": False}
         if address is None:
             options["num_cpus"] = workers or os.cpu_count() or 1
+        elif address != "auto":
+            _check_reachable(address)
         try:
             self.ray.init(address=address, **options)
         except Exception as exc:  # noqa: BLE001 — Ray raises many kinds; all mean "no cluster"
@@ -76,6 +79,18 @@ class _RayBackend:
         self.refs.clear()
         if self.started:
             self.ray.shutdown()
+
+
+def _check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Fail fast on a head that does not answer: ``ray.init`` would retry for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--ray-address / FINOPS_RAY_ADDRESS: {address!r} is not auto, "
+                          "ray://host:port or host:port")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise RunnerError(f"cannot reach Ray at {address}: {exc}") from None
 
 
 class RayRunner(ShippingRunner):
