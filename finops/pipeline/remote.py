@@ -233,7 +233,14 @@ class _PoolBackend:
         return ProcessPoolExecutor(self.slots, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, *args: Any) -> Future[Finished]:
-        return self.pool.submit(run_shipped, *args)
+        try:
+            return self.pool.submit(run_shipped, *args)
+        except BrokenProcessPool as exc:
+            # a worker died since the last wait: the task fails like those the pool held,
+            # so the runner replaces the pool and submits it again (one attempt)
+            failed: Future[Finished] = Future()
+            failed.set_exception(exc)
+            return failed
 
     def broken(self, error: BaseException) -> bool:
         return isinstance(error, BrokenProcessPool)
