@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
@@ -203,6 +203,22 @@ class RunSettings(BaseModel):
         "before it is stopped and reported failed (seconds).")
 
 
+class LakeSettings(BaseModel):
+    """The Iceberg lake `finops publish --lake` writes (pyiceberg, the extra `finops[lake]`)."""
+
+    uri: str | None = Field(
+        None, description="Where the lake's data files go: a path or `s3://bucket/prefix` "
+        "(`--lake` overrides it).")
+    catalog: Literal["sql", "rest", "glue"] = Field(
+        "sql", description="Iceberg catalog: `sql` (SQLAlchemy; SQLite for the embedded "
+        "case), `rest` or `glue`.")
+    catalog_uri: str | None = Field(
+        None, description="The catalog's URI: an SQLAlchemy URL for `sql` (default: "
+        "`sqlite:///<lake>/catalog.db` for a lake on a path), the REST catalog's URL for "
+        "`rest`; unused by `glue`.")
+    namespace: str = Field("finops", description="Iceberg namespace the tables go in.")
+
+
 class Settings(BaseSettings):
     """All process settings. ``FINOPS_DB=... finops ...`` or ``--db`` override the defaults."""
 
@@ -229,6 +245,24 @@ class Settings(BaseSettings):
         DEFAULT_LOCALE, description="Locale money is written in (CLI, Slack, dashboards): "
         "symbol placement and separators, e.g. `en_US` (symbol first, 1,234.50), `de_DE` "
         "(1.234,50 then the symbol); the currency itself always comes from the data.")
+    runner: Literal["local", "processes", "ray"] = Field(
+        "local", description="Where `finops allocate` runs the engine's partitions: `local` "
+        "(threads, whole days), `processes` (a process pool, one task per (cluster, day)), "
+        "`ray` (Ray tasks; the extra `finops[ray]`).")
+    ray_address: str | None = Field(
+        None, description="Ray cluster of the `ray` runner: `auto`, `ray://host:10001` or a "
+        "head's `host:port`. Unset: a local Ray is started for the run.")
+    workers: int | None = Field(
+        None, ge=1, description="Worker processes of the `processes` runner and of a local "
+        "Ray. Unset: one per core.")
+    staging: str | None = Field(
+        None, description="Shared storage the `processes` and `ray` runners ship partition "
+        "inputs through (Parquet): a path every worker sees, or `s3://bucket/prefix` "
+        "(`FINOPS_AWS__ENDPOINT_URL` applies). Unset: `<db folder>/staging`.")
+    partition_attempts: int = Field(
+        3, ge=1, description="Times a partition is tried before the run fails (`processes`, "
+        "`ray`): a killed worker or lost node costs one attempt.")
+    lake: LakeSettings = LakeSettings()  # type: ignore[call-arg]
     api: ApiSettings = ApiSettings()  # type: ignore[call-arg]
     auth: AuthSettings = AuthSettings()  # type: ignore[call-arg]
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
@@ -265,6 +299,10 @@ class Settings(BaseSettings):
         if local.is_file():
             return ConfigSource(local, "found in the working directory")
         return ConfigSource(None, "no --config, FINOPS_CONFIG or ./finops.yaml")
+
+    @property
+    def staging_uri(self) -> str:
+        return self.staging or str(self.db.parent / "staging")
 
     @property
     def snapshot_path(self) -> Path:

@@ -55,6 +55,19 @@ class ReconciliationError(FinOpsError):
     """An allocation run does not add up to the bill; the message lists the rows."""
 
 
+class RunnerError(FinOpsError):
+    """A runner could not run a partition: its workers are unreachable, or a partition
+    failed more often than it may be retried (the message names the partition)."""
+
+    status = 503
+
+
+class LakeError(FinOpsError):
+    """The Iceberg lake could not be reached or written (the message names the table)."""
+
+    status = 503
+
+
 class CurrencyError(FinOpsError):
     """Money that cannot be put in one currency: an exchange rate is missing (the message
     names the currency, the billing account and the month), or stored amounts are in

@@ -17,7 +17,8 @@ TESTS = Path(__file__).parent
 PLUGINS = [TESTS / "support" / "browser.py", TESTS / "support" / "demo.py"]
 STARTERS = frozenset({
     "subprocess", "Popen", "ServeProcess", "run_finops",  # processes, `finops serve`
-    "ThreadedMotoServer", "backfill", "serve_http", "slack_server", "fake_apiserver",
+    "ThreadedMotoServer", "moto_server", "backfill", "serve_http", "slack_server", "fake_apiserver",
+    "RayHead", "ProcessRunner", "RayRunner",  # worker processes of the runners
     "bad_prometheus", "link_page", "sync_playwright",  # servers, stand-ins, Chromium
     "create_app", "Sandbox", "WorkerPool", "cli: sql",  # SQL worker processes
 })

@@ -20,7 +20,7 @@ from models.errors import FinOpsError
 
 # Imported for the commands they register, in the order ``finops --help`` lists them.
 # isort: off
-from finops.cli import allocate, run, explain, sql, demo, serve  # noqa: F401
+from finops.cli import allocate, run, publish, explain, sql, demo, serve  # noqa: F401
 from finops.cli.ingest import billing, k8s, ownership  # noqa: F401
 from finops.cli import report, showback, budgets, alerts, governance, policy  # noqa: F401
 from finops.cli import pricing, fx, export, config, retention  # noqa: F401

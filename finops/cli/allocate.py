@@ -3,6 +3,7 @@ the totals."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import typer
@@ -20,6 +21,10 @@ from finops.cli.common import (
 )
 from finops.pipeline.allocate import RunSummary, allocate_days
 from finops.pipeline.incremental import owed, spans
+from finops.pipeline.remote import PartitionEvent
+from finops.pipeline.runner import PartitionKey, Runner
+from finops.pipeline.runners import runner_named
+from finops.pipeline.staging import Staging
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError
@@ -35,22 +40,31 @@ def allocate_command(
     changed: bool = typer.Option(
         False, "--changed", help="Only the days changed since their last allocation (the "
         "default without --start/--end)."),
+    runner: str | None = typer.Option(
+        None, "--runner", help="local | processes | ray (env FINOPS_RUNNER; default local)."),
+    ray_address: str | None = typer.Option(
+        None, "--ray-address", help="auto | ray://host:10001 | host:port (env "
+        "FINOPS_RAY_ADDRESS); unset: a local Ray for the run."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Worker processes (processes, local Ray; env "
+        "FINOPS_WORKERS)."),
 ) -> None:
     """Attribute every cent of the changed days (or --start..--end) and reconcile it."""
     window = _window(start, end, changed)
     config = state.finops_config()
+    chosen = _runner(runner, ray_address, workers)
     with open_warehouse(publish=False) as wh:
-        summary = allocate(wh, config, window)
+        summary = allocate(wh, config, window, chosen)
         if summary is not None:
             state.publish(wh)
     if summary is not None:
         print_totals(summary)
 
 
-def allocate(wh: Warehouse, config: FinOpsConfig,
-             window: tuple[date, date] | None) -> RunSummary | None:
-    """Allocate ``window`` (both ends included), or the days owed when None; says which days
-    on stderr. None when nothing was owed."""
+def allocate(wh: Warehouse, config: FinOpsConfig, window: tuple[date, date] | None,
+             runner: Runner | None = None) -> RunSummary | None:
+    """Allocate ``window`` (both ends included), or the days owed when None, on ``runner``
+    (local by default); says which days on stderr. None when nothing was owed."""
     if window is None:
         with wh.reader() as reader:
             found = owed(reader, config)
@@ -62,7 +76,7 @@ def allocate(wh: Warehouse, config: FinOpsConfig,
         days = [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
     if not days:
         return None
-    return _run(wh, config, days)
+    return _run(wh, config, days, runner)
 
 
 def _window(start: str | None, end: str | None, changed: bool) -> tuple[date, date] | None:
@@ -79,17 +93,37 @@ def _window(start: str | None, end: str | None, changed: bool) -> tuple[date, da
     return first, last
 
 
-def _run(wh: Warehouse, config: FinOpsConfig, days: list[date]) -> RunSummary:
+def _run(wh: Warehouse, config: FinOpsConfig, days: list[date],
+         runner: Runner | None) -> RunSummary:
     with progress() as bar:
-        task = bar.add_task("allocating", total=len(days))
+        task = bar.add_task("allocating", total=None)
 
-        def on_partition(part: object) -> None:
-            cluster = getattr(part, "cluster", None) or "cloud"
-            bar.update(task, description=f"{getattr(part, 'day', '')} {cluster}")
+        def on_keys(keys: Sequence[PartitionKey]) -> None:
+            bar.update(task, total=len(keys))
 
-        return allocate_days(wh, config, days, on_partition=on_partition,
-                             on_day=lambda _d: bar.advance(task),
+        def on_partition(key: PartitionKey) -> None:
+            bar.update(task, description=f"{key.day} {key.cluster}", advance=1)
+
+        return allocate_days(wh, config, days, runner=runner, on_keys=on_keys,
+                             on_partition=on_partition,
                              duckdb_memory=state.settings.allocate_memory_limit)
+
+
+def _runner(name: str | None, address: str | None, workers: int | None) -> Runner:
+    settings = state.settings
+    staging = Staging(settings.staging_uri, settings.aws.endpoint_url, settings.aws.region)
+    chosen = name or settings.runner
+    return runner_named(chosen, staging=staging, workers=workers or settings.workers,
+                        address=address or settings.ray_address,
+                        attempts=settings.partition_attempts, on_event=_said)
+
+
+def _said(event: PartitionEvent) -> None:
+    """Retries and failures are said as they happen (the bar shows what is done)."""
+    if event.status != "done":
+        note_plain(f"partition {event.key.cluster} on {event.key.day}: attempt {event.attempt} "
+                   f"{'failed, retrying' if event.status == 'retry' else 'failed'}: "
+                   f"{event.error}")
 
 
 def print_totals(summary: RunSummary) -> None:

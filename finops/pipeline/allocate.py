@@ -1,24 +1,28 @@
-"""``allocate_days`` (any set of days) and ``run_allocation`` (a window): read the days from
-the warehouse, allocate them, write them, check them.
+"""``allocate_days`` (and ``run_allocation`` for a window): read days from the warehouse,
+allocate them, write them, check them.
 
-The days are cut into partition keys (today: one per day, ``runner.WHOLE_DAY``); a runner
-(``LocalRunner`` unless one is given) reads each day's inputs (the engine prepares them on
-the reading thread: bill routed, pods keyed) and applies ``allocate_partition``, which
-allocates the day, reconciles it against the day's bill (in each account's billing currency)
-and converts it to the reporting currency (``currency.to_reporting``, at the rates
-``currency.plan`` fixed before the run: a missing rate fails the run before any work). The
-results stream into one ``store`` of ``allocation`` (spooled, so memory holds a few days
-whatever the window), with the rates applied in ``allocation_fx``; the same load records the
-days as allocated and clears their changed marks. Before that transaction commits the
-``reconciliation`` and ``reconciliation_reporting`` views are read back for the days
-(``verify``): if any day does not add up, in the billing currency or once converted,
-``ReconciliationError`` lists the rows that disagree and nothing is written. DuckDB's memory
-limit is lowered meanwhile (``allocate_memory_limit``): the engine's frames live outside it.
+The days are cut into partition keys (whole days for ``LocalRunner``; for a runner whose
+workers are elsewhere, each (cluster, day) and each day's spend outside clusters:
+``partitions.keys_of``). A runner (``LocalRunner`` unless one is given) reads each key's
+inputs (``partitions.DayReader``: the day is read and its bill routed once, in this process)
+and applies ``partitions.allocate_partition``; each day's results then go through
+``partitions.close_day`` (taxes and credits, the output grain, the reconciliation against the
+day's bill in each account's billing currency, the conversion to the reporting currency at
+the rates ``currency.plan`` fixed before the run: a missing rate fails the run before any
+work), on a thread of its own. The results stream into one ``store`` of ``allocation``
+(spooled, so memory holds a few days whatever the window), with the rates applied in
+``allocation_fx``; the same load records the days as allocated and clears their changed
+marks. Before that transaction commits the ``reconciliation`` and
+``reconciliation_reporting`` views are read back for the days (``verify``): if any day does
+not add up, in the billing currency or once converted, ``ReconciliationError`` lists the rows
+that disagree and nothing is written. Nothing is written either when a partition fails for
+good on any runner. DuckDB's memory limit is lowered meanwhile (``allocate_memory_limit``):
+the engine's frames live outside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -27,29 +31,26 @@ from typing import Any
 
 import polars as pl
 
-from finops.allocation.engine import CLOUD, Partition, allocate_prepared, finish
-from finops.allocation.inputs import AllocationInputs
-from finops.allocation.prepare import PreparedDay, prepare_day
-from finops.allocation.reconcile import check, reconcile
-from finops.allocation.rows import BILLED_SOURCES
-from finops.pipeline.currency import FxPlan, plan, to_reporting
+from finops.allocation.reconcile import check
+from finops.pipeline.currency import plan
 from finops.pipeline.incremental import check_kept, config_fingerprint, done, kept_from
-from finops.pipeline.inputs import read_day, run_inputs
+from finops.pipeline.inputs import day_clusters, run_inputs
+from finops.pipeline.partitions import (
+    DayReader,
+    DayResult,
+    allocate_partition,
+    by_day,
+    close_day,
+    keys_of,
+)
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store
+from finops.pipeline.threads import ahead
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError, ReconciliationError
-from models.loads import FrameReader, IngestRun, Load, Replace, new_run_id
+from models.loads import IngestRun, Load, Replace, new_run_id
 from models.schemas import ALLOCATION, ALLOCATION_FX
-
-
-@dataclass(frozen=True)
-class PartitionResult:
-    key: PartitionKey
-    rows: pl.DataFrame  # ALLOCATION rows, reconciled with the partition's bill, converted
-    clusters: list[str]
-    totals: dict[str, float]
 
 
 @dataclass
@@ -62,36 +63,11 @@ class RunSummary:
     currency: str = ""  # the reporting currency of the totals
     currency_chosen_by: str = ""  # why that one (finops.yaml, the largest share of the bill)
 
-    def add(self, result: PartitionResult) -> None:
+    def add(self, result: DayResult) -> None:
         self.rows += result.rows.height
         self.partitions += len(result.clusters) + 1  # and the day's spend outside clusters
         for key, value in result.totals.items():
             self.totals[key] = self.totals.get(key, 0.0) + value
-
-
-def allocate_partition(config: FinOpsConfig, run_id: str, fx: FxPlan, key: PartitionKey,
-                       prepared: PreparedDay) -> PartitionResult:
-    """The partition function: a day's rows, reconciled with its bill, in the reporting
-    currency (a top-level function of picklable arguments, so a process pool or Ray can run
-    it)."""
-    rows = finish(allocate_prepared(prepared, config, key.day), run_id)
-    check(reconcile(prepared.inputs.bill, rows))
-    rows = to_reporting(rows, fx)
-    return PartitionResult(key, rows, prepared.clusters, totals(rows))
-
-
-def totals(rows: pl.DataFrame) -> dict[str, float]:
-    """Billed and estimated cost, what teams own, idle, and unowned spend by reason."""
-    cost = pl.col("effective_cost")
-    billed = pl.col("price_source").is_in(BILLED_SOURCES)
-    sums = rows.select(billed=cost.filter(billed).sum(), all=cost.sum(),
-                       teams=cost.filter(pl.col("team").is_not_null()).sum(),
-                       idle=cost.filter(pl.col("cost_kind") == "idle").sum()).row(0, named=True)
-    found = {"billed": sums["billed"], "estimated": sums["all"] - sums["billed"],
-             "teams": sums["teams"], "idle": sums["idle"]}
-    unowned = rows.filter(pl.col("team").is_null()).group_by("unowned_reason").agg(cost.sum())
-    found |= {f"unowned:{reason}": value for reason, value in unowned.iter_rows()}
-    return {k: float(v) for k, v in found.items()}
 
 
 def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date,
@@ -105,16 +81,20 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date,
 
 def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                   runner: Runner | None = None,
-                  on_partition: Callable[[Partition], None] | None = None,
+                  on_partition: Callable[[PartitionKey], None] | None = None,
                   on_day: Callable[[date], None] | None = None,
+                  on_keys: Callable[[Sequence[PartitionKey]], None] | None = None,
                   duckdb_memory: str | None = None) -> RunSummary:
     """Allocate ``days`` (any set of days) and replace exactly those days of ``allocation``;
     the same transaction records them as allocated with this configuration and clears their
-    changed marks (``finops.pipeline.incremental``)."""
+    changed marks (``finops.pipeline.incremental``). ``on_keys`` hears the run's partition
+    keys before the work; ``on_partition`` each key done (in key order), ``on_day`` each day
+    closed."""
     days = sorted(set(days))
     summary = RunSummary(new_run_id("allocate"), days)
     if not days:
         return summary
+    runner = runner or LocalRunner()
     fingerprint = config_fingerprint(config)
     run = IngestRun(summary.run_id, "allocate", datetime.combine(days[0], time()),
                     datetime.combine(days[-1], time()) + timedelta(days=1), files=[],
@@ -125,18 +105,27 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
             check_kept(days, kept_from(reader))
             shared = run_inputs(reader, config)
             fx = plan(reader, config, days)
+            clusters = (day_clusters(reader, days[0], days[-1]) if runner.per_cluster
+                        else None)
         summary.currency, summary.currency_chosen_by = fx.currency, fx.chosen_by
-        partition = partial(allocate_partition, config, summary.run_id, fx)
-        read = partial(_prepared, reader, shared, config)
-        # ``closing`` stops the runner's threads (on success or failure) before the reader
-        # is closed.
-        with closing((runner or LocalRunner()).run([PartitionKey(d) for d in days], read,
-                                                   partition)) as results:
-            rows = _reported(results, summary, on_partition, on_day)
-            replaces = [Replace(ALLOCATION, rows, DAYS_WHERE, window),
-                        Replace(ALLOCATION_FX, fx.applied(summary.run_id), DAYS_WHERE, window),
-                        *done(days, summary.run_id, fingerprint)]
-            store(wh, Load(run, replaces), check=lambda: verify(wh, window))
+        keys = keys_of(days, clusters)
+        if on_keys:
+            on_keys(keys)
+        read = DayReader(reader, shared, config, clusters)
+        close = partial(close_day, config, summary.run_id, fx)
+        # ``closing`` stops the runner (its threads, its workers) on success or failure
+        # before the reader is closed.
+        with closing(runner.run(keys, read, partial(allocate_partition, config))) as results:
+            finished = _keyed(keys, results, on_partition)
+            closed = ahead((close(day, *read.bills.pop(day), parts)
+                            for day, parts in by_day(finished)), "finops-close")
+            with closing(closed):
+                rows = _reported(closed, summary, on_day)
+                replaces = [Replace(ALLOCATION, rows, DAYS_WHERE, window),
+                            Replace(ALLOCATION_FX, fx.applied(summary.run_id), DAYS_WHERE,
+                                    window),
+                            *done(days, summary.run_id, fingerprint)]
+                store(wh, Load(run, replaces), check=lambda: verify(wh, window))
     return summary
 
 
@@ -145,25 +134,23 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
 DAYS_WHERE = "day BETWEEN $first AND $last AND list_contains($days, day)"
 
 
-def _prepared(reader: FrameReader, shared: AllocationInputs, config: FinOpsConfig,
-              key: PartitionKey) -> PreparedDay:
-    """A day's inputs read and prepared for the engine (bill routed, pods keyed): the
-    runner's ``read``, so the preparation runs where the reading does."""
-    node_labels = bool(config.allocation.prices.by_node_label)
-    return prepare_day(read_day(reader, key.day, shared, node_labels=node_labels), config)
+def _keyed(keys: Sequence[PartitionKey], results: Iterator[pl.DataFrame],
+           on_partition: Callable[[PartitionKey], None] | None,
+           ) -> Iterator[tuple[PartitionKey, pl.DataFrame]]:
+    """The runner's results (in key order) beside their keys."""
+    for key, rows in zip(keys, results, strict=False):
+        if on_partition:
+            on_partition(key)
+        yield key, rows
 
 
-def _reported(results: Iterator[PartitionResult], summary: RunSummary,
-              on_partition: Callable[[Partition], None] | None,
+def _reported(results: Iterator[DayResult], summary: RunSummary,
               on_day: Callable[[date], None] | None) -> Iterator[pl.DataFrame]:
-    """Each result's rows, once the summary and the callbacks have heard of it."""
+    """Each day's rows, once the summary and the callback have heard of it."""
     for result in results:
         summary.add(result)
-        for cluster in [*result.clusters, CLOUD]:
-            if on_partition:
-                on_partition(Partition(result.key.day, cluster))
         if on_day:
-            on_day(result.key.day)
+            on_day(result.day)
         yield result.rows
 
 

@@ -83,6 +83,21 @@ def run_inputs(reader: FrameReader, config: FinOpsConfig) -> AllocationInputs:
                             backstage=read_catalog(config.ownership.backstage_catalog))
 
 
+def day_clusters(reader: FrameReader, start: date, end: date) -> dict[date, list[str]]:
+    """The clusters of each day of ``start``..``end`` as the engine finds them (any node,
+    pod, volume or load balancer that day): the (cluster, day) partition keys of a run."""
+    tables = [HOURLY[name].name for name in ("nodes", "pods", "volumes", "lbs")]
+    union = " UNION ".join(f"SELECT DISTINCT cluster, CAST(hour AS DATE) AS day FROM {t} "
+                           "WHERE hour >= $start AND hour < $end AND cluster IS NOT NULL"
+                           for t in tables)
+    window = {"start": datetime.combine(start, time()),
+              "end": datetime.combine(end, time()) + timedelta(days=1)}
+    found: dict[date, list[str]] = {}
+    for row in reader.frame(f"{union} ORDER BY day, cluster", window).iter_rows():
+        found.setdefault(row[1], []).append(row[0])
+    return found
+
+
 def read_day(reader: FrameReader, day: date, shared: AllocationInputs, *,
              node_labels: bool = True) -> AllocationInputs:
     """``shared`` with one day's usage and bill (columns the engine does not read stay null).

@@ -17,7 +17,7 @@ from finops.allocation.inputs import BILL_KEYS, MONEY, AllocationInputs, compact
 from finops.pipeline import allocate
 from finops.pipeline.allocate import run_allocation
 from finops.pipeline.inputs import read_day
-from finops.pipeline.runner import PartitionKey
+from finops.pipeline.runner import OUTSIDE, WHOLE_DAY, PartitionKey
 from finops.warehouse import Warehouse
 from models.config import parse_config
 from models.errors import ReconciliationError
@@ -163,12 +163,18 @@ def test_a_read_back_that_disagrees_commits_nothing(tmp_path: Path,
 class SerialRunner:
     """The runner interface at its plainest: one key after the other, on this thread."""
 
+    def __init__(self, per_cluster: bool) -> None:
+        self.per_cluster = per_cluster
+        self.keys: list[PartitionKey] = []
+
     def run(self, keys: Sequence[PartitionKey], read: Callable[[PartitionKey], Any],
             partition: Callable[[PartitionKey, Any], Any]) -> Generator[Any, None, None]:
+        self.keys = list(keys)
         return (partition(key, read(key)) for key in keys)
 
 
-def test_another_runner_allocates_the_same_window(tmp_path: Path) -> None:
+@pytest.mark.parametrize("per_cluster", [False, True], ids=["whole-days", "cluster-days"])
+def test_another_runner_allocates_the_same_window(tmp_path: Path, per_cluster: bool) -> None:
     db = tmp_path / "wh.duckdb"
     _seed(db)
     config = parse_config({})
@@ -176,8 +182,11 @@ def test_another_runner_allocates_the_same_window(tmp_path: Path) -> None:
     with Warehouse(db) as wh:
         local = run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2))
         by_threads = wh.frame(rows)
-        serial = run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2),
-                                runner=SerialRunner())
+        runner = SerialRunner(per_cluster)
+        serial = run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2), runner=runner)
         assert wh.frame(rows).equals(by_threads)
+    # per cluster: each day's spend outside clusters, then each of its clusters
+    clusters = {k.cluster for k in runner.keys}
+    assert clusters == ({OUTSIDE, "c1"} if per_cluster else {WHOLE_DAY})
     assert (serial.rows, serial.partitions) == (local.rows, local.partitions)
     assert serial.totals == pytest.approx(local.totals)

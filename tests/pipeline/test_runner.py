@@ -16,8 +16,8 @@ from polars.testing import assert_frame_equal
 
 from finops.allocation.inputs import AllocationInputs
 from finops.allocation.prepare import prepare_day
-from finops.pipeline.allocate import allocate_partition
 from finops.pipeline.currency import FxPlan
+from finops.pipeline.partitions import allocate_partition, close_day
 from finops.pipeline.runner import WHOLE_DAY, LocalRunner, PartitionKey, Runner
 from models.config import parse_config
 from tests.support.rows import DAY, bill_row, labels, node_rows, pod_rows
@@ -63,15 +63,18 @@ def test_the_partition_function_and_its_inputs_travel_by_pickle() -> None:
         nodes=pl.DataFrame(node_rows("n1", provider_id=f"aws:///us-east-1a/{INSTANCE}")),
         pods=pl.DataFrame(pod_rows("p1", "n1", "payments", pod_labels=labels(team="payments"))),
         bill=pl.DataFrame([bill_row(INSTANCE, 24.0)]))
-    prepared = prepare_day(inputs.for_day(DAY), config)
+    day = inputs.for_day(DAY)
+    prepared = prepare_day(day, config)
     fx = FxPlan("EUR", "test", pl.DataFrame({
         "day": [DAY], "billing_account_id": ["acct-1"], "priced_by": ["bill"],
         "billing_currency": ["USD"], "currency": ["EUR"], "fx_rate": [0.5],
         "fx_source": ["finops.yaml"]}))
-    function = partial(allocate_partition, config, "run-1", fx)
-    here = function(PartitionKey(DAY), prepared)
-    there = pickle.loads(pickle.dumps(function))(PartitionKey(DAY),
-                                                 pickle.loads(pickle.dumps(prepared)))
+    function = partial(allocate_partition, config)
+    rows_here = function(PartitionKey(DAY), prepared)
+    rows_there = pickle.loads(pickle.dumps(function))(PartitionKey(DAY),
+                                                      pickle.loads(pickle.dumps(prepared)))
+    here, there = (close_day(config, "run-1", fx, DAY, prepared.inputs.bill, ["c1"], [rows])
+                   for rows in (rows_here, rows_there))
     order = ["cost_kind", "namespace", "node", "team"]
     # the same rows; amounts to the last bits only (the engine's streaming group-bys may sum
     # in another order from one run to the next)
