@@ -210,13 +210,16 @@ def allocated_trend(frame: pl.DataFrame, through: date | None = None) -> Figure:
 
 
 def by_name_bar(frame: pl.DataFrame, text: str, through: date | None = None,
-                unnamed: str = "(none)", fmt: MoneyFormat = PLAIN) -> Figure:
-    """Horizontal bars of ``name, effective_cost``, largest on top."""
+                unnamed: str = "(none)", fmt: MoneyFormat = PLAIN,
+                links: dict[Any, str] | None = None) -> Figure:
+    """Horizontal bars of ``name, effective_cost``, largest on top; with ``links`` (by
+    name) a click on a bar drills down."""
     rows = frame.sort("effective_cost")
     names = [n if n is not None else unnamed for n in rows["name"].to_list()]
+    drill = {"customdata": [links.get(n) for n in rows["name"].to_list()]} if links else {}
     data = [bar(rows["effective_cost"].to_list(), names, orientation="h", name="spend",
                 marker={"color": "#4C78A8"},
-                hovertemplate=money_hover(fmt, value="x", across="y"))]
+                hovertemplate=money_hover(fmt, value="x", across="y"), **drill)]
     return figure(data, text, through, fmt, xaxis=axis_title(cost_title(fmt)),
                   height=max(260, 70 + 28 * rows.height))
 

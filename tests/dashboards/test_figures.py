@@ -84,7 +84,7 @@ def test_top_movers_table() -> None:
     cells = built(figures.top_movers, frame, THROUGH).data[0].cells.values
     assert list(cells[0]) == ["payments", "unowned"]
     assert list(cells[3]) == ["+14.77", "+0.00"]
-    assert list(cells[4]) == ["+13.6 %", "+0.0 %"]
+    assert list(cells[4]) == ["+13.6 %", "0.0 %"]  # never "+0.0 %" or "-0.0 %"
 
 
 def test_cost_kind_daily_one_trace_per_kind() -> None:

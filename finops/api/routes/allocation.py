@@ -27,7 +27,7 @@ def _aggregate(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _check_scope(principal: Principal, filters: dict[str, list[str]]) -> None:
+def check_scope(principal: Principal, filters: dict[str, list[str]]) -> None:
     """A team token may filter on its own team only (asking for another is a 403)."""
     if principal.team is None:
         return
@@ -57,7 +57,7 @@ def allocation(
     ``format=csv|parquet``: the rows as a file (one column per aggregate key)."""
     names = _aggregate(aggregate)
     filters = queries.parse_filters(filter or [])
-    _check_scope(principal, filters)
+    check_scope(principal, filters)
     frame = queries.allocation(reader, window, names, step, principal.team, filters)
     if format != "json":
         return as_file(frame, format, filename("allocation", *names, window.start, window.end),
