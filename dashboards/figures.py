@@ -83,6 +83,10 @@ def time_axis(first: date | None, last: date | None, step: str = "day") -> dict[
     if first is None or last is None:
         return axis
     days = (last - first).days + 1
+    # periods start on Mondays (weeks) or the 1st (months): the axis starts on the first
+    first = first - timedelta(days=first.weekday()) if step == "week" else \
+        first.replace(day=1) if step == "month" else first
+    axis["tick0"] = first.isoformat()
     if step == "month":
         axis["dtick"] = "M1"
     elif step == "week":
@@ -280,7 +284,7 @@ def _amounts(series: pl.Series, fmt: MoneyFormat, signed: bool = False) -> list[
 
 def cost_kind_daily(frame: pl.DataFrame, through: date | None = None,
                     text: str = "Daily spend by cost kind",
-                    fmt: MoneyFormat = PLAIN) -> Figure:
+                    fmt: MoneyFormat = PLAIN, axis: dict[str, Any] | None = None) -> Figure:
     """Stacked bars of ``day, name, effective_cost`` (name = cost kind)."""
     data = []
     kinds = sorted(k for k in frame["name"].unique().to_list() if k is not None)
@@ -289,7 +293,8 @@ def cost_kind_daily(frame: pl.DataFrame, through: date | None = None,
         data.append(bar(rows["day"].to_list(), rows["effective_cost"].to_list(), name=kind,
                         marker={"color": COLORS[i % len(COLORS)]},
                         hovertemplate=money_hover(fmt, dated=True)))
-    return figure(data, text, through, fmt, barmode="stack", yaxis=axis_title(cost_title(fmt)))
+    return figure(data, text, through, fmt, barmode="stack", yaxis=axis_title(cost_title(fmt)),
+                  **({"xaxis": axis} if axis else {}))
 
 
 def line(x: list[Any], y: list[Any], name: str, mode: str = "lines",

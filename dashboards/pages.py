@@ -125,6 +125,11 @@ DARK_JS = """window.FINOPS_DARK = window.matchMedia &&
   window.matchMedia('(prefers-color-scheme: dark)').matches;
 window.FINOPS_LAYOUT = function (layout) {
   var out = Object.assign({template: window.FINOPS_TEMPLATE}, layout);
+  if (window.innerWidth < 700) {  // a phone: the legend below the plot, a smaller title
+    out.legend = Object.assign({}, out.legend, {orientation: 'h', y: -0.25});
+    out.title = Object.assign({}, out.title, {font: {size: 14}});
+    out.margin = Object.assign({}, out.margin, {l: 50, r: 10});
+  }
   if (!window.FINOPS_DARK) { return out; }
   var grid = {gridcolor: '#3d444d', zerolinecolor: '#3d444d', linecolor: '#3d444d'};
   out.paper_bgcolor = '#161b22'; out.plot_bgcolor = '#161b22';
@@ -179,7 +184,7 @@ def figure_div(fig: Figure, div_id: str, wide: bool = False, *,
         else ""
     label = escape(alt.title_text(fig))
     html = (f'<div id="{escape(div_id)}" class="plotly-graph-div" role="img" '
-            f'aria-label="{label}" style="height:100%; width:100%;"></div>'
+            f'aria-label="{label}" style="width:100%;"></div>'
             f"<script>if (document.getElementById({name})) {{Plotly.newPlot({name}, {data}, "
             f"window.FINOPS_LAYOUT({layout}), {json.dumps(PLOT_CONFIG)}){drill}}};</script>")
     table = f'<details class="alt"><summary>Data table</summary>{alt.table_of(fig)}</details>'
@@ -233,7 +238,7 @@ def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
 
 HEAD = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light dark">')
+        '<meta name="color-scheme" content="light dark"><link rel="icon" href="data:,">')
 
 
 def error_page(status: int, message: str) -> str:

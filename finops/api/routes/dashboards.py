@@ -272,7 +272,8 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
                     ("window", f"{window.start} – {window.end}")]),
         explore,
         pages.figure_div(figures.cost_kind_daily(
-            by_name(reader, pv, team, "cost_kind", "day"), through, fmt=fmt), "cost-kind", True,
+            by_name(reader, pv, team, "cost_kind", "day"), through, fmt=fmt,
+            axis=figures.time_axis(window.start, window.end)), "cost-kind", True,
             data_url=pv.api_url("/api/allocation", "cost_kind", "day", scope)),
         pages.figure_div(figures.by_name_bar(
             namespaces.head(15), "Top namespaces", through, unnamed="(outside Kubernetes)",
