@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from finops.api import create_app
 from finops.settings import Settings
-from tests.support.api_warehouse import add_namespace_labels, auth, build, expected
+from tests.support.api_warehouse import LIST_UPLIFT, auth, expected, explore_warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +20,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def labelled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The API tests' warehouse with namespace labels."""
-    settings: Settings = build(tmp_path_factory.mktemp("labelled"))
-    add_namespace_labels(settings.db)
+    settings: Settings = explore_warehouse(tmp_path_factory.mktemp("labelled"))
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -45,6 +44,8 @@ def test_allocation_file_holds_the_json_rows(labelled: TestClient, fmt: str) -> 
     assert round(frame["effective_cost"].sum(), 2) == data["total_effective_cost"]
     assert round(frame["effective_cost"].sum(), 2) == round(expected(cluster="eks-prod"), 2)
     assert set(frame["currency"].to_list()) == {"USD"}
+    assert round(frame["list_cost"].sum(), 2) == round(LIST_UPLIFT * expected(cluster="eks-prod"),
+                                                       2)
 
 
 def test_team_tokens_download_their_own_rows_only(labelled: TestClient) -> None:
