@@ -27,7 +27,8 @@ METRICS = {"effective": ("effective_cost", "effective (amortized)"),
 GROUPS = {"team": "team", "namespace": "namespace", "workload": "workload",
           "cluster": "cluster", "sub_account": "account / project / subscription",
           "billing_account": "billing account", "service": "service",
-          "cost_kind": "cost kind", "resource": "resource", "provider": "provider"}
+          "cost_kind": "cost kind", "resource": "resource", "provider": "provider",
+          "reason": "unowned reason"}
 # The drill-down paths: organisation -> team -> namespace -> workload, and
 # account -> service -> resource. A dimension not on a path keeps its group when clicked.
 DRILL = {"team": "namespace", "namespace": "workload", "cluster": "namespace",

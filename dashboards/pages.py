@@ -100,7 +100,8 @@ table.data { border-collapse: collapse; width: 100%; font-size: 13px; }
 table.data caption { text-align: left; font-weight: 600; padding: 8px; }
 table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 4px 8px;
                                text-align: left; vertical-align: top; }
-table.data td { overflow-wrap: anywhere; }
+table.data td { white-space: nowrap; }
+table.data td.wrap { white-space: normal; overflow-wrap: anywhere; min-width: 16ch; }
 table.data .num { text-align: right; white-space: nowrap;
                   font-variant-numeric: tabular-nums; }
 .error { grid-column: 1 / -1; }

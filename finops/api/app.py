@@ -29,6 +29,7 @@ from finops.api.routes import (
     governance,
     health,
     metrics,
+    movers,
     signin,
     sql,
     teams,
@@ -83,7 +84,7 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
     for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
-                   governance, backstage, dashboards, signin):
+                   governance, backstage, movers, dashboards, signin):
         app.include_router(module.router)
     app.include_router(governance.pages)
     # SQL workers start with the server (in the background), so the first query finds them.

@@ -22,8 +22,10 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.pa
 
 
 def as_file(frame: pl.DataFrame, fmt: Format, name: str, currency: str | None) -> Response:
-    """``frame`` (with a ``currency`` column) as a downloadable CSV or Parquet file."""
-    frame = frame.with_columns(pl.lit(currency, dtype=pl.String).alias("currency"))
+    """``frame`` as a downloadable CSV or Parquet file, with a ``currency`` column:
+    ``currency`` on every row, unless the frame has its own (budgets, each in theirs)."""
+    if "currency" not in frame.columns:
+        frame = frame.with_columns(pl.lit(currency, dtype=pl.String).alias("currency"))
     buffer = io.BytesIO()
     if fmt == "csv":
         frame.write_csv(buffer, date_format="%Y-%m-%d")

@@ -276,9 +276,12 @@ def unowned_items(reader: SnapshotReader, window: Window, limit: int) -> pl.Data
 
 
 def allocated_share_daily(reader: SnapshotReader, window: Window) -> pl.DataFrame:
-    """day, allocated_pct: the FinOps KPI "% of spend allocated", per day."""
+    """day, total_effective_cost, allocated_effective_cost, allocated_pct: the FinOps KPI
+    "% of spend allocated", per day, with the amounts it divides."""
     return reader.frame(
-        "SELECT day, 100 * sum(effective_cost) FILTER (WHERE team IS NOT NULL) "
+        "SELECT day, sum(effective_cost) AS total_effective_cost, "
+        "coalesce(sum(effective_cost) FILTER (WHERE team IS NOT NULL), 0) "
+        "AS allocated_effective_cost, 100 * sum(effective_cost) FILTER (WHERE team IS NOT NULL) "
         f"/ nullif(sum(effective_cost), 0) AS allocated_pct FROM {reader.source({'team'})} "
         "WHERE day BETWEEN $start AND $end GROUP BY day ORDER BY day",
         {"start": window.start, "end": window.end},

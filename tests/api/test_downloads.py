@@ -105,3 +105,19 @@ def test_browsers_get_error_pages_and_api_clients_json(labelled: TestClient) -> 
     assert missing.status_code == 404 and "<h1>Not found</h1>" in missing.text
     api = labelled.get("/dashboards/finance?preset=fortnight", headers=auth("finance"))
     assert api.status_code == 400 and api.json()["ok"] is False
+
+
+def test_budgets_coverage_and_movers_as_files(labelled: TestClient) -> None:
+    budgets = read(labelled.get("/api/budgets?format=csv", headers=auth("payments")), "csv")
+    assert budgets["budget"].to_list() == ["payments-monthly"]  # a team sees its own
+    assert budgets["actual"].item() == pytest.approx(expected(team="payments"), abs=0.005)
+    daily = read(labelled.get("/api/coverage?format=csv", headers=auth("finance")), "csv")
+    assert daily.height == 14
+    assert round(daily["allocated_effective_cost"].sum(), 2) == round(
+        expected(team="payments") + expected(team="search"), 2)
+    movers = labelled.get("/api/movers", headers=auth("finance")).json()
+    first = movers["rows"][0]
+    assert first["team"] == "payments" and first["delta"] == round(2.11 * 7, 2)
+    as_csv = read(labelled.get("/api/movers?format=csv", headers=auth("finance")), "csv")
+    assert as_csv["team"].to_list() == [r["team"] for r in movers["rows"]]
+    assert labelled.get("/api/movers", headers=auth("payments")).status_code == 403

@@ -25,7 +25,7 @@ from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
 from finops.api.page_view import PageView, PageViewDep
 from finops.api.reader import SnapshotReader
-from finops.api.routes.budgets import budget_rows
+from finops.api.routes.budgets import budget_frame, budget_rows
 from finops.api.routes.teams import require_known
 from models.api import Window
 from models.currency import MoneyFormat
@@ -155,29 +155,6 @@ def money_format(ctx: ContextDep, reader: SnapshotReader, window: Window) -> Mon
     return MoneyFormat(queries.currency(reader, window), ctx.settings.locale)
 
 
-def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Budget status dicts -> the frame ``figures.budget_vs_actual`` draws."""
-    def forecast(row: dict[str, Any], key: str) -> float | None:
-        value = (row.get("forecast") or {}).get(key)
-        return float(value) if value is not None and (row.get("forecast") or {}).get("ok") \
-            else None
-
-    return pl.DataFrame(
-        {
-            "budget": [str(r["budget"]) for r in rows],
-            "currency": [str(r["currency"]) for r in rows],
-            "amount": [float(r["amount"]) for r in rows],
-            "actual": [float(r["actual"]) for r in rows],
-            "forecast": [forecast(r, "point") for r in rows],
-            "forecast_low": [forecast(r, "low") for r in rows],
-            "forecast_high": [forecast(r, "high") for r in rows],
-        },
-        schema={"budget": pl.String, "currency": pl.String, "amount": pl.Float64,
-                "actual": pl.Float64, "forecast": pl.Float64, "forecast_low": pl.Float64,
-                "forecast_high": pl.Float64},
-    )
-
-
 def namespace_coverage(reader: SnapshotReader, day: date) -> str:
     """"12 / 40" namespaces with a team on ``day`` (from ``label_coverage``), or n/a."""
     rows = queries.view_rows(reader, "label_coverage", Window(start=day, end=day)) or []
@@ -198,7 +175,8 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     share = queries.allocated_share_daily(reader, window)
     allocated = float(queries.team_totals(reader, window, None)["effective_cost"].sum())
     pct = 100 * allocated / total if total else None
-    budgets = _budgets(ctx, reader, principal, through or window.end)
+    as_of = through or window.end
+    budgets = _budgets(ctx, reader, principal, as_of)
     fmt = money_format(ctx, reader, window)
     explore, shown = explore_card(pv, reader, fmt, None, path, "team")
     body = [
@@ -208,16 +186,18 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                     ("window", f"{window.start} – {window.end}")]),
         explore,
         pages.figure_div(figures.budget_vs_actual(budget_frame(budgets), through, fmt.locale),
-                         "budgets", True) if budgets
+                         "budgets", True, data_url=f"/api/budgets?as_of={as_of}") if budgets
         else pages.empty_card("No budgets declared.", True),
-        pages.figure_div(figures.allocated_gauge(pct, through), "allocated-kpi"),
-        pages.figure_div(figures.allocated_trend(share, through), "allocated-trend"),
+        pages.figure_div(figures.allocated_gauge(pct, through), "allocated-kpi",
+                         data_url=pv.api_url("/api/coverage", "", "")),
+        pages.figure_div(figures.allocated_trend(share, through), "allocated-trend",
+                         data_url=pv.api_url("/api/coverage", "", "")),
         pages.figure_div(figures.unowned_by_reason(queries.unowned_by_reason(reader, window),
                                                    through, fmt), "unowned-by-reason",
                          data_url=pv.api_url("/api/allocation", "reason", "window",
                                              controls.term("team", queries.UNOWNED))),
         pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through, fmt),
-                         "top-movers"),
+                         "top-movers", data_url=pv.api_url("/api/movers", "", "")),
     ]
     return HTMLResponse(pages.page(
         "Finance overview", body, links(principal, ctx, reader, pv.view), through,
