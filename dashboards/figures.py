@@ -317,6 +317,8 @@ def budget_burn(daily: pl.DataFrame, amount: float, period_start: date, period_e
     if forecast is not None and cumulative:
         data.append(line([rows["day"][-1], period_end], [cumulative[-1], forecast], "forecast",
                          color="#F58518", dash="dot"))
+    for trace in data:
+        trace["hovertemplate"] = money_hover(fmt, dated=True)
     return figure(data, f"Budget burn: {name}", through, fmt, yaxis=axis_title(fmt.label),
                   xaxis={"range": [period_start, period_end]})
 

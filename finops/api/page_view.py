@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from dashboards import controls
 from dashboards.controls import View
 from finops.api import queries
 from finops.api.deps import PrincipalDep, ReaderDep
 from finops.api.routes.allocation import check_scope
-from models.api import Window
+from models.api import DAYS_ACCEPTED, Day, Window
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,16 @@ class PageView:
         return f"{path}?{urlencode(pairs)}"
 
 
-def _page_view(request: Request, reader: ReaderDep, principal: PrincipalDep) -> PageView:
+def _page_view(
+    request: Request, reader: ReaderDep, principal: PrincipalDep,
+    start: Annotated[Day | None, Query(description=f"First day ({DAYS_ACCEPTED}).")] = None,
+    end: Annotated[Day | None, Query(description=f"Last day ({DAYS_ACCEPTED}).")] = None,
+) -> PageView:
     query = request.query_params
     group = query.get("group", "")
     labels = [group] if group.startswith(queries.LABEL) and queries.is_dimension(group) else []
-    view = controls.parse(query, query.getlist("filter"), labels)
+    days = {"start": start.isoformat() if start else "", "end": end.isoformat() if end else ""}
+    view = controls.parse({**query, **days}, query.getlist("filter"), labels)
     filters = queries.parse_filters(list(view.filters))
     check_scope(principal, filters)
     start, end = controls.requested_days(view, reader.data_through())
