@@ -28,7 +28,8 @@ def has_data(fig: Figure) -> bool:
     """Whether any trace has a point to draw (an indicator or a table with rows counts)."""
     for trace in fig["data"]:
         kind = trace.get("type", "scatter")
-        if kind == "indicator" or (kind == "table" and any(trace["cells"]["values"])):
+        if (kind == "indicator" and trace.get("value") is not None) or \
+                (kind == "table" and any(trace["cells"]["values"])):
             return True
         if kind != "table" and len(trace.get("x") or []) and len(trace.get("y") or []):
             return True

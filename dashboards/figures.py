@@ -182,7 +182,7 @@ def allocated_gauge(pct: float | None, through: date | None = None) -> Figure:
              {"range": [MATURITY[0], MATURITY[1]], "color": "#fff4ce"},
              {"range": [MATURITY[1], 100], "color": "#dff3e3"}]
     indicator = {
-        "type": "indicator", "mode": "gauge+number", "value": pct if pct is not None else 0.0,
+        "type": "indicator", "mode": "gauge+number", "value": pct,  # None: no data
         "number": {"suffix": " %", "valueformat": ".1f"},
         "gauge": {"axis": {"range": [0, 100]}, "bar": {"color": "#4C78A8"}, "steps": steps,
                   "threshold": {"line": {"color": "#222", "width": 3}, "value": MATURITY[2]}},
@@ -200,7 +200,8 @@ def reference_line(level: float) -> tuple[dict[str, Any], dict[str, Any]]:
     return shape, label
 
 
-def allocated_trend(frame: pl.DataFrame, through: date | None = None) -> Figure:
+def allocated_trend(frame: pl.DataFrame, through: date | None = None,
+                    axis: dict[str, Any] | None = None) -> Figure:
     """Daily % allocated (``day, allocated_pct``) with dotted 70/85/90 % reference lines."""
     line = {"type": "scatter", "x": frame["day"].to_list(), "y": frame["allocated_pct"].to_list(),
             "mode": "lines+markers", "name": "% allocated",
@@ -208,7 +209,7 @@ def allocated_trend(frame: pl.DataFrame, through: date | None = None) -> Figure:
     shapes, labels = zip(*(reference_line(level) for level in MATURITY), strict=True)
     fig = figure([line], "% of spend allocated per day", through,
                  yaxis={"range": [0, 100], **axis_title("%")}, showlegend=False,
-                 shapes=list(shapes), annotations=list(labels))
+                 xaxis=axis or {}, shapes=list(shapes), annotations=list(labels))
     fig["layout"]["margin"]["r"] = 60  # room for the reference-line labels
     return fig
 
@@ -279,7 +280,10 @@ def signed_percent(value: float | None) -> str:
 
 
 def _amounts(series: pl.Series, fmt: MoneyFormat, signed: bool = False) -> list[str]:
-    return [fmt(v, signed=signed) for v in series.to_list()]
+    """Each amount in ``fmt``; what rounds to zero is zero (never ``-$0.00``)."""
+    places = decimals(fmt.currency) if fmt.currency else 2
+    return [fmt(v if v is None or round(v, places) != 0 else 0.0, signed=signed)
+            for v in series.to_list()]
 
 
 def cost_kind_daily(frame: pl.DataFrame, through: date | None = None,

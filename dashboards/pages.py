@@ -83,7 +83,7 @@ nav.crumbs li + li::before { content: "›"; margin-right: 4px; color: var(--mut
 main { padding: 16px 24px; display: grid; grid-template-columns: repeat(2, minmax(0, 1fr));
        gap: 16px; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px;
-        padding: 8px; min-width: 0; }
+        padding: 8px; min-width: 0; overflow-x: auto; }
 .wide { grid-column: 1 / -1; }
 .kpis { display: flex; flex-wrap: wrap; gap: 16px; grid-column: 1 / -1; }
 .kpi { background: var(--card); border: 1px solid var(--line); border-radius: 6px;

@@ -155,6 +155,11 @@ def money_format(ctx: ContextDep, reader: SnapshotReader, window: Window) -> Mon
     return MoneyFormat(queries.currency(reader, window), ctx.settings.locale)
 
 
+def amount(fmt: MoneyFormat, value: float) -> str:
+    """A KPI's money; "no data" when the window has none (no currency to write it in)."""
+    return fmt(value) if fmt.currency else "no data"
+
+
 def namespace_coverage(reader: SnapshotReader, day: date) -> str:
     """"12 / 40" namespaces with a team on ``day`` (from ``label_coverage``), or n/a."""
     rows = queries.view_rows(reader, "label_coverage", Window(start=day, end=day)) or []
@@ -180,7 +185,7 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     fmt = money_format(ctx, reader, window)
     explore, shown = explore_card(pv, reader, fmt, None, path, "team")
     body = [
-        pages.kpis([(f"spend shown ({pv.view.metric_label})", fmt(shown)),
+        pages.kpis([(f"spend shown ({pv.view.metric_label})", amount(fmt, shown)),
                     ("% allocated", pages.percent(pct)), ("unowned", fmt(total - allocated)),
                     ("namespaces with a team", namespace_coverage(reader, window.end)),
                     ("window", f"{window.start} – {window.end}")]),
@@ -190,7 +195,8 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
         else pages.empty_card("No budgets declared.", True),
         pages.figure_div(figures.allocated_gauge(pct, through), "allocated-kpi",
                          data_url=pv.api_url("/api/coverage", "", "")),
-        pages.figure_div(figures.allocated_trend(share, through), "allocated-trend",
+        pages.figure_div(figures.allocated_trend(
+            share, through, figures.time_axis(window.start, window.end)), "allocated-trend",
                          data_url=pv.api_url("/api/coverage", "", "")),
         pages.figure_div(figures.unowned_by_reason(queries.unowned_by_reason(reader, window),
                                                    through, fmt), "unowned-by-reason",
@@ -247,7 +253,7 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
     scope = controls.term("team", team)
     namespaces = by_name(reader, pv, team, "namespace")
     body = [
-        pages.kpis([(f"spend shown ({pv.view.metric_label})", fmt(shown)),
+        pages.kpis([(f"spend shown ({pv.view.metric_label})", amount(fmt, shown)),
                     ("previous window", fmt(before)), ("change", change),
                     ("window", f"{window.start} – {window.end}")]),
         explore,
