@@ -239,7 +239,7 @@ def page(heading: str, body: Sequence[str], links: Sequence[tuple[str, str]],
 
 HEAD = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="color-scheme" content="light dark"><link rel="icon" href="data:,">')
+        '<meta name="color-scheme" content="light dark">')
 
 
 def error_page(status: int, message: str) -> str:

@@ -53,7 +53,6 @@ class Watched:
 @pytest.fixture
 def watched(chromium: Browser) -> Iterator[Watched]:
     context = chromium.new_context(viewport=WIDE, accept_downloads=True)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
     try:
         yield Watched(context.new_page())
     finally:
@@ -225,7 +224,6 @@ def test_any_screen_light_and_dark(server: str, chromium: Browser, size: dict[st
     a phone, the scheme's colours, named charts each with a data table; a screenshot kept."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport=size, color_scheme=scheme)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
     try:
         watched = Watched(context.new_page())
         page = watched.page
