@@ -31,6 +31,8 @@ MATURITY = (70.0, 85.0, 90.0)  # FinOps crawl / walk / run samples for % allocat
 COLORS = ["#4C78A8", "#F58518", "#54A24B", "#B279A2", "#72B7B2", "#EECA3B", "#FF9DA6",
           "#9D755D", "#BAB0AC", "#E45756"]
 UNOWNED_COLOR = "#7f7f7f"
+METRIC_WORDS = {"effective_cost": "effective cost", "billed_cost": "billed cost",
+                "list_cost": "list cost"}
 MARGIN = {"l": 60, "r": 20, "t": 70, "b": 50}
 
 
@@ -122,7 +124,7 @@ def explore(frame: pl.DataFrame, group: str, column: str, text: str, through: da
                         marker=marker, hovertemplate=money_hover(fmt, dated=True),
                         **({"customdata": [href] * rows.height} if href else {})))
     return figure(data, text, through, fmt, barmode="stack", xaxis=axis,
-                  yaxis=axis_title(f"{column.replace('_', ' ')}, {fmt.label}"),
+                  yaxis=axis_title(f"{METRIC_WORDS.get(column, column)}, {fmt.label}"),
                   legend={"title": {"text": group}})
 
 

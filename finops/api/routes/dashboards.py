@@ -110,6 +110,10 @@ def drill_links(pv: PageView, group: str, values: list[Any], path: str) -> dict[
 
 
 STEP_WORDS = {"day": "per day", "week": "per week", "month": "per month"}
+# What a row without the dimension is: cloud spend has no namespace, Kubernetes no service.
+UNNAMED = {"namespace": "(outside Kubernetes)", "workload": "(no workload)",
+           "cluster": "(outside Kubernetes)", "service": "(Kubernetes)",
+           "resource": "(no resource id)"}
 
 
 def explore_card(pv: PageView, reader: SnapshotReader, fmt: MoneyFormat, team: str | None,
@@ -121,10 +125,10 @@ def explore_card(pv: PageView, reader: SnapshotReader, fmt: MoneyFormat, team: s
     values = frame[group].unique().to_list() if frame.height else []
     name = controls.GROUPS.get(group, group)
     fig = figures.explore(
-        frame, group, view.column, f"Spend by {name} {STEP_WORDS[view.step]} "
-        f"({view.metric_label})", reader.data_through(), fmt,
-        figures.time_axis(pv.window.start, pv.window.end, view.step),
-        drill_links(pv, group, values, path))
+        frame, group, view.column, f"Spend by {name} {STEP_WORDS[view.step]}",
+        reader.data_through(), fmt, figures.time_axis(pv.window.start, pv.window.end, view.step),
+        drill_links(pv, group, values, path),
+        UNNAMED.get(group, "(no label)" if group.startswith(queries.LABEL) else "(none)"))
     scope = (controls.term("team", team),) if team else ()
     total = float(frame[view.column].sum()) if frame.height else 0.0
     return pages.figure_div(fig, "explore", True, data_url=pv.api_url(
