@@ -43,8 +43,8 @@ PLOT_CONFIG: dict[str, object] = {
 # #9198a1 on #0d1117 is 6.2:1. At 700 px and below the grid is one column, the header and the
 # controls wrap, and wide tables scroll inside their card.
 STYLE = """
-:root { color-scheme: light dark; --bg: #f6f8fa; --fg: #1f2328; --card: #fff;
-        --line: #d0d7de; --muted: #57606a; --head: #24292f; --head-fg: #fff;
+:root { color-scheme: light dark; --bg: #f6f8fa; --fg: #1f2328; --card: #ffffff;
+        --line: #d0d7de; --muted: #57606a; --head: #24292f; --head-fg: #ffffff;
         --head-link: #d1d9e0; --link: #0969da; --chip: #ddf4ff; }
 @media (prefers-color-scheme: dark) {
   :root { --bg: #0d1117; --fg: #e6edf3; --card: #161b22; --line: #3d444d;
