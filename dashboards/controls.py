@@ -111,8 +111,13 @@ def parse(query: Mapping[str, str], filters: Sequence[str], groups: Sequence[str
     group = query.get("group", "")
     if group and group not in GROUPS and group not in groups:
         raise InputError(f"group {group!r}: expected one of {sorted(GROUPS)} or label:<key>")
+    # the form's "filter on <dimension> = <value>" pair joins the filters (links never
+    # carry the pair itself: every link writes the view's ``filter`` terms)
+    key, value = query.get("fkey", ""), query.get("fvalue", "").strip().strip('"')
+    added = (term(key, value),) if key and value else ()
     return View(preset=preset, start=_day(query, "start"), end=_day(query, "end"), step=step,
-                group=group, filters=tuple(f for f in filters if f.strip()), metric=metric)
+                group=group, filters=(*(f for f in filters if f.strip()), *added),
+                metric=metric)
 
 
 def _day(query: Mapping[str, str], key: str) -> date | None:
@@ -185,20 +190,32 @@ def form(view: View, path: str, start: date, end: date, default_group: str,
         f"{_select('step', 'Granularity', STEPS, view.step)}"
         f"{_select('group', 'Group by', groups, view.grouped_by(default_group))}"
         f"{_select('metric', 'Cost', {k: v[1] for k, v in METRICS.items()}, view.metric)}"
-        '<label for="c-filter">Filter</label>'
-        '<input id="c-filter" name="filter" placeholder=\'namespace:"checkout"\' size="18">'
+        f"{_select('fkey', 'Filter on', groups, 'namespace')}"
+        '<label for="c-fvalue">equal to</label>'
+        '<input id="c-fvalue" name="fvalue" placeholder="e.g. checkout" size="14">'
+        '<label for="c-filter">or filters</label>'
+        '<input id="c-filter" name="filter" placeholder=\'namespace:"a","b"\' size="16">'
         f"{_filters(view, path)}"
         '<button type="submit">Apply</button></form>'
         f"<script>{CONTROLS_JS}</script>"
     )
 
 
-# Selects apply at once; a date typed by hand turns the window into a custom range.
+# Selects apply at once; a date typed by hand turns the window into a custom range. On submit
+# the "filter on ... equal to ..." pair becomes a ``filter`` term and empty or overridden
+# fields are left out, so the URL holds the view and nothing else.
 CONTROLS_JS = """(function(){var f=document.currentScript.previousElementSibling;
-f.querySelectorAll('select').forEach(function(s){s.addEventListener('change',function(){
-f.requestSubmit();});});
+f.querySelectorAll('select:not(#c-fkey)').forEach(function(s){s.addEventListener('change',
+function(){f.requestSubmit();});});
 f.querySelectorAll('input[type=date]').forEach(function(d){d.addEventListener('change',
-function(){f.querySelector('#c-preset').value='custom';});});})();"""
+function(){f.querySelector('#c-preset').value='custom';});});
+f.addEventListener('submit',function(){var k=f.querySelector('#c-fkey'),
+v=f.querySelector('#c-fvalue'),t=f.querySelector('#c-filter'),x=v.value.trim();
+if(x){var h=document.createElement('input');h.type='hidden';h.name='filter';
+h.value=k.value+':"'+x.replace(/"/g,'')+'"';f.appendChild(h);}
+k.disabled=true;v.disabled=true;if(!t.value.trim()){t.disabled=true;}
+if(f.querySelector('#c-preset').value!=='custom'){f.querySelector('#c-start').disabled=true;
+f.querySelector('#c-end').disabled=true;}});})();"""
 
 
 def crumbs(trail: Sequence[tuple[str, str]]) -> str:

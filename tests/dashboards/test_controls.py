@@ -69,7 +69,8 @@ def test_drill_down_goes_one_level_and_crumbs_lead_back() -> None:
 def test_form_labels_every_control_and_escapes() -> None:
     view = View(filters=('namespace:"<x>"',))
     html = controls.form(view, "/dashboards/finance", THROUGH, THROUGH, "team", ["app"])
-    for name in ("preset", "start", "end", "step", "group", "metric", "filter"):
+    for name in ("preset", "start", "end", "step", "group", "metric", "fkey", "fvalue",
+                 "filter"):
         assert f'<label for="c-{name}">' in html and f'id="c-{name}"' in html
     assert '<option value="label:app">label app</option>' in html
     assert "<x>" not in html and "&lt;x&gt;" in html
@@ -79,3 +80,9 @@ def test_form_labels_every_control_and_escapes() -> None:
 def test_percent_is_never_minus_zero() -> None:
     assert pages.percent(-0.04) == "0.0 %" and pages.percent(-0.04, signed=True) == "0.0 %"
     assert pages.percent(12.34, signed=True) == "+12.3 %" and pages.percent(None) == "n/a"
+
+
+def test_the_forms_filter_pair_joins_the_filters() -> None:
+    view = controls.parse({"fkey": "namespace", "fvalue": ' "checkout" '}, ['cluster:"a"'])
+    assert view.filters == ('cluster:"a"', 'namespace:"checkout"')
+    assert "fkey" not in view.href("/x") and controls.parse({"fkey": "team"}, []).filters == ()

@@ -101,10 +101,12 @@ def test_each_control_changes_the_url_and_the_numbers(server: str, watched: Watc
     changed(None, "metric", "list")
     shown = float(kpi(page).lstrip("$").replace(",", ""))
     assert shown == pytest.approx(LIST_UPLIFT * expected(day_from=expected_day(8)), abs=0.006)
-    page.fill("#c-filter", "cluster:gke-prod")
+    page.select_option("#c-fkey", "cluster")  # choosing the dimension does not submit...
+    page.fill("#c-fvalue", "gke-prod")
     with page.expect_navigation():
-        page.press("#c-filter", "Enter")
-    changed(None, "filter", "cluster:gke-prod")
+        page.press("#c-fvalue", "Enter")  # ...the value does
+    changed(None, "filter", 'cluster:"gke-prod"')
+    assert not {"fkey", "fvalue", "start", "end"} & set(query(page))  # only the view
     assert page.locator(".chip").inner_text().startswith("cluster = gke-prod")
     with page.expect_navigation():
         page.select_option("#c-group", "label:cost-center")
@@ -198,14 +200,14 @@ def test_the_keyboard_reaches_every_control(server: str, watched: Watched) -> No
     sign_in(page, server, TOKENS["platform"][0], "/dashboards/finance")
     drawn(page)
     reached: list[str] = []
-    for _ in range(40):
+    for _ in range(45):
         page.keyboard.press("Tab")
         reached.append(page.evaluate(
             "() => { const e = document.activeElement; return e.id || e.className || "
             "e.textContent.trim().slice(0, 20); }"))
     assert reached[0] == "skip"  # the first stop skips to the charts
     for control in ("c-preset", "c-start", "c-end", "c-step", "c-group", "c-metric",
-                    "c-filter"):
+                    "c-fkey", "c-fvalue", "c-filter"):
         assert control in reached, reached
     assert "Apply" in reached and "Sign out" in reached
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")

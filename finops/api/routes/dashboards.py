@@ -135,6 +135,13 @@ def explore_card(pv: PageView, reader: SnapshotReader, fmt: MoneyFormat, team: s
         "/api/allocation", group, view.step, *scope)), total
 
 
+def shown_total(reader: SnapshotReader, pv: PageView, team: str | None,
+                window: Window) -> float:
+    """What the explore chart would total over ``window`` (its filters and metric)."""
+    frame = queries.allocation(reader, window, [], "window", team, pv.filters)
+    return float(frame[pv.view.column].sum()) if frame.height else 0.0
+
+
 def by_name(reader: SnapshotReader, pv: PageView, team: str | None, group: str,
             step: str = "window") -> pl.DataFrame:
     """The view's spend by one dimension as ``[day,] name, effective_cost`` (the chosen
@@ -249,11 +256,10 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
     principal.require_team(team)
     through, window, path = reader.data_through(), pv.window, team_path(team)
     require_known(reader, ctx.config, team)
-    total = queries.total(reader, window, team)
-    before = queries.total(reader, queries.previous(window), team)
-    change = pages.percent(100 * (total - before) / before, signed=True) if before else "n/a"
     fmt = money_format(ctx, reader, window)
     explore, shown = explore_card(pv, reader, fmt, team, path, "namespace")
+    before = shown_total(reader, pv, team, queries.previous(window))
+    change = pages.percent(100 * (shown - before) / before, signed=True) if before else "n/a"
     scope = controls.term("team", team)
     namespaces = by_name(reader, pv, team, "namespace")
     body = [
