@@ -130,6 +130,11 @@ window.FINOPS_LAYOUT = function (layout) {
     out.legend = Object.assign({}, out.legend, {orientation: 'h', y: -0.25});
     out.title = Object.assign({}, out.title, {font: {size: 14}});
     out.margin = Object.assign({}, out.margin, {l: 50, r: 10});
+    var x = out.xaxis, r = x && x.range;  // daily ticks over more than a week: let plotly thin
+    if (r && x.dtick === 86400000 && Date.parse(r[1]) - Date.parse(r[0]) > 8 * 86400000) {
+      out.xaxis = Object.assign({}, x, {dtick: 2 * 86400000 *
+        Math.ceil((Date.parse(r[1]) - Date.parse(r[0])) / 86400000 / 12)});
+    }
   }
   if (!window.FINOPS_DARK) { return out; }
   var grid = {gridcolor: '#3d444d', zerolinecolor: '#3d444d', linecolor: '#3d444d'};
