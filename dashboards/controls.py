@@ -177,16 +177,23 @@ def _filters(view: View, path: str) -> str:
 
 
 def form(view: View, path: str, start: date, end: date, default_group: str,
-         label_keys: Sequence[str] = ()) -> str:
+         label_keys: Sequence[str] = (), *, window_only: bool = False) -> str:
     """The controls of a page: a plain GET form (works without scripts; with them, a change
-    applies at once). Choosing dates makes the range custom."""
+    applies at once). Choosing dates makes the range custom. ``window_only`` for a page
+    whose content only a window changes (the rest of the view is kept for the links)."""
     groups = {**GROUPS, **{LABEL + k: f"label {k}" for k in label_keys}}
     preset = view.preset or "custom"
+    window = (f'<form class="controls" method="get" action="{escape(path)}" '
+              'aria-label="What this page shows">'
+              f"{_select('preset', 'Window', PRESETS, preset)}"
+              f"{_day_input('start', 'from', start)}{_day_input('end', 'to', end)}")
+    if window_only:
+        kept = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}">'
+                       for k, v in view.params() if k in ("step", "group", "metric", "filter"))
+        return f'{window}{kept}<button type="submit">Apply</button></form>' \
+               f"<script>{WINDOW_JS}</script>"
     return (
-        f'<form class="controls" method="get" action="{escape(path)}" '
-        'aria-label="What this page shows">'
-        f"{_select('preset', 'Window', PRESETS, preset)}"
-        f"{_day_input('start', 'from', start)}{_day_input('end', 'to', end)}"
+        f"{window}"
         f"{_select('step', 'Granularity', STEPS, view.step)}"
         f"{_select('group', 'Group by', groups, view.grouped_by(default_group))}"
         f"{_select('metric', 'Cost', {k: v[1] for k, v in METRICS.items()}, view.metric)}"
@@ -200,6 +207,13 @@ def form(view: View, path: str, start: date, end: date, default_group: str,
         f"<script>{CONTROLS_JS}</script>"
     )
 
+
+# The window alone: the preset applies at once, a typed day makes the range custom.
+WINDOW_JS = """(function(){var f=document.currentScript.previousElementSibling,
+p=f.querySelector('#c-preset');p.addEventListener('change',function(){if(p.value!=='custom'){
+f.querySelector('#c-start').disabled=true;f.querySelector('#c-end').disabled=true;}
+f.requestSubmit();});f.querySelectorAll('input[type=date]').forEach(function(d){
+d.addEventListener('change',function(){p.value='custom';});});})();"""
 
 # Selects apply at once; a date typed by hand turns the window into a custom range. On submit
 # the "filter on ... equal to ..." pair becomes a ``filter`` term and empty or overridden

@@ -86,3 +86,12 @@ def test_the_forms_filter_pair_joins_the_filters() -> None:
     view = controls.parse({"fkey": "namespace", "fvalue": ' "checkout" '}, ['cluster:"a"'])
     assert view.filters == ('cluster:"a"', 'namespace:"checkout"')
     assert "fkey" not in view.href("/x") and controls.parse({"fkey": "team"}, []).filters == ()
+
+
+def test_a_window_only_form_keeps_the_rest_of_the_view() -> None:
+    view = View(preset="7d", group="cluster", filters=('namespace:"a"',), metric="list")
+    html = controls.form(view, "/dashboards/unowned", THROUGH, THROUGH, "reason",
+                         window_only=True)
+    assert 'id="c-preset"' in html and 'id="c-group"' not in html and 'id="c-fkey"' not in html
+    assert '<input type="hidden" name="group" value="cluster">' in html
+    assert '<input type="hidden" name="filter" value="namespace:&quot;a&quot;">' in html

@@ -318,4 +318,5 @@ def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     return HTMLResponse(pages.page(
         "Unowned spend", body, links(principal, ctx, reader, pv.view), through,
         assets.page_scripts(), fmt,
-        controls=controls_form(pv, reader, "/dashboards/unowned", "reason")))
+        controls=controls.form(pv.view, "/dashboards/unowned", window.start, window.end,
+                               "reason", window_only=True)))

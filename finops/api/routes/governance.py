@@ -79,7 +79,7 @@ def governance_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     heading = f"Governance · {principal.team}" if principal.team else "Governance"
     shown = report["window"]
     form = controls.form(view, "/dashboards/governance", date.fromisoformat(shown["start"]),
-                         date.fromisoformat(shown["end"]), "team")
+                         date.fromisoformat(shown["end"]), "team", window_only=True)
     return HTMLResponse(page(heading, governance_cards.body(report, through),
                              links(principal, ctx, reader, view), through,
                              assets.page_scripts(), controls=form))
