@@ -25,6 +25,12 @@ def main() -> None:
     one.add_argument("--only", nargs="*", default=[],
                      help="rerun only these stages (e.g. allocate) on the existing warehouse, "
                           "merging into the existing results file")
+    year = sub.add_parser("year", help="grow the size's warehouse to a year; measure month N")
+    year.add_argument("--size", choices=list(SIZES), default="L")
+    year.add_argument("--months", type=int, default=12)
+    year.add_argument("--resume", action="store_true",
+                      help="continue the <size>-year warehouse where an earlier run stopped "
+                           "(months already grown are kept; month 1 is not allocated again)")
     load = sub.add_parser("serve", help="a real finops serve under concurrent clients")
     load.add_argument("--size", choices=list(SIZES), default="S")
     load.add_argument("--clients", type=int, default=20)
@@ -39,6 +45,13 @@ def main() -> None:
     grow = sub.add_parser("growth", help="compare result files of several sizes")
     grow.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args()
+    if args.command == "year":
+        from benchmarks.year import run_year
+
+        out = ROOT / "benchmarks" / "out" / f"{args.size}-year.json"
+        out.write_text(json.dumps(run_year(args.size, args.months, resume=args.resume), indent=2))
+        console.print(out.read_text())
+        return
     if args.command == "growth":
         results = [json.loads(p.read_text()) for p in args.files]
         ordered = sorted(results, key=lambda r: list(SIZES).index(r["size"]))

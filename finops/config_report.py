@@ -14,12 +14,15 @@ from datetime import date
 
 import duckdb
 
-from finops.alerts import team_channel
+from finops.alerts import team_destination
+from finops.alerts.spend import unseen_scopes
 from finops.api.auth import auth_configured
 from finops.settings import Settings
 from models.config import Budget, FinOpsConfig, MappingRule
 
 NONE = "(none)"
+SIGNING_SECRET_WARNING = ("FINOPS_SLACK__SIGNING_SECRET is not set: the Acknowledge / Snooze "
+                          "buttons of budget messages are refused (404) until it is")
 
 
 def _join(values: Sequence[str], sep: str = ", ") -> str:
@@ -28,8 +31,8 @@ def _join(values: Sequence[str], sep: str = ", ") -> str:
 
 def describe(config: FinOpsConfig, settings: Settings) -> list[str]:
     return [*_teams(config), "", *_ownership(config), "", *_allocation(config), "",
-            *_currency(config), "", *_budgets(config, settings), "", *_governance(config), "",
-            *_tokens(config)]
+            *_currency(config), "", *_budgets(config, settings), "", *_channels(config), "",
+            *_monitors(config), "", *_governance(config), "", *_tokens(config)]
 
 
 def _currency(config: FinOpsConfig) -> list[str]:
@@ -91,10 +94,36 @@ def _budgets(config: FinOpsConfig, settings: Settings) -> list[str]:
         return ["Budgets: none"]
     lines = [f"Budgets ({len(config.budgets)}):"]
     for budget in config.budgets:
-        channel = budget.channel or team_channel(config, settings, budget.team)
+        dest = team_destination(config, settings, budget.team, budget.channel)
+        where = dest.channel if dest.transport == "slack" else f"{dest.channel} ({dest.transport})"
         lines.append(f"  {budget.name:<22} {_scope(budget)}, per {budget.period}: "
                      f"{budget.amount:,.2f} {budget.currency}; {_thresholds(budget)}; "
-                     f"to {channel}")
+                     f"to {where}, {budget.notify}")
+        lines += [f"    {t.kind} {t.percent:g} % also to {_join(t.also_to)}"
+                  for t in budget.thresholds if t.also_to]
+    lines += [f"  report for {r.team}: {r.every}" + (f" to {r.channel}" if r.channel else "")
+              for r in config.budget_reports]
+    return lines
+
+
+def _channels(config: FinOpsConfig) -> list[str]:
+    if not config.channels:
+        return ["Channels: Slack channels only (none declared)"]
+    lines = [f"Channels ({len(config.channels)}):"]
+    for channel in config.channels:
+        target = {"slack": channel.slack_channel, "webhook": channel.url,
+                  "email": _join(channel.to)}[channel.type]
+        lines.append(f"  {channel.name:<22} {channel.type}: {target}")
+    return lines
+
+
+def _monitors(config: FinOpsConfig) -> list[str]:
+    anomalies = config.anomalies
+    lines = [f"Anomaly monitors ({len(anomalies.monitors)}; baseline "
+             f"{anomalies.baseline_days} days, changed days re-checked "
+             f"{anomalies.recheck_days} days back):"]
+    lines += [f"  {m.dimension:<10} min impact {m.min_impact:g}, robust z >= {m.threshold:g}, "
+              f"change >= {m.min_change:.0%}" for m in anomalies.monitors]
     return lines
 
 
@@ -133,7 +162,8 @@ def _tokens(config: FinOpsConfig) -> list[str]:
     return lines
 
 
-def warnings(config: FinOpsConfig, *, data_checked: bool = False) -> list[str]:
+def warnings(config: FinOpsConfig, *, data_checked: bool = False,
+             settings: Settings | None = None) -> list[str]:
     """What is valid but probably not meant. With ``data_checked`` (``data_warnings`` ran on a
     warehouse) budget teams were checked against the data already, which says more."""
     found: list[str] = []
@@ -153,29 +183,25 @@ def warnings(config: FinOpsConfig, *, data_checked: bool = False) -> list[str]:
     catalog = config.ownership.backstage_catalog
     if catalog is not None and not catalog.exists():
         found.append(f"ownership.backstage_catalog: {catalog} does not exist")
+    return found + channel_warnings(config, settings)
+
+
+def channel_warnings(config: FinOpsConfig, settings: Settings | None) -> list[str]:
+    """Declared channels that cannot send with these settings."""
+    if settings is None:
+        return []
+    found = [f"channel {c.name!r}: no signing secret in FINOPS_WEBHOOK__SECRETS: its messages "
+             "will be dead-lettered" for c in config.channels
+             if c.type == "webhook" and c.name not in settings.webhook.secrets]
+    if any(c.type == "email" for c in config.channels) and settings.smtp.host is None:
+        found.append("email channels are declared but FINOPS_SMTP__HOST is not set: email "
+                     "stops at the first message of every `budgets check --send`")
+    slack_on = settings.slack.token is not None
+    if config.budgets and slack_on and settings.slack.signing_secret is None:
+        found.append(SIGNING_SECRET_WARNING)
     return found
 
 
 def data_warnings(config: FinOpsConfig, con: duckdb.DuckDBPyConnection) -> list[str]:
     """Budget teams and filter values that the warehouse's allocation has never seen."""
-    columns = {row[0] for row in con.execute("DESCRIBE allocation").fetchall()}
-    found: list[str] = []
-    for budget in config.budgets:
-        if budget.team and not _seen(con, "team", budget.team):
-            found.append(f"budget {budget.name!r}: team {budget.team!r} has no allocated "
-                         "cost in the warehouse")
-        for column, value in budget.filter.items():
-            if column not in columns:
-                found.append(f"budget {budget.name!r}: filter column {column!r} is not a "
-                             f"column of allocation ({', '.join(sorted(columns))})")
-            elif not _seen(con, column, value):
-                found.append(f"budget {budget.name!r}: filter {column}={value!r} matches no "
-                             "allocation row in the warehouse")
-    return found
-
-
-def _seen(con: duckdb.DuckDBPyConnection, column: str, value: str) -> bool:
-    # ``column`` is one of allocation's own column names (checked by the caller or literal).
-    row = con.execute(f'SELECT 1 FROM allocation WHERE "{column}"::VARCHAR = ? LIMIT 1',
-                      [value]).fetchone()
-    return row is not None
+    return unseen_scopes(config, con)

@@ -11,7 +11,14 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from finops.warehouse_lock import DEFAULT_TIMEOUT_S
@@ -100,8 +107,51 @@ class SlackSettings(BaseModel):
     platform_channel: str = Field(
         "#finops-platform", description="Channel for the unowned-spend digest."
     )
-    max_attempts: int = Field(8, description="Delivery attempts before an alert is dead-lettered.")
-    timeout_s: float = Field(10.0, description="Timeout of one Slack API call (seconds).")
+    max_attempts: int = Field(8, ge=1, description="Delivery attempts before an alert is "
+                              "dead-lettered (429s and auth failures do not count).")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one Slack API call (seconds).")
+    per_channel_interval_s: float = Field(
+        1.0, ge=0, description="Least time between two messages to one channel (Slack allows "
+        "about one per second per channel).")
+    retries: int = Field(2, ge=0, description="Retries of a message within one run after a "
+                         "5xx, a timeout or a network error, with doubling backoff.")
+    backoff_s: float = Field(1.0, ge=0, description="First backoff before such a retry "
+                             "(seconds); doubled each time.")
+    max_wait_s: float = Field(
+        120.0, ge=0, description="Most time one run spends waiting on `Retry-After` and "
+        "backoff (seconds); what is left then waits for the next run, no attempt counted.")
+    signing_secret: SecretStr | None = Field(
+        None, description="Slack app signing secret: verifies the Acknowledge / Snooze button "
+        "requests (`POST /api/slack/interactions`); secret. Unset: the route answers 404.")
+    response_url_prefix: str = Field(
+        "https://hooks.slack.com/", description="Only `response_url`s under this prefix are "
+        "posted to when a button is pressed (the message then shows who acknowledged).")
+    interactions_db: Path | None = Field(
+        None, description="SQLite file where the API records button presses and "
+        "`budgets check` reads snoozes (default: beside the published snapshot); the API and "
+        "the writer must both reach it.")
+
+
+class WebhookSettings(BaseModel):
+    """Generic webhook channels (``channels`` of type ``webhook`` in finops.yaml)."""
+
+    secrets: dict[str, SecretStr] = Field(
+        {}, description="HMAC-SHA256 signing secret of each webhook channel, as JSON "
+        "`{\"<channel name>\": \"<secret>\"}`; secret. A webhook channel without one is an error.")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one webhook call (seconds).")
+
+
+class SmtpSettings(BaseModel):
+    """The mail server email channels send through (``smtplib``)."""
+
+    host: str | None = Field(None, description="SMTP server; unset: email channels cannot "
+                             "send (an error naming the channel).")
+    port: int = Field(587, description="SMTP port.")
+    starttls: bool = Field(True, description="Upgrade the connection with STARTTLS.")
+    username: str | None = Field(None, description="SMTP user (with a password: AUTH LOGIN).")
+    password: SecretStr | None = Field(None, description="SMTP password; secret.")
+    sender: str = Field("finops@localhost", description="From address of alert emails.")
+    timeout_s: float = Field(10.0, gt=0, description="Timeout of one SMTP session (seconds).")
 
 
 class AwsSettings(BaseModel):
@@ -118,6 +168,39 @@ class PrometheusSettings(BaseModel):
     ca_file: Path | None = Field(None, description="CA bundle for TLS verification.")
     timeout_s: float = Field(60.0, description="Timeout of one Prometheus query.")
     cluster_label: str = Field("cluster", description="Series label that names the cluster.")
+
+
+class RetentionSettings(BaseModel):
+    """What ``finops retention apply`` (and every ``finops run``) keeps, in months counted back
+    from the newest allocated day (whole months: the cut is a month's first day); 0 keeps a
+    table for ever. Raw rows of a day are removed only once that day is allocated."""
+
+    usage_months: int = Field(3, ge=0, description="Months of raw Kubernetes usage "
+                              "(`k8s_*_hour`) kept; 0: for ever.")
+    bill_months: int = Field(13, ge=0, description="Months of bill lines (`cost_line`) kept; "
+                             "0: for ever.")
+    allocation_months: int = Field(0, ge=0, description="Months of `allocation` kept; 0 (the "
+                                   "default): for ever. At least the raw data's months.")
+    rollup_months: int = Field(0, ge=0, description="Months of the serving rollups "
+                               "(`rollup_*` tables) kept; 0 (the default): for ever.")
+
+    @model_validator(mode="after")
+    def _allocation_outlives_raw(self) -> RetentionSettings:
+        # An allocated day whose raw data is still there but whose allocation is gone would
+        # be owed again, and re-allocating it is what retention must never cause.
+        if self.allocation_months and self.allocation_months < max(self.usage_months,
+                                                                   self.bill_months):
+            raise ValueError("FINOPS_RETENTION__ALLOCATION_MONTHS must be 0 (for ever) or at "
+                             "least the usage and bill months")
+        return self
+
+
+class RunSettings(BaseModel):
+    """``finops run``, the scheduled cycle."""
+
+    source_timeout_s: float = Field(
+        3600.0, gt=0, description="How long one source of a `finops run` cycle may take "
+        "before it is stopped and reported failed (seconds).")
 
 
 class Settings(BaseSettings):
@@ -151,8 +234,12 @@ class Settings(BaseSettings):
     sql: SqlSettings = SqlSettings()  # type: ignore[call-arg]
     reader: ReaderSettings = ReaderSettings()  # type: ignore[call-arg]
     slack: SlackSettings = SlackSettings()  # type: ignore[call-arg]
+    webhook: WebhookSettings = WebhookSettings()  # type: ignore[call-arg]
+    smtp: SmtpSettings = SmtpSettings()  # type: ignore[call-arg]
     aws: AwsSettings = AwsSettings()  # type: ignore[call-arg]
     prometheus: PrometheusSettings = PrometheusSettings()  # type: ignore[call-arg]
+    retention: RetentionSettings = RetentionSettings()  # type: ignore[call-arg]
+    run: RunSettings = RunSettings()  # type: ignore[call-arg]
 
     @field_validator("locale")
     @classmethod
@@ -184,6 +271,13 @@ class Settings(BaseSettings):
         directory = self.published_dir or self.db.parent
         return directory / f"{self.db.stem}.published.duckdb"
 
+    @property
+    def interactions_path(self) -> Path:
+        """The SQLite file of Slack button presses (acknowledgements, snoozes)."""
+        named = self.slack.interactions_db
+        return (named.expanduser().absolute() if named
+                else self.snapshot_path.with_name(f"{self.db.stem}.interactions.sqlite3"))
+
 
 class ConfigSource(NamedTuple):
     """A resolved finops.yaml: its path (None: zero-config defaults) and how it was chosen."""
@@ -198,5 +292,11 @@ class ConfigSource(NamedTuple):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build settings from env, then apply explicit overrides (CLI flags) that are not None."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    """Build settings from env, then apply explicit overrides (CLI flags) that are not None.
+    A bad value is a ``ConfigError`` naming the variable."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = [f"FINOPS_{'__'.join(str(p).upper() for p in e['loc'])}: {e['msg']}"
+                    for e in exc.errors()]
+        raise ConfigError("; ".join(problems)) from None

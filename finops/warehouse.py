@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from finops.changes import Change
 from finops.rollups import build_rollups
 from finops.warehouse_lock import (
     DEFAULT_TIMEOUT_S,
@@ -58,6 +59,21 @@ class CursorReader:
 
     def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
         return self.con.sql(sql, params=params).pl()
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The warehouse file after a CHECKPOINT: its size, and DuckDB's blocks in it (free
+    blocks are reused by later writes; the file shrinks only when they are at its end)."""
+
+    file_bytes: int
+    block_size: int
+    used_blocks: int
+    free_blocks: int
+
+    @property
+    def free_bytes(self) -> int:
+        return self.free_blocks * self.block_size
 
 
 class Warehouse:
@@ -140,43 +156,63 @@ class Warehouse:
     def load(self, load: Load, *, check: Callable[[], None] | None = None) -> IngestRun:
         """Replace each partition of ``load`` and record its run, all or nothing.
 
-        One transaction: every partition's rows deleted and the new ones inserted, then
-        ``check`` (it sees the new rows; if it raises, nothing changes), then the run row.
-        Rows are frames or SQL; a stream of frames is spooled first (``finops.pipeline``).
+        One transaction: every partition's rows deleted and the new ones inserted (and the
+        days that changed marked, ``finops.changes``), then ``check`` (it sees the new rows;
+        if it raises, nothing changes), then the run row. Rows are frames or SQL; a stream of
+        frames is spooled first (``finops.pipeline``).
         """
         run = load.run
+        marks = run.run_id if load.marks_days else None
         with (self.recording(run), self.memory_limit(load.memory_limit), self.bulk(),
               self.transaction()):
-            run.rows = sum(self._replace(item) for item in load.replaces)
+            run.rows = sum(self._replace(item, marks) for item in load.replaces)
             if check is not None:
                 check()
             run.finish("ok")
             self._record(run)
         return run
 
-    def _replace(self, item: Replace) -> int:
-        """Delete the partition ``item`` replaces and insert its rows; returns their count."""
+    def _replace(self, item: Replace, marks: str | None) -> int:
+        """Delete the partition ``item`` replaces and insert its rows; returns their count.
+        ``marks``: the run whose changed days are recorded (None: none are)."""
         if isinstance(item.rows, str):
-            return self._swap(item, f"({item.rows})", item.rows)
+            return self._swap(item, item.rows, marks)
         if not isinstance(item.rows, pl.DataFrame):
             raise TypeError("a stream of frames is spooled before the load (finops.pipeline)")
         self.con.register("_incoming", conform(item.rows, item.table).to_arrow())
         try:
-            return self._swap(item, "_incoming", table_select(item.table, "_incoming"))
+            return self._swap(item, table_select(item.table, "_incoming"), marks)
         finally:
             self.con.unregister("_incoming")
 
-    def _swap(self, item: Replace, relation: str, select: str) -> int:
+    def _swap(self, item: Replace, select: str, marks: str | None) -> int:
         table = item.table.name
-        if item.keys:
-            keys = ", ".join(f'"{k}"' for k in item.keys)
-            self.con.execute(f"DELETE FROM {table} WHERE ({keys}) IN "
-                             f"(SELECT DISTINCT {keys} FROM {relation})")
-        else:
-            self.con.execute(f"DELETE FROM {table} WHERE {item.where}", item.params)
-        # BY NAME: the SELECT names its columns like the table; missing ones become NULL.
-        row = self.con.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
-        return int(row[0]) if row else 0
+        with self._partition(item, select) as (where, params):
+            change = (Change(self.con, item.table, where, params)
+                      if marks and item.table.days else None)
+            self.con.execute(f"DELETE FROM {table} WHERE {where}", params)
+            # BY NAME: the SELECT names its columns like the table; missing ones become NULL.
+            row = self.con.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
+            inserted = int(row[0]) if row else 0
+            if change is not None and marks is not None:
+                change.record(inserted, select, marks)
+        return inserted
+
+    @contextmanager
+    def _partition(self, item: Replace, select: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The WHERE (and parameters) of the partition ``item`` replaces. With ``keys``, the
+        key values its rows hold are read once into a temporary table, so the partition is
+        the same before the DELETE and after the INSERT."""
+        if not item.keys:
+            yield item.where, item.params
+            return
+        keys = ", ".join(f'"{k}"' for k in item.keys)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE _partition_keys AS "
+                         f"SELECT DISTINCT {keys} FROM ({select})")
+        try:
+            yield f"({keys}) IN (SELECT {keys} FROM _partition_keys)", {}
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS _partition_keys")
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -271,6 +307,14 @@ class Warehouse:
             yield cursor
         finally:
             cursor.close()
+
+    def storage(self) -> Storage:
+        """CHECKPOINT (deleted rows' blocks are freed then), then measure the file."""
+        self.con.execute("CHECKPOINT")
+        [row] = self.con.execute(
+            "SELECT block_size, used_blocks, free_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()").fetchall()
+        return Storage(self.path.stat().st_size, *(int(v) for v in row))
 
     # -- publish ----------------------------------------------------------------------
     def publish(self) -> Path:

@@ -128,6 +128,38 @@ class WriterLock:
         self._notify(f"Got the warehouse {self.db} after waiting.")
 
 
+class CycleLock:
+    """``with CycleLock(db): …`` holds ``<db>.cycle.lock`` for a whole ``finops run`` cycle.
+
+    On top of the writer lock, which each stage of a cycle takes and releases: two cycles
+    never interleave their stages. A second cycle does not wait for the first (it would only
+    repeat its work): it fails at once, naming the cycle that runs.
+    """
+
+    def __init__(self, db: Path, command: str | None = None) -> None:
+        self.db = db
+        self.path = db.with_name(db.name + ".cycle.lock").absolute()
+        self.command = command or command_line()
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> CycleLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        if not _try_lock(handle):
+            handle.close()
+            raise WarehouseBusy(f"another cycle of {self.db} is running: "
+                                f"{read_holder(self.path)}; this cycle did not start")
+        _write_holder(handle, self.command)
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            handle.truncate(0)
+            handle.close()
+
+
 def _try_lock(handle: IO[str]) -> bool:
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

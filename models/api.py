@@ -172,6 +172,28 @@ class AlertsResponse(BaseModel):
     alerts: list[dict[str, Any]]
 
 
+class RowsResponse(BaseModel):
+    rows: list[dict[str, Any]]
+
+
+class AcknowledgementsResponse(BaseModel):
+    acknowledgements: list[dict[str, Any]] = Field(
+        description="Acknowledge / Snooze presses from Slack: conversation, budget, team, "
+        "action, user_id, user_name, pressed_at, until (snoozes), channel, message_ts.")
+
+
+class InteractionResponse(BaseModel):
+    ok: bool
+    recorded: str | None = Field(description="acknowledge or snooze; null for other buttons.")
+
+
+class BudgetReportResponse(BaseModel):
+    team: str
+    text: str
+    blocks: list[dict[str, Any]]
+    facts: dict[str, Any]
+
+
 class SqlRequest(BaseModel):
     sql: str = Field(min_length=1, description="One SELECT over the published warehouse "
                      "(at most the server's `FINOPS_SQL__MAX_SQL_CHARS` characters).")

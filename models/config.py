@@ -8,9 +8,11 @@ the key path (``budgets[2].thresholds[0].percent``) and what was expected.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, get_args
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -109,10 +111,16 @@ class Allocation(Strict):
 class Threshold(Strict):
     percent: float = Field(gt=0, le=1000)
     kind: Literal["actual", "forecast"] = "actual"
+    # Recipients of this threshold's crossing besides the budget's conversation: Slack
+    # channels (#name or an ID) or names of declared `channels` (email, webhook).
+    also_to: list[str] = []
+
+
+Cadence = Literal["daily", "weekly"]
 
 
 class Budget(Strict):
-    name: str
+    name: str = Field(min_length=1)
     team: str | None = None  # scope: a team, or a filter below
     filter: dict[str, str] = {}  # column -> value on allocation (provider, cluster, …)
     period: Literal["week", "month", "quarter"] = "month"
@@ -124,7 +132,11 @@ class Budget(Strict):
         Threshold(percent=100),
         Threshold(percent=100, kind="forecast"),
     ]
-    channel: str | None = None  # defaults to the team's Slack channel
+    # Where the budget's conversation lives: a Slack channel (#name or an ID) or the name of
+    # a declared channel; default: the team's Slack channel, else the platform channel.
+    channel: str | None = None
+    # immediate: each check posts what is new; daily / weekly: gathered into one digest.
+    notify: Literal["immediate"] | Cadence = "immediate"
     starts: date | None = None
 
     @model_validator(mode="after")
@@ -132,6 +144,117 @@ class Budget(Strict):
         if not self.team and not self.filter:
             raise ValueError("a budget needs a scope: `team` or `filter`")
         return self
+
+
+# A Slack channel as finops.yaml names it: `#name` (Slack's rules: lower case, digits, `-`,
+# `_`, `.`, at most 80 characters) or a conversation ID (C…, G… or D…).
+SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CGD][A-Z0-9]{8,20})$")
+EMAIL = re.compile(r"^[^@\s<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+class Channel(Strict):
+    """A declared destination other than a bare Slack channel: a Slack channel under a name,
+    a generic webhook (JSON, signed with HMAC-SHA256; its secret comes from the environment,
+    ``FINOPS_WEBHOOK__SECRETS``), or email recipients (sent through ``FINOPS_SMTP__*``)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    type: Literal["slack", "webhook", "email"]
+    slack_channel: str | None = None
+    url: str | None = None
+    to: list[str] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> Channel:
+        given = {"slack": self.slack_channel, "webhook": self.url, "email": self.to or None}
+        extra = [k for k, v in given.items() if v and k != self.type]
+        if extra:
+            raise ValueError(f"a {self.type} channel takes no {_field_of(extra[0])}")
+        if self.type == "slack":
+            _check_slack(self.slack_channel, "slack_channel")
+        elif self.type == "webhook":
+            _check_url(self.url)
+        else:
+            _check_emails(self.to)
+        return self
+
+
+def _field_of(kind: str) -> str:
+    return {"slack": "`slack_channel`", "webhook": "`url`", "email": "`to`"}[kind]
+
+
+def _check_slack(value: str | None, key: str) -> None:
+    if value is None:
+        raise ValueError(f"`{key}` is required: a Slack channel such as #team-costs")
+    if not SLACK_CHANNEL.match(value):
+        raise ValueError(f"`{key}`: {value!r} is not a Slack channel (#name in lower case, "
+                         "or an ID such as C0123456789)")
+
+
+def _check_url(url: str | None) -> None:
+    if url is None:
+        raise ValueError("`url` is required for a webhook")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"`url`: {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"`url`: {url!r}: use https (plain http only to a loopback address)")
+
+
+def _check_emails(addresses: list[str]) -> None:
+    if not addresses:
+        raise ValueError("`to` is required for an email channel: one or more addresses")
+    bad = [a for a in addresses if not EMAIL.match(a)]
+    if bad:
+        raise ValueError(f"`to`: not email addresses: {bad}")
+
+
+DIMENSIONS = ("team", "unowned", "account", "service", "cluster")
+
+
+class Monitor(Strict):
+    """An anomaly monitor: each value of ``dimension`` (every team; unowned spend as one
+    scope; each account/project/subscription; each cloud service; each cluster) is checked
+    day by day against its own baseline. A day is an anomaly when its spend is ``threshold``
+    robust z-scores above the baseline median, at least ``min_change`` (a fraction) above
+    the baseline mean and at least ``min_impact`` above it in the reporting currency. The
+    defaults catch a +30 % step of a scope spending 10 a day."""
+
+    dimension: Literal["team", "unowned", "account", "service", "cluster"]
+    min_impact: float = Field(1.0, ge=0)
+    threshold: float = Field(3.0, gt=0)
+    min_change: float = Field(0.2, ge=0)
+    channel: str | None = None  # default: the team's channel, else the platform channel
+
+
+class Anomalies(Strict):
+    monitors: list[Monitor] = [Monitor(dimension=d) for d in DIMENSIONS]  # type: ignore[arg-type]
+    baseline_days: int = Field(14, ge=3, le=90)
+    min_baseline_days: int = Field(7, ge=2, le=90)
+    # Days whose allocated data changed since the last check (late data, restatements) are
+    # checked again if they lie at most this many days back.
+    recheck_days: int = Field(45, ge=1, le=400)
+    # Root causes smaller than max(root_cause_floor, root_cause_share × impact) are dropped.
+    root_cause_floor: float = Field(0.5, ge=0)
+    root_cause_share: float = Field(0.05, ge=0, le=1)
+
+    @field_validator("monitors")
+    @classmethod
+    def _one_per_dimension(cls, monitors: list[Monitor]) -> list[Monitor]:
+        names = [m.dimension for m in monitors]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"one monitor per dimension, repeated: {repeated}")
+        return monitors
+
+
+class BudgetReport(Strict):
+    """A scheduled report of a team's budgets (status, forecast, what crossed), posted by
+    ``finops budgets check --send`` once a day or once a week."""
+
+    team: str
+    every: Cadence = "weekly"
+    channel: str | None = None  # default: the team's Slack channel
 
 
 PolicyName = Literal["team-label", "resource-quota"]
@@ -194,6 +317,53 @@ class Sso(Strict):
     groups: dict[str, Role] = {}  # e.g. {"finops-finance": "finance", "team-pay": "team:pay"}
 
 
+Duration = Annotated[str, StringConstraints(pattern=r"^\d+[smhd]$")]
+
+
+class AwsCurSource(Strict):
+    """An AWS CUR export: ``finops ingest aws-cur URI [--endpoint-url …] [--profile …]``."""
+
+    uri: str  # s3://bucket/prefix, or a local copy laid out like the bucket
+    endpoint_url: str | None = None
+    profile: str | None = None
+
+
+class PrometheusSource(Strict):
+    """Prometheus history: each cycle reads the ``lookback`` complete hours before now
+    (``finops ingest prometheus --start now-lookback --end now``, hour-aligned); a window
+    read again replaces itself, so late samples are picked up by the next cycle."""
+
+    url: str | None = None  # default: FINOPS_PROMETHEUS__URL
+    lookback: Duration = "3h"
+    cluster: str | None = None
+    cluster_label: str | None = None
+
+
+class KubernetesSource(Strict):
+    """A live cluster: one snapshot per cycle (``finops ingest k8s``), counting for ``every``
+    (the cycle's schedule; a separate 5-minute collector is finer, see deploy/)."""
+
+    cluster: str = "default"
+    context: str | None = None
+    kubeconfig: Path | None = None
+    every: Duration = "1h"
+
+
+class Sources(Strict):
+    """What ``finops run`` ingests each cycle, each optional; every entry runs as the
+    ``finops ingest …`` command it names, in its own process. Paths may be directories (their
+    files are taken in name order); bill paths may be ``s3://`` prefixes where the command
+    takes them (``focus``, ``aws_cur``)."""
+
+    aws_cur: list[AwsCurSource | str] = []
+    gcp_billing: list[str] = []  # files, directories, or bq://project.dataset.table
+    azure: list[str] = []
+    focus: list[str] = []
+    prometheus: PrometheusSource | None = None
+    kubernetes: list[KubernetesSource] = []
+    usage: list[str] = []  # recorded usage directories (day=* recordings)
+
+
 class FxRate(Strict):
     """One exchange rate: 1 ``from`` = ``rate`` ``to``, for a calendar ``month`` (``2026-10``)
     or a ``day``; it converts both ways (the other way at 1 / rate)."""
@@ -238,8 +408,12 @@ class FinOpsConfig(Strict):
     ownership: Ownership = Ownership()
     allocation: Allocation = Allocation()
     budgets: list[Budget] = []
+    channels: list[Channel] = []
+    anomalies: Anomalies = Anomalies()
+    budget_reports: list[BudgetReport] = []
     api_tokens: list[ApiToken] = []
     sso: Sso = Sso()
+    sources: Sources = Sources()
     governance: Governance = Governance()
 
     @field_validator("teams")
@@ -251,6 +425,59 @@ class FinOpsConfig(Strict):
             raise ValueError(f"team names must be unique, repeated: {duplicates}")
         return teams
 
+    @field_validator("budgets")
+    @classmethod
+    def _unique_budgets(cls, budgets: list[Budget]) -> list[Budget]:
+        # Alerts are keyed by budget name: a second budget of the same name would never alert.
+        first: dict[str, int] = {}
+        for i, budget in enumerate(budgets):
+            if budget.name in first:
+                raise ValueError(f"budgets[{i}].name: {budget.name!r} is the name of "
+                                 f"budgets[{first[budget.name]}] too; budget names must be "
+                                 "unique")
+            first[budget.name] = i
+        return budgets
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, channels: list[Channel]) -> list[Channel]:
+        names = [c.name for c in channels]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"channel names must be unique, repeated: {duplicates}")
+        return channels
+
+    @model_validator(mode="after")
+    def _known_channels(self) -> FinOpsConfig:
+        declared = {c.name for c in self.channels}
+        bad = [f"{where}: {ref!r}" for where, ref in self.channel_refs()
+               if ref not in declared and not SLACK_CHANNEL.match(ref)]
+        if bad:
+            names = ", ".join(sorted(declared)) or "none declared"
+            raise ValueError(f"neither a Slack channel (#name in lower case, or an ID such as "
+                             f"C0123456789) nor a declared channel ({names}): {bad}")
+        return self
+
+    def channel_refs(self) -> list[tuple[str, str]]:
+        """Every place that names a destination, with its key path."""
+        refs = [(f"teams[{i}].slack_channel", t.slack_channel)
+                for i, t in enumerate(self.teams)]
+        for i, b in enumerate(self.budgets):
+            refs.append((f"budgets[{i}].channel", b.channel))
+            refs += [(f"budgets[{i}].thresholds[{j}].also_to[{k}]", ref)
+                     for j, t in enumerate(b.thresholds) for k, ref in enumerate(t.also_to)]
+        refs += [(f"budget_reports[{i}].channel", r.channel)
+                 for i, r in enumerate(self.budget_reports)]
+        refs += [(f"anomalies.monitors[{i}].channel", m.channel)
+                 for i, m in enumerate(self.anomalies.monitors)]
+        return [(where, ref) for where, ref in refs if ref is not None]
+
+    def channel(self, name: str) -> Channel | None:
+        return next((c for c in self.channels if c.name == name), None)
+
+    def monitor(self, dimension: str) -> Monitor | None:
+        return next((m for m in self.anomalies.monitors if m.dimension == dimension), None)
+
     @model_validator(mode="after")
     def _known_teams(self) -> FinOpsConfig:
         if not self.teams:
@@ -258,6 +485,7 @@ class FinOpsConfig(Strict):
         known = {t.name for t in self.teams}
         named = [("ownership.mappings", m.team) for m in self.ownership.mappings]
         named += [("budgets", b.team) for b in self.budgets if b.team]
+        named += [("budget_reports", r.team) for r in self.budget_reports]
         named += [("api_tokens", t.role[5:]) for t in self.api_tokens if t.role.startswith("team:")]
         named += [("sso.groups", r[5:]) for r in self.sso.groups.values() if r.startswith("team:")]
         unknown = [f"{where}: {team!r}" for where, team in named if team not in known]

@@ -120,6 +120,11 @@ class Forbidden(FinOpsError):
     status = 403
 
 
+class NotConfigured(NotFound):
+    """A route of a feature that needs a setting that is not set (the message names it): the
+    route is off on this server, hence 404 (a 5xx would say the server failed)."""
+
+
 class AlertDeliveryError(FinOpsError):
     """A notification could not be delivered; it stays in the outbox for a retry."""
 

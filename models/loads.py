@@ -122,11 +122,14 @@ class IngestRun:
 class Load:
     """What a source hands the warehouse: its run and the partitions it replaces, loaded in
     one transaction. ``memory_limit`` lowers DuckDB's limit meanwhile, for rows built outside
-    DuckDB (a stream of Polars batches); None keeps the warehouse's."""
+    DuckDB (a stream of Polars batches); None keeps the warehouse's. ``marks_days``: the load
+    records the days it changed in the tables the allocation reads (every collector's does);
+    retention's does not (removing raw rows of allocated days changes no allocation)."""
 
     run: IngestRun
     replaces: list[Replace]
     memory_limit: str | None = None
+    marks_days: bool = True
 
 
 class FrameReader(Protocol):

@@ -30,13 +30,46 @@ BOOL: pl.DataType = pl.Boolean()
 MAP: pl.DataType = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 
 
+# Columns a load stamps on every row it writes (which run, which file, which collector): two
+# loads of the same data differ in them, the allocation does not.
+LOAD_STAMPS = ("x_ingest_run", "x_source_file", "x_source")
+
+
+@dataclass(frozen=True)
+class Days:
+    """Which UTC days a row of an allocation input bears on, so that every load can record the
+    days it changed (``finops.changes``, inside ``Warehouse.load``). ``kind``:
+
+    - ``span``: the row bears on the days from ``start`` up to ``end`` (exclusive; SQL
+      expressions over the row); ``end`` None: the day of ``start`` (an hourly row);
+    - ``history``: the row holds values valid from ``start`` to ``end`` (null: still valid), and
+      a load rewrites a whole history at once: a day changed when the values valid in it did;
+    - ``every``: the rows bear on every day (a price list): any change marks every allocated day.
+
+    Columns in ``ignore`` (the load stamps) do not count as a change. ``allocated_only``: the
+    rows only change how days with other data are allocated (exchange rates), so only days
+    already allocated are marked (a day not allocated yet is owed through its own data).
+    """
+
+    kind: str
+    start: str = ""
+    end: str | None = None
+    ignore: tuple[str, ...] = LOAD_STAMPS
+    allocated_only: bool = False
+
+
+HOURLY_DAYS = Days("span", "hour")
+
+
 @dataclass(frozen=True)
 class Table:
-    """A warehouse table: its name, Polars schema and grain (row identity)."""
+    """A warehouse table: its name, Polars schema and grain (row identity); ``days`` for the
+    tables the allocation reads (a load of one marks the days it changed)."""
 
     name: str
     schema: pl.Schema
     grain: tuple[str, ...]
+    days: Days | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -105,6 +138,7 @@ COST_LINE = Table(
         }
     ),
     grain=(),  # one row per delivered line; replaced per (x_source, billing_account_id, period)
+    days=Days("span", "charge_period_start", "charge_period_end"),
 )
 
 K8S_NODE_HOUR = Table(
@@ -130,6 +164,7 @@ K8S_NODE_HOUR = Table(
         }
     ),
     grain=("cluster", "node", "hour"),
+    days=HOURLY_DAYS,
 )
 
 K8S_POD_HOUR = Table(
@@ -157,6 +192,7 @@ K8S_POD_HOUR = Table(
         }
     ),
     grain=("cluster", "namespace", "pod_uid", "hour"),
+    days=HOURLY_DAYS,
 )
 
 K8S_NAMESPACE = Table(
@@ -173,6 +209,7 @@ K8S_NAMESPACE = Table(
         }
     ),
     grain=("cluster", "namespace", "valid_from"),
+    days=Days("history", "valid_from", "valid_to"),
 )
 
 K8S_QUOTA_HOUR = Table(
@@ -190,6 +227,7 @@ K8S_QUOTA_HOUR = Table(
         }
     ),
     grain=("cluster", "namespace", "quota", "resource", "hour"),
+    days=HOURLY_DAYS,
 )
 
 K8S_VOLUME_HOUR = Table(
@@ -210,6 +248,7 @@ K8S_VOLUME_HOUR = Table(
         }
     ),
     grain=("cluster", "volume_name", "hour"),
+    days=HOURLY_DAYS,
 )
 
 K8S_LB_HOUR = Table(
@@ -228,6 +267,7 @@ K8S_LB_HOUR = Table(
         }
     ),
     grain=("cluster", "namespace", "service", "hour"),
+    days=HOURLY_DAYS,
 )
 
 PRICE_CATALOG = Table(
@@ -248,6 +288,7 @@ PRICE_CATALOG = Table(
         }
     ),
     grain=("provider", "region", "instance_type", "sku_id", "resource", "spot"),
+    days=Days("every"),
 )
 
 ALLOCATION = Table(
@@ -328,6 +369,7 @@ FX_RATE = Table(
         }
     ),
     grain=("from_currency", "to_currency", "valid_from", "valid_to"),
+    days=Days("span", "valid_from", "valid_to", allocated_only=True),
 )
 
 ALLOCATION_FX = Table(
@@ -345,6 +387,28 @@ ALLOCATION_FX = Table(
         }
     ),
     grain=("day", "billing_account_id", "priced_by"),
+)
+
+# What the allocation owes: the days each load changed (``finops.changes``), kept until an
+# allocation of the day succeeds; and each allocated day with the configuration it was
+# allocated with (a day whose configuration differs from today's is allocated again).
+CHANGED_DAY = Table(
+    "changed_day",
+    pl.Schema({"day": DAY, "table_name": STR, "run_id": STR, "marked_at": TS}),
+    grain=("day", "table_name", "run_id"),
+)
+
+ALLOCATED_DAY = Table(
+    "allocated_day",
+    pl.Schema({"day": DAY, "run_id": STR, "config_fingerprint": STR, "allocated_at": TS}),
+    grain=("day",),
+)
+
+# Retention: the first day each table still holds in full (``finops.retention``).
+RETENTION = Table(
+    "retention",
+    pl.Schema({"table_name": STR, "kept_from": DAY, "applied_at": TS}),
+    grain=("table_name",),
 )
 
 BACKSTAGE_OWNERS = pl.Schema({"kind": STR, "match": STR, "owner": STR})
@@ -413,6 +477,9 @@ WAREHOUSE_TABLES = (
     BACKSTAGE_ENTITY,
     FX_RATE,
     ALLOCATION_FX,
+    CHANGED_DAY,
+    ALLOCATED_DAY,
+    RETENTION,
 )
 
 TABLES_BY_NAME = {table.name: table for table in WAREHOUSE_TABLES}

@@ -21,7 +21,15 @@ STARTERS = frozenset({
     "bad_prometheus", "link_page", "sync_playwright",  # servers, stand-ins, Chromium
     "create_app", "Sandbox", "WorkerPool", "cli: sql",  # SQL worker processes
 })
-WORKER_COMMANDS = frozenset({"sql", "report"})  # in-process CLI commands that start a worker
+
+
+def _cli_starts(words: set[object]) -> bool:
+    """An in-process CLI command line that starts a process: a SQL worker (``sql``, ``report
+    unowned``) or Chromium (``report showback`` unless ``--no-pdf``)."""
+    return ("sql" in words or {"report", "unowned"} <= words
+            or ({"report", "showback"} <= words and "--no-pdf" not in words))
+
+
 Functions = dict[str, ast.FunctionDef]
 
 
@@ -32,8 +40,8 @@ def _names(node: ast.AST) -> set[str]:
             found.add(child.id)
         elif isinstance(child, ast.Attribute):
             found.add(child.attr)
-        elif isinstance(child, ast.List) and any(
-                isinstance(e, ast.Constant) and e.value in WORKER_COMMANDS for e in child.elts):
+        elif isinstance(child, ast.List) and _cli_starts(
+                {e.value for e in child.elts if isinstance(e, ast.Constant)}):
             found.add("cli: sql")
     return found
 

@@ -44,13 +44,15 @@ def _compute_rows(inputs: AllocationInputs, routed: Routed, pods: PodFrame,
     pools = pl.concat([billed, estimated], how="diagonal_relaxed") if estimated.height else billed
     split = _split_nodes(routed)
     idle = pod_step.idle_hours(fractions).join(split.lazy(), on=["cluster", "node"], how="anti")
-    pieces = pod_step.pod_pieces(fractions, pods)
+    # Pods on nodes the bill split per pod are left out per key, before pieces are grouped.
+    unsplit = PodFrame(pods.facts, pods.attrs.join(split, on=["cluster", "node"], how="anti"))
+    pieces = pod_step.pod_pieces(fractions, unsplit)
     if config.allocation.basis == "quota" and inputs.quotas.height:
         present = pod_step.present_namespaces(fractions, pods)
         idle, ns_pieces = pod_step.quota_claims(idle, present, inputs.quotas)
+        ns_pieces = ns_pieces.join(split, on=["cluster", "node"], how="anti")
         pieces = pl.concat([pieces, _namespace_pieces(ns_pieces, inputs, config)],
                            how="diagonal_relaxed")
-    pieces = pieces.join(split, on=["cluster", "node"], how="anti")
     idle_fr = pl.concat([pod_step.idle_fractions(idle),
                          split.with_columns(pl.lit("unsplit").alias("resource"),
                                             pl.lit(1.0).alias("_f"))])

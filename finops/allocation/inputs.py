@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from finops.allocation.pod_hours import PodHours
 from models.schemas import (
     BACKSTAGE_OWNERS,
     COST_LINE,
@@ -89,6 +90,13 @@ class AllocationInputs:
     # True when ``bill`` is already what ``compact_bill`` makes of it (the pipeline has DuckDB
     # compact it while reading), so the engine does not group it again.
     bill_is_compact: bool = False
+    # The pod-hours already keyed (the pipeline has DuckDB key them while reading); when set,
+    # it replaces ``pods``, which stays empty.
+    pod_hours: PodHours | None = None
+
+    def keyed_pods(self) -> PodHours:
+        """The pod-hours keyed (``pod_hours`` as read, else ``pods`` keyed here)."""
+        return self.pod_hours if self.pod_hours is not None else PodHours.of(self.pods)
 
     @classmethod
     def build(cls, **frames: pl.DataFrame) -> AllocationInputs:
@@ -106,20 +114,26 @@ class AllocationInputs:
         found: set[date] = set(self.bill.get_column("day").drop_nulls().to_list())
         for frame in (self.nodes, self.pods):
             found |= set(frame.get_column("hour").dt.date().drop_nulls().to_list())
+        if self.pod_hours is not None:
+            found |= self.pod_hours.days()
         return sorted(found)
 
     def for_day(self, day: date) -> AllocationInputs:
         """The inputs of one UTC day (namespaces, catalog and Backstage are kept whole)."""
         hourly = {name: getattr(self, name).filter(pl.col("hour").dt.date() == day)
                   for name in HOURLY}
-        return replace(self, bill=self.bill.filter(pl.col("day") == day), **hourly)
+        keyed = self.pod_hours.for_day(day) if self.pod_hours is not None else None
+        return replace(self, bill=self.bill.filter(pl.col("day") == day), pod_hours=keyed,
+                       **hourly)
 
     def for_cluster(self, cluster: str) -> AllocationInputs:
         """The Kubernetes inputs of one cluster (the bill is routed separately)."""
         def mine(frame: pl.DataFrame) -> pl.DataFrame:
             return frame.filter(pl.col("cluster") == cluster)
 
+        keyed = self.pod_hours.for_cluster(cluster) if self.pod_hours is not None else None
         return replace(
             self, nodes=mine(self.nodes), pods=mine(self.pods), namespaces=mine(self.namespaces),
             quotas=mine(self.quotas), volumes=mine(self.volumes), lbs=mine(self.lbs),
+            pod_hours=keyed,
         )

@@ -14,6 +14,7 @@ import polars as pl
 
 from finops.allocation.inputs import AllocationInputs, compact_bill
 from finops.allocation.nodes import node_hours
+from finops.allocation.pod_hours import PodHours
 from finops.allocation.pod_keys import PodFrame, key_pods
 from finops.allocation.route import Routed, route_day
 from models.config import FinOpsConfig
@@ -31,7 +32,7 @@ class PreparedDay:
         """One cluster's inputs and routed lines, its pods keyed and node-hours made anew."""
         inputs = self.inputs.for_cluster(cluster)
         return PreparedDay(inputs, self.routed.for_cluster(cluster),
-                           key_pods(inputs.pods, inputs.namespaces, config),
+                           key_pods(inputs.keyed_pods(), inputs.namespaces, config),
                            node_hours(inputs.nodes, config), [cluster])
 
 
@@ -39,12 +40,13 @@ def prepare_day(day_inputs: AllocationInputs, config: FinOpsConfig) -> PreparedD
     hours = node_hours(day_inputs.nodes, config)
     bill = day_inputs.bill if day_inputs.bill_is_compact else compact_bill(day_inputs.bill)
     routed = route_day(bill, hours, day_inputs.volumes, day_inputs.lbs, config)
-    pods = key_pods(day_inputs.pods, day_inputs.namespaces, config)
-    return PreparedDay(day_inputs, routed, pods, hours, _clusters(day_inputs, routed))
+    keyed = day_inputs.keyed_pods()
+    pods = key_pods(keyed, day_inputs.namespaces, config)
+    return PreparedDay(day_inputs, routed, pods, hours, _clusters(day_inputs, keyed, routed))
 
 
-def _clusters(day_inputs: AllocationInputs, routed: Routed) -> list[str]:
+def _clusters(day_inputs: AllocationInputs, pods: PodHours, routed: Routed) -> list[str]:
     """Every cluster seen in usage or in the routed bill that day."""
-    frames = (day_inputs.nodes, day_inputs.pods, day_inputs.volumes, day_inputs.lbs)
+    frames = (day_inputs.nodes, pods.attrs, day_inputs.volumes, day_inputs.lbs)
     names = pl.concat([f.select("cluster") for f in frames] + [routed.clusters()])
     return sorted(names.get_column("cluster").drop_nulls().unique().to_list())

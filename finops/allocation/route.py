@@ -97,7 +97,7 @@ def route_day(bill: pl.DataFrame, hours: pl.DataFrame, volumes: pl.DataFrame,
     node_cands = weights.select(
         "cluster", "node", node_keys(pl.col("provider_id")).alias("_key"), "_w"
     ).explode("_key", empty_as_null=True).drop_nulls("_key").unique(["cluster", "node", "_key"])
-    cluster_names = set(hours.get_column("cluster").drop_nulls().to_list())
+    cluster_names = set(hours.get_column("cluster").drop_nulls().unique().to_list())
 
     split = _split_lines(rest, node_cands, cluster_names)
     rest = _take(rest, split)

@@ -52,13 +52,12 @@ def spread(sources: pl.DataFrame, recipients: pl.DataFrame, *, kind: str | None,
 
 
 def tenant_weights(direct: pl.DataFrame, config: FinOpsConfig) -> pl.DataFrame:
-    """Recipients of shared cost: the owners of non-shared namespaces with direct cost,
-    weighted by that cost or even per namespace."""
-    tenants = direct.filter(pl.col("cost_kind").is_in(DIRECT_KINDS)
-                            & pl.col("namespace").is_not_null()
-                            & ~is_shared_namespace(config))
+    """Recipients of shared cost: the owners of namespaces with direct cost (``direct``
+    holds no shared namespace's rows), weighted by that cost or even per namespace."""
+    tenants = direct.lazy().filter(pl.col("cost_kind").is_in(DIRECT_KINDS)
+                                   & pl.col("namespace").is_not_null())
     grouped = tenants.group_by("cluster", *TENANT).agg(
-        pl.col("effective_cost").sum().alias("_cost"))
+        pl.col("effective_cost").sum().alias("_cost")).collect()
     grouped = grouped.filter(pl.col("_cost") > 0)
     if config.allocation.shared_split == "even":
         weight = 1.0 / pl.len().over("cluster", "namespace")
@@ -74,12 +73,21 @@ def is_shared_namespace(config: FinOpsConfig) -> pl.Expr:
     return pl.col("namespace").str.contains(glob_regex(patterns)).fill_null(False)
 
 
+def _split_shared(rows: pl.DataFrame, config: FinOpsConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows of shared namespaces, the rest); the patterns are matched once per namespace."""
+    if not config.allocation.shared_namespaces:
+        return rows.clear(), rows
+    names = rows.get_column("namespace").unique().to_frame()
+    shared = names.filter(is_shared_namespace(config)).get_column("namespace").implode()
+    mask = rows.select(pl.col("namespace").is_in(shared).fill_null(False)).to_series()
+    return rows.filter(mask), rows.filter(~mask)
+
+
 def share_within_cluster(rows: pl.DataFrame, extra_sources: pl.DataFrame,
                          config: FinOpsConfig) -> pl.DataFrame:
     """Spread shared namespaces' rows and ``extra_sources`` (fees, unowned disks/LBs) to
     tenants. ``extra_sources`` must already carry ``shared_from``."""
-    shared_ns = rows.filter(is_shared_namespace(config))
-    rest = rows.filter(~is_shared_namespace(config))
+    shared_ns, rest = _split_shared(rows, config)
     ns_sources = shared_ns.with_columns(
         pl.coalesce("shared_from", pl.lit("namespace:") + pl.col("namespace")).alias("shared_from"))
     sources = concat_rows([ns_sources, extra_sources])

@@ -27,7 +27,6 @@ from models.config import FinOpsConfig
 ACCOUNT = ["provider", "billing_account_id", "sub_account_id", "resource_id", "price_source"]
 VOLUME = ["cluster", "volume_name"]
 GROUP = ["namespace", "workload_kind", "workload_name", "pod_value", "workload_value", "hour"]
-MOUNT = ["cluster", "namespace", "pod", "hour"]
 OWNED = [*GROUP[:-1], *NS_VALUES]  # what a storage/LB row of the day is grouped by
 
 
@@ -67,7 +66,8 @@ def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: PodFrame,
     mounted = vols.filter(pl.col("_n") > 0).explode("mounting_pods", empty_as_null=True)
     mounted = mounted.with_columns(
         (pl.col("_h") / pl.col("_n")).alias("_h"), pl.col("mounting_pods").alias("pod"))
-    mounted = mounted.join(_mounting_pods(mounted, pods), on=MOUNT, how="left")
+    mounted = mounted.with_columns(POD_ID).join(_mounting_pods(mounted, pods),
+                                                on=["_pid", "hour"], how="left")
     unmounted = vols.filter(pl.col("_n") == 0)
     pieces = pl.concat([mounted.select(*VOLUME, *GROUP, "_h"),
                         unmounted.select(*VOLUME, pl.col("namespace"),
@@ -76,18 +76,22 @@ def volume_rows(volumes: pl.DataFrame, lines: pl.DataFrame, pods: PodFrame,
     return _money(namespace_values(pieces, namespaces, config), pools, VOLUME, "storage")
 
 
+# A pod's name in its namespace and cluster as one integer, so mounts join pod keys on it.
+POD_ID = pl.struct("cluster", "namespace", "pod").hash().alias("_pid")
+
+
 def _mounting_pods(mounted: pl.DataFrame, pods: PodFrame) -> pl.DataFrame:
-    """Workload and team values of each mounting (pod, hour): the pod's key at that hour
-    (a pod has several keys in a day when its labels changed)."""
-    wanted = mounted.lazy().select(MOUNT).unique()
-    candidates = wanted.join(pods.attrs_of("cluster", "namespace", "pod", *GROUP[1:5]),
-                             on=["cluster", "namespace", "pod"]).collect()
+    """Workload and team values of each mounting (pod, hour), keyed (``_pid``, ``hour``):
+    the pod's key at that hour (a pod has several keys in a day when its labels changed)."""
+    wanted = mounted.select(POD_ID, "hour").unique()
+    keys = pods.attrs.select("_pk", POD_ID, *GROUP[1:5])
+    candidates = wanted.join(keys.select("_pk", "_pid"), on="_pid")
     # Only the candidates' pod-hours are joined (an integer filter first, not a 2-key probe).
     facts = pods.facts.select("_pk", "hour")
     present = facts.filter(pl.col("_pk").is_in(candidates.get_column("_pk").unique().implode())
-                           ).join(candidates.select("_pk", "hour"), on=["_pk", "hour"], how="semi")
-    at_hour = candidates.join(present, on=["_pk", "hour"], how="semi")
-    return at_hour.unique(MOUNT).drop("_pk")
+                           ).join(candidates, on=["_pk", "hour"])
+    at_hour = present.unique(["_pid", "hour"])
+    return at_hour.join(keys.drop("_pid"), on="_pk").drop("_pk")
 
 
 def _money(pieces: pl.DataFrame, pools: pl.DataFrame, on: list[str], kind: str) -> pl.DataFrame:

@@ -26,14 +26,17 @@ from finops.api.routes import (
     budgets,
     coverage,
     dashboards,
+    efficiency,
     governance,
     health,
     metrics,
     movers,
     signin,
+    slack,
     sql,
     teams,
     unowned,
+    unowned_items,
 )
 from finops.api.snapshots import ReaderLimits, SnapshotManager
 from finops.sandbox import Sandbox
@@ -83,8 +86,9 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     app.middleware("http")(refuse_url_tokens)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
-    for module in (health, metrics, allocation, teams, unowned, coverage, budgets, alerts, sql,
-                   governance, backstage, movers, dashboards, signin):
+    for module in (health, metrics, allocation, teams, unowned_items, unowned, coverage,
+                   budgets, alerts, slack, sql, governance, backstage, movers, dashboards,
+                   efficiency, signin):
         app.include_router(module.router)
     app.include_router(governance.pages)
     # SQL workers start with the server (in the background), so the first query finds them.

@@ -10,10 +10,13 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from fastapi import Request, Response
 
+from finops.alerts.reads import gauges
 from finops.api.snapshots import SnapshotManager, published_age_s
+from models.errors import FinOpsError
 
 
 class Metrics:
@@ -85,6 +88,7 @@ class Metrics:
             lines += self._sql_lines()
             lines += self._cache_lines()
         lines += _snapshot_lines(snapshots)
+        lines += _outbox_lines(snapshots)
         return "\n".join(lines) + "\n"
 
 
@@ -114,6 +118,41 @@ def _snapshot_lines(snapshots: SnapshotManager) -> list[str]:
         f"finops_snapshot_generations_open {status.open_generations}",
     ]
 # -- end of snapshot generations ----------------------------------------------------------
+
+
+# -- the alert outbox (finops.alerts), as the last published snapshot holds it ---------------
+def _outbox_lines(snapshots: SnapshotManager) -> list[str]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        with snapshots.lease() as generation:
+            cursor = generation.cursor()
+            try:
+                found = gauges(cursor, now)
+            finally:
+                cursor.close()
+    except FinOpsError:
+        found = None  # no snapshot yet: the gauges say NaN rather than a reassuring 0
+
+    def value(name: str) -> str:
+        return "NaN" if found is None else f"{found[name]:g}"
+
+    pending = ("NaN" if found is None
+               else f"{found['status:pending'] + found['status:sending']:g}")
+    lines = [
+        "# HELP finops_alerts_pending Alert messages waiting for delivery (pending or being "
+        "sent).",
+        "# TYPE finops_alerts_pending gauge", f"finops_alerts_pending {pending}",
+        "# HELP finops_alerts_dead Alert messages dead-lettered (`finops alerts retry`).",
+        "# TYPE finops_alerts_dead gauge", f"finops_alerts_dead {value('status:dead')}",
+        "# HELP finops_alerts_oldest_pending_age_seconds Age of the oldest alert message not "
+        "delivered yet (0: none).",
+        "# TYPE finops_alerts_oldest_pending_age_seconds gauge",
+        f"finops_alerts_oldest_pending_age_seconds {value('oldest_pending_s')}",
+        "# HELP finops_alerts_messages Alert messages in the outbox by status.",
+        "# TYPE finops_alerts_messages gauge"]
+    statuses = ("pending", "sending", "sent", "dead")
+    return lines + [f'finops_alerts_messages{{status="{s}"}} {value("status:" + s)}'
+                    for s in statuses]
 
 
 def _escape(value: str) -> str:

@@ -1,12 +1,12 @@
 """The ``finops`` command line. ``main`` is the console script.
 
 The command tree is declared in ``common.py``; each command lives in the module named after
-it or its group (``allocate``, ``explain``, ``sql``, ``report``, ``budgets``, ``pricing``,
-``fx``, ``export``, ``config``, ``serve``, ``demo``, ``ingest/billing``, ``ingest/k8s``).
-Commands build clients from settings and flags and call the pipeline, collectors, the
-sandbox or the API; they never write to the warehouse's connection themselves. The top
-floor: nothing in ``finops`` imports it (``finops.synthetic``'s own command line borrows
-its progress bar).
+it or its group (``allocate``, ``run``, ``explain``, ``sql``, ``report``, ``budgets``,
+``alerts``, ``pricing``, ``fx``, ``export``, ``config``, ``retention``, ``serve``, ``demo``,
+``ingest/billing``, ``ingest/k8s``). Commands build clients from settings and flags and call
+the pipeline, collectors, the sandbox or the API; they never write to the warehouse's
+connection themselves. The top floor: nothing in ``finops`` imports it (``finops.synthetic``'s
+own command line borrows its progress bar).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from models.errors import FinOpsError
 
 # Imported for the commands they register, in the order ``finops --help`` lists them.
 # isort: off
-from finops.cli import allocate, explain, sql, demo, serve  # noqa: F401
+from finops.cli import allocate, run, explain, sql, demo, serve  # noqa: F401
 from finops.cli.ingest import billing, k8s, ownership  # noqa: F401
-from finops.cli import report, budgets, governance, policy, pricing, fx, export, config  # noqa: F401
+from finops.cli import report, showback, budgets, alerts, governance, policy  # noqa: F401
+from finops.cli import pricing, fx, export, config, retention  # noqa: F401
 # isort: on
 
 

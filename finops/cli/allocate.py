@@ -1,11 +1,28 @@
-"""``finops allocate``: run the engine over a window, reconcile it, print the totals."""
+"""``finops allocate``: run the engine over the changed days (or a window), reconcile, print
+the totals."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 
-from finops.cli.common import app, day_option, money, note, open_warehouse, out, progress, state
-from finops.pipeline.allocate import RunSummary, run_allocation
+from finops.cli.common import (
+    app,
+    day_option,
+    money,
+    note,
+    note_plain,
+    open_warehouse,
+    out,
+    progress,
+    state,
+)
+from finops.pipeline.allocate import RunSummary, allocate_days
+from finops.pipeline.incremental import owed, spans
+from finops.warehouse import Warehouse
+from models.config import FinOpsConfig
+from models.errors import InputError
 
 LINES = (("billed (effective)", "billed"), ("estimated (no bill)", "estimated"),
          ("allocated to teams", "teams"), ("idle", "idle"))
@@ -13,30 +30,73 @@ LINES = (("billed (effective)", "billed"), ("estimated (no bill)", "estimated"),
 
 @app.command("allocate")
 def allocate_command(
-    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD)."),
-    end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+    start: str | None = typer.Option(None, "--start", help="First day (YYYY-MM-DD)."),
+    end: str | None = typer.Option(None, "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+    changed: bool = typer.Option(
+        False, "--changed", help="Only the days changed since their last allocation (the "
+        "default without --start/--end)."),
 ) -> None:
-    """Attribute every dollar of the window to a team or to unowned spend; reconcile it."""
-    first, last = day_option(start, "--start"), day_option(end, "--end")
+    """Attribute every cent of the changed days (or --start..--end) and reconcile it."""
+    window = _window(start, end, changed)
     config = state.finops_config()
-    with open_warehouse() as wh, progress() as bar:
-        task = bar.add_task("allocating", total=(last - first).days + 1)
+    with open_warehouse(publish=False) as wh:
+        summary = allocate(wh, config, window)
+        if summary is not None:
+            state.publish(wh)
+    if summary is not None:
+        print_totals(summary)
+
+
+def allocate(wh: Warehouse, config: FinOpsConfig,
+             window: tuple[date, date] | None) -> RunSummary | None:
+    """Allocate ``window`` (both ends included), or the days owed when None; says which days
+    on stderr. None when nothing was owed."""
+    if window is None:
+        with wh.reader() as reader:
+            found = owed(reader, config)
+        described = found.describe()
+        note_plain(described[:1].upper() + described[1:] + ".")
+        days = found.days
+    else:
+        first, last = window
+        days = [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
+    if not days:
+        return None
+    return _run(wh, config, days)
+
+
+def _window(start: str | None, end: str | None, changed: bool) -> tuple[date, date] | None:
+    if start is None and end is None:
+        return None
+    if changed:
+        raise InputError("--changed allocates the days that changed: give it without "
+                         "--start/--end, or give --start and --end without it")
+    if start is None or end is None:
+        raise InputError("--start and --end go together (without both: the changed days)")
+    first, last = day_option(start, "--start"), day_option(end, "--end")
+    if last < first:
+        raise InputError(f"--end {last} is before --start {first}")
+    return first, last
+
+
+def _run(wh: Warehouse, config: FinOpsConfig, days: list[date]) -> RunSummary:
+    with progress() as bar:
+        task = bar.add_task("allocating", total=len(days))
 
         def on_partition(part: object) -> None:
             cluster = getattr(part, "cluster", None) or "cloud"
             bar.update(task, description=f"{getattr(part, 'day', '')} {cluster}")
 
-        summary = run_allocation(wh, config, first, last, on_partition=on_partition,
-                                 on_day=lambda _d: bar.advance(task),
-                                 duckdb_memory=state.settings.allocate_memory_limit)
-    note(f"run {summary.run_id}: {len(summary.days)} days, {summary.partitions} partitions, "
-         f"{summary.rows} rows; reconciliation 0.00 on every (day, billing account), in the "
-         "billing currency and converted")
-    print_totals(summary)
+        return allocate_days(wh, config, days, on_partition=on_partition,
+                             on_day=lambda _d: bar.advance(task),
+                             duckdb_memory=state.settings.allocate_memory_limit)
 
 
 def print_totals(summary: RunSummary) -> None:
     """The run's totals under a header that states their currency and why it is that one."""
+    note(f"run {summary.run_id}: {len(summary.days)} days ({spans(summary.days)}), "
+         f"{summary.partitions} partitions, {summary.rows} rows; reconciliation 0.00 on "
+         "every (day, billing account), in the billing currency and converted")
     t, currency = summary.totals, summary.currency
     out.print(f"Amounts in {currency} ({summary.currency_chosen_by})", highlight=False)
     lines = [(label, t.get(key, 0.0)) for label, key in LINES]

@@ -38,17 +38,23 @@ ingest_app = typer.Typer(
 )
 report_app = typer.Typer(help="Reports over the published warehouse.", no_args_is_help=True)
 budgets_app = typer.Typer(help="Budgets and alerts.", no_args_is_help=True)
+alerts_app = typer.Typer(help="The alert outbox: list, requeue dead letters.",
+                         no_args_is_help=True)
 pricing_app = typer.Typer(help="Pricing catalogs (fallback node prices).", no_args_is_help=True)
 export_app = typer.Typer(help="Export the unified data.", no_args_is_help=True)
 config_app = typer.Typer(help="The finops.yaml in use.", no_args_is_help=True)
+retention_app = typer.Typer(help="What the warehouse keeps, and for how long.",
+                            no_args_is_help=True)
 fx_app = typer.Typer(help="Exchange rates (money in more than one currency).",
                      no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(report_app, name="report")
 app.add_typer(budgets_app, name="budgets")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(pricing_app, name="pricing")
 app.add_typer(export_app, name="export")
 app.add_typer(config_app, name="config")
+app.add_typer(retention_app, name="retention")
 app.add_typer(fx_app, name="fx")
 
 console = Console(stderr=True, soft_wrap=True)  # progress and notes on stderr; results on stdout
@@ -62,6 +68,7 @@ class State:
     db: Path | None = None
     config: Path | None = None
     debug: bool = False
+    publishing: bool = True
     command: str = "finops"
     _settings: Settings | None = field(default=None, repr=False)
 
@@ -77,6 +84,12 @@ class State:
         note_plain(source.describe())
         return load_config(source.path)
 
+    def publish(self, warehouse: Warehouse) -> None:
+        """Publish a snapshot for readers, unless ``--no-publish`` (``finops run`` runs its
+        stages so, and publishes once at the end of the cycle)."""
+        if self.publishing:
+            warehouse.publish()
+
 
 state = State()
 
@@ -88,8 +101,12 @@ def _global_options(
         None, "--config", help="finops.yaml path (env FINOPS_CONFIG)."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    no_publish: bool = typer.Option(
+        False, "--no-publish", help="Write without publishing a snapshot for readers "
+        "(`finops run` runs its stages so and publishes once)."),
 ) -> None:
     state.db, state.config, state.debug = db, config, debug
+    state.publishing = not no_publish
     state._settings = None
 
 
@@ -102,7 +119,7 @@ def open_warehouse(*, publish: bool = True) -> Iterator[Warehouse]:
                    command=state.command, notify=note_plain) as warehouse:
         yield warehouse
         if publish:
-            warehouse.publish()
+            state.publish(warehouse)
 
 
 def progress() -> Progress:

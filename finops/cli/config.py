@@ -32,7 +32,8 @@ def check_command(
         say(line)
     from_data = _data_warnings(parsed, settings)
     checked = from_data is not None
-    _print_warnings(config_report.warnings(parsed, data_checked=checked) + (from_data or []))
+    _print_warnings(config_report.warnings(parsed, data_checked=checked,
+                                                   settings=settings) + (from_data or []))
 
 
 def _data_warnings(config: FinOpsConfig, settings: Settings) -> list[str] | None:

@@ -1,12 +1,15 @@
-"""``finops report …``: read-only reports over the published warehouse (``report unowned``)."""
+"""``finops report …``: read-only reports over the published warehouse (``report unowned``,
+``report savings``; ``report showback`` lives in ``finops.cli.showback``)."""
 
 from __future__ import annotations
 
 import typer
 
-from finops.cli.common import day_option, money, note, report_app, sandbox
+from finops.cli.common import day_option, money, note, report_app, sandbox, state
 from finops.cli.output import Format, render
-from models.errors import CurrencyError
+from finops.reports import savings
+from finops.warehouse import open_snapshot
+from models.errors import CurrencyError, InputError
 
 UNOWNED_SQL = """
 SELECT reason, provider, sub_account_id, cluster, namespace, service_name, resource_id,
@@ -37,3 +40,31 @@ def report_unowned(
          f"in {start}..{end}")
 
 
+
+
+@report_app.command("savings")
+def report_savings(
+    start: str = typer.Option(..., "--start", help="First day (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--end", help="Last day, inclusive (YYYY-MM-DD)."),
+    team: str | None = typer.Option(None, "--team", help="Only this team's workloads."),
+    headroom: float = typer.Option(savings.HEADROOM, "--headroom", min=0.0, max=10.0,
+                                   help="Suggested request = p95 usage x (1 + headroom)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="Output format."),
+) -> None:
+    """Right-sizing: per workload, requests vs p95 usage and the money a month a smaller
+    request would save, largest first."""
+    first, last = day_option(start, "--start"), day_option(end, "--end")
+    if first > last:
+        raise InputError(f"--start {first} is after --end {last}")
+    con = open_snapshot(state.settings.snapshot_path)
+    try:
+        frame = savings.rightsizing(lambda sql, params: con.sql(sql, params=params).pl(),
+                                    first, last, team=team, headroom=headroom)
+    finally:
+        con.close()
+    shown = frame.select(savings.BRIEF) if fmt is Format.table else frame
+    render(shown.columns, shown.rows(), fmt.value)
+    total = savings.summary(frame)
+    note(f"{total['workload_count']} workloads could request less: "
+         f"{money(total['monthly_saving'], total['currency'])} a month "
+         f"(requests vs p95 usage in {first}..{last}, headroom {headroom:.0%})")

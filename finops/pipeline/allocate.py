@@ -1,18 +1,19 @@
-"""``run_allocation``: read a window from the warehouse, allocate it, write it, check it.
+"""``allocate_days`` (any set of days) and ``run_allocation`` (a window): read the days from
+the warehouse, allocate them, write them, check them.
 
-The window is cut into partition keys (today: one per day, ``runner.WHOLE_DAY``); a runner
+The days are cut into partition keys (today: one per day, ``runner.WHOLE_DAY``); a runner
 (``LocalRunner`` unless one is given) reads each day's inputs (the engine prepares them on
 the reading thread: bill routed, pods keyed) and applies ``allocate_partition``, which
 allocates the day, reconciles it against the day's bill (in each account's billing currency)
 and converts it to the reporting currency (``currency.to_reporting``, at the rates
 ``currency.plan`` fixed before the run: a missing rate fails the run before any work). The
 results stream into one ``store`` of ``allocation`` (spooled, so memory holds a few days
-whatever the window), with the rates applied in ``allocation_fx``, and before that
-transaction commits the ``reconciliation`` and ``reconciliation_reporting`` views are read
-back for the window (``verify``): if any day does not add up, in the billing currency or once
-converted, ``ReconciliationError`` lists the rows that disagree and nothing is written.
-DuckDB's memory limit is lowered meanwhile (``allocate_memory_limit``): the engine's frames
-live outside it.
+whatever the window), with the rates applied in ``allocation_fx``; the same load records the
+days as allocated and clears their changed marks. Before that transaction commits the
+``reconciliation`` and ``reconciliation_reporting`` views are read back for the days
+(``verify``): if any day does not add up, in the billing currency or once converted,
+``ReconciliationError`` lists the rows that disagree and nothing is written. DuckDB's memory
+limit is lowered meanwhile (``allocate_memory_limit``): the engine's frames live outside it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 
 import polars as pl
 
@@ -31,6 +33,7 @@ from finops.allocation.prepare import PreparedDay, prepare_day
 from finops.allocation.reconcile import check, reconcile
 from finops.allocation.rows import BILLED_SOURCES
 from finops.pipeline.currency import FxPlan, plan, to_reporting
+from finops.pipeline.incremental import check_kept, config_fingerprint, done, kept_from
 from finops.pipeline.inputs import read_day, run_inputs
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store
@@ -91,23 +94,37 @@ def totals(rows: pl.DataFrame) -> dict[str, float]:
     return {k: float(v) for k, v in found.items()}
 
 
-def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, *,
-                   runner: Runner | None = None,
-                   on_partition: Callable[[Partition], None] | None = None,
-                   on_day: Callable[[date], None] | None = None,
-                   duckdb_memory: str | None = None) -> RunSummary:
+def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date,
+                   **options: Any) -> RunSummary:
     """Allocate ``start``..``end`` (inclusive) and replace those days of ``allocation``."""
     if end < start:
         raise InputError(f"--end {end} is before --start {start}")
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    return allocate_days(wh, config, [start + timedelta(days=i)
+                                      for i in range((end - start).days + 1)], **options)
+
+
+def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
+                  runner: Runner | None = None,
+                  on_partition: Callable[[Partition], None] | None = None,
+                  on_day: Callable[[date], None] | None = None,
+                  duckdb_memory: str | None = None) -> RunSummary:
+    """Allocate ``days`` (any set of days) and replace exactly those days of ``allocation``;
+    the same transaction records them as allocated with this configuration and clears their
+    changed marks (``finops.pipeline.incremental``)."""
+    days = sorted(set(days))
     summary = RunSummary(new_run_id("allocate"), days)
-    run = IngestRun(summary.run_id, "allocate", datetime.combine(start, time()),
-                    datetime.combine(end, time()) + timedelta(days=1), files=[])
-    window = {"start": start, "end": end}
+    if not days:
+        return summary
+    fingerprint = config_fingerprint(config)
+    run = IngestRun(summary.run_id, "allocate", datetime.combine(days[0], time()),
+                    datetime.combine(days[-1], time()) + timedelta(days=1), files=[],
+                    checksum=fingerprint)
+    window = {"first": days[0], "last": days[-1], "days": days}
     with wh.memory_limit(duckdb_memory), wh.reader() as reader:
         with wh.recording(run):
+            check_kept(days, kept_from(reader))
             shared = run_inputs(reader, config)
-            fx = plan(reader, config, start, end)
+            fx = plan(reader, config, days)
         summary.currency, summary.currency_chosen_by = fx.currency, fx.chosen_by
         partition = partial(allocate_partition, config, summary.run_id, fx)
         read = partial(_prepared, reader, shared, config)
@@ -116,19 +133,24 @@ def run_allocation(wh: Warehouse, config: FinOpsConfig, start: date, end: date, 
         with closing((runner or LocalRunner()).run([PartitionKey(d) for d in days], read,
                                                    partition)) as results:
             rows = _reported(results, summary, on_partition, on_day)
-            store(wh, Load(run, [Replace(ALLOCATION, rows, "day BETWEEN $start AND $end",
-                                         window),
-                                 Replace(ALLOCATION_FX, fx.applied(summary.run_id),
-                                         "day BETWEEN $start AND $end", window)]),
-                  check=lambda: verify(wh, start, end))
+            replaces = [Replace(ALLOCATION, rows, DAYS_WHERE, window),
+                        Replace(ALLOCATION_FX, fx.applied(summary.run_id), DAYS_WHERE, window),
+                        *done(days, summary.run_id, fingerprint)]
+            store(wh, Load(run, replaces), check=lambda: verify(wh, window))
     return summary
+
+
+# The days of a run: the range lets DuckDB skip row groups by their min/max, the list picks
+# the days themselves (a run's days need not be consecutive).
+DAYS_WHERE = "day BETWEEN $first AND $last AND list_contains($days, day)"
 
 
 def _prepared(reader: FrameReader, shared: AllocationInputs, config: FinOpsConfig,
               key: PartitionKey) -> PreparedDay:
     """A day's inputs read and prepared for the engine (bill routed, pods keyed): the
     runner's ``read``, so the preparation runs where the reading does."""
-    return prepare_day(read_day(reader, key.day, shared), config)
+    node_labels = bool(config.allocation.prices.by_node_label)
+    return prepare_day(read_day(reader, key.day, shared, node_labels=node_labels), config)
 
 
 def _reported(results: Iterator[PartitionResult], summary: RunSummary,
@@ -145,12 +167,13 @@ def _reported(results: Iterator[PartitionResult], summary: RunSummary,
         yield result.rows
 
 
-def verify(wh: Warehouse, start: date, end: date) -> None:
+def verify(wh: Warehouse, window: dict[str, Any]) -> None:
     """Read back the ``reconciliation`` view (billing currency) and ``reconciliation_reporting``
-    (the bill converted) for the window: both must be zero everywhere. Run inside the
-    replacing transaction, so a window that fails either is never committed."""
-    window = {"start": start, "end": end}
-    view = wh.frame("SELECT * FROM reconciliation WHERE day BETWEEN $start AND $end "
+    (the bill converted) for the run's days: both must be zero everywhere. Run inside the
+    replacing transaction, so a run that fails either is never committed. Read through the
+    views' ``*_between`` macros: the views' own ``day`` is a join's, so a filter on it cannot
+    reach the bill, and every run would cut the whole history's bill."""
+    view = wh.frame(f"SELECT * FROM reconciliation_between($first, $last) WHERE {DAYS_WHERE} "
                     "AND difference <> 0", window)
     if view.height:
         view = view.with_columns(pl.col("difference").cast(pl.Float64),
@@ -158,8 +181,9 @@ def verify(wh: Warehouse, start: date, end: date) -> None:
                                  pl.col("billed_effective_cost").cast(pl.Float64),
                                  pl.col("allocated_effective_cost").cast(pl.Float64))
         check(view)
-    check_converted(wh.frame("SELECT * FROM reconciliation_reporting WHERE day BETWEEN $start "
-                             "AND $end AND (difference <> 0 OR difference IS NULL)", window))
+    check_converted(wh.frame(f"SELECT * FROM reconciliation_reporting_between($first, $last) "
+                             f"WHERE {DAYS_WHERE} AND (difference <> 0 OR difference IS NULL)",
+                             window))
 
 
 def check_converted(bad: pl.DataFrame) -> None:

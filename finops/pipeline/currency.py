@@ -55,21 +55,23 @@ class FxPlan:
         return found.with_columns(pl.lit(run_id).alias("run_id")).select(ALLOCATION_FX.columns)
 
 
-def plan(reader: FrameReader, config: FinOpsConfig, start: date, end: date) -> FxPlan:
-    """Choose the reporting currency and rate every (day, billing account) of the window;
-    ``CurrencyError`` naming each currency, account and month that has no rate."""
-    window = (start, end)
+def plan(reader: FrameReader, config: FinOpsConfig, days: list[date]) -> FxPlan:
+    """Choose the reporting currency and rate every (day, billing account) of ``days`` (sorted;
+    any set, e.g. the days ``allocate --changed`` owes); ``CurrencyError`` naming each
+    currency, account and month that has no rate."""
+    start, end = window = (days[0], days[-1])
     stated = [config_rates(config), loaded_rates(reader)]
     by_account = export_rates(reader, start, end)
     generic = Rates(*stated, export_day_rates(by_account))
-    days = account_days(reader, start, end)
-    billed_in = sorted(set(days["billing_currency"].to_list()))
-    currency, why = chosen_currency(reader, config, generic, window, billed_in)
-    check_allocated(reader, currency, window)
-    bill = _bill_rates(days, Rates(*stated), by_account, currency)
+    found = account_days(reader, start, end).filter(pl.col("day").is_in(days))
+    billed_in = sorted(set(found["billing_currency"].to_list()))
+    currency, why = chosen_currency(reader, config, generic, window, billed_in, days)
+    check_allocated(reader, currency, days)
+    bill = _bill_rates(found, Rates(*stated), by_account, currency)
     _fail_on_missing(bill, currency)
     estimates = _estimate_rates(reader, config, generic, currency, window)
-    return FxPlan(currency, why, pl.concat([bill, estimates], how="diagonal_relaxed")
+    rates = pl.concat([bill, estimates], how="diagonal_relaxed")
+    return FxPlan(currency, why, rates.filter(pl.col("day").is_in(days))
                   .select(ALLOCATION_FX.columns[:-1]))
 
 
@@ -83,13 +85,18 @@ GROUP BY ALL
 
 
 def chosen_currency(reader: FrameReader, config: FinOpsConfig, rates: Rates,
-                    window: tuple[date, date], billed_in: list[str]) -> tuple[str, str]:
-    """The reporting currency and why: finops.yaml ``reporting_currency``, else the currency
+                    window: tuple[date, date], billed_in: list[str],
+                    days: list[date]) -> tuple[str, str]:
+    """The reporting currency and why: finops.yaml ``reporting_currency``, else the one the
+    other allocated days are in (a run of a few changed days keeps it), else the currency
     of the largest share of the window's bill (its amounts converted at the stated rates to
     compare them), else, when no rates compare them, the currency of the most lines.
     ``billed_in``: the window's billing currencies (one needs no comparing)."""
     if config.reporting_currency:
         return config.reporting_currency, "reporting_currency in finops.yaml"
+    kept = [c for c in _held_elsewhere(reader, days) if c is not None]
+    if len(kept) == 1:
+        return kept[0], "the currency of the other days already allocated"
     if len(billed_in) == 1:
         return billed_in[0], "the only billing currency"
     if not billed_in:
@@ -137,13 +144,18 @@ def _shares(days: pl.DataFrame, rates: Rates, anchor: str) -> dict[str, float] |
     return {c: float(v) / whole for c, v in totals.iter_rows()}
 
 
-def check_allocated(reader: FrameReader, currency: str, window: tuple[date, date]) -> None:
-    """Days allocated outside the window must be in ``currency`` too: one warehouse, one
+def _held_elsewhere(reader: FrameReader, days: list[date]) -> list[str | None]:
+    """The currencies of the allocated days other than ``days``."""
+    held: list[str | None] = reader.frame(
+        "SELECT DISTINCT currency FROM allocation WHERE NOT list_contains($days, day) "
+        "ORDER BY 1", {"days": days})["currency"].to_list()
+    return held
+
+
+def check_allocated(reader: FrameReader, currency: str, days: list[date]) -> None:
+    """Days allocated other than ``days`` must be in ``currency`` too: one warehouse, one
     reporting currency (else every sum across days would mix them)."""
-    others = reader.frame(
-        "SELECT DISTINCT currency FROM allocation WHERE (day < $start OR day > $end) "
-        "AND currency IS DISTINCT FROM $currency",
-        {"start": window[0], "end": window[1], "currency": currency})["currency"].to_list()
+    others = [c for c in _held_elsewhere(reader, days) if c != currency]
     if others:
         held = ", ".join(sorted(c or "no currency" for c in others))
         raise CurrencyError(

@@ -1,8 +1,9 @@
 """The engine's inputs, read from the warehouse: a day at a time, only what the engine uses.
 
 The run-wide inputs (namespace label history, the price catalog, the Backstage owners) are
-read once; each day adds its hourly usage (only the columns the engine reads) and its bill,
-which DuckDB compacts while reading (``COMPACT_BILL_SQL``).
+read once; each day adds its hourly usage (only the columns the engine reads), its pod-hours
+keyed by DuckDB (``POD_FACTS_SQL``, ``POD_ATTRS_SQL``) and its bill, which DuckDB compacts
+while reading (``COMPACT_BILL_SQL``).
 """
 
 from __future__ import annotations
@@ -14,18 +15,16 @@ from typing import Any
 import polars as pl
 
 from finops.allocation.inputs import BILL_KEYS, HOURLY, MONEY, AllocationInputs, conform_bill
+from finops.allocation.pod_hours import FACTS, IDENTITY, MAPS, PodHours
 from ingestion.ownership.backstage import read_catalog
 from models.config import FinOpsConfig
 from models.loads import FrameReader
-from models.schemas import K8S_NAMESPACE, PRICE_CATALOG, Table, conform
+from models.schemas import K8S_NAMESPACE, K8S_POD_HOUR, PRICE_CATALOG, Table, conform
 
 # Column pruning: what the engine reads of each hourly table (by ``AllocationInputs`` field).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "nodes": ("cluster", "node", "hour", "provider_id", "instance_type", "region", "spot",
               "capacity_cpu", "capacity_memory", "capacity_gpu", "labels", "running_seconds"),
-    "pods": ("cluster", "namespace", "pod", "hour", "node", "workload_kind", "workload_name",
-             "running_seconds", "cpu_request", "cpu_usage", "memory_request", "memory_usage",
-             "gpu_request", "network_bytes", "labels", "workload_labels"),
     "quotas": ("cluster", "namespace", "resource", "hour", "hard"),
     "volumes": ("cluster", "namespace", "hour", "volume_name", "volume_id", "size_bytes",
                 "mounting_pods", "running_seconds"),
@@ -51,6 +50,25 @@ def _compact_bill_sql() -> str:
 
 COMPACT_BILL_SQL = _compact_bill_sql()
 
+# The day's pod-hours keyed by DuckDB (``pod_hours.PodHours``): the key hashes the strings and
+# label maps where they are stored; the numbers cross to Polars once per pod-hour
+# (``POD_FACTS_SQL``, with each row's ``rowid``), the strings and maps once per key: the row
+# of each key's first appearance, fetched by its ``rowid`` (``POD_ATTRS_SQL``). The writer
+# lock keeps the table unchanged between the two reads; ``POD_ATTRS_GROUPED_SQL`` (one
+# grouped scan, ~2x the CPU) is what a changed table would fall back to.
+_POD_DAY = "hour >= $start AND hour < $end"
+_POD_KEY = f"hash({', '.join(IDENTITY + MAPS)}) AS _pk"
+POD_FACTS_SQL = (f"SELECT rowid AS _row, {_POD_KEY}, hour, {', '.join(FACTS)} "
+                 f"FROM k8s_pod_hour WHERE {_POD_DAY}")
+POD_ATTRS_SQL = (f"SELECT rowid AS _row, hour, {', '.join(IDENTITY + MAPS)} FROM k8s_pod_hour "
+                 "SEMI JOIN (SELECT unnest($rows) AS _row) AS first "
+                 f"ON k8s_pod_hour.rowid = first._row WHERE {_POD_DAY}")
+POD_ATTRS_GROUPED_SQL = (f"SELECT _pk, unnest(arg_min(struct_pack(hour, "
+                         f"{', '.join(IDENTITY + MAPS)}), hour)) "
+                         f"FROM (SELECT {_POD_KEY}, * FROM k8s_pod_hour WHERE {_POD_DAY}) "
+                         "GROUP BY _pk")
+_POD_SCHEMA = pl.Schema({"_pk": pl.UInt64(), **dict(K8S_POD_HOUR.schema.items())})
+
 
 def _read(reader: FrameReader, table: Table, where: str, params: dict[str, Any],
           select: str = "*") -> pl.DataFrame:
@@ -65,11 +83,39 @@ def run_inputs(reader: FrameReader, config: FinOpsConfig) -> AllocationInputs:
                             backstage=read_catalog(config.ownership.backstage_catalog))
 
 
-def read_day(reader: FrameReader, day: date, shared: AllocationInputs) -> AllocationInputs:
-    """``shared`` with one day's usage and bill (columns the engine does not read stay null)."""
+def read_day(reader: FrameReader, day: date, shared: AllocationInputs, *,
+             node_labels: bool = True) -> AllocationInputs:
+    """``shared`` with one day's usage and bill (columns the engine does not read stay null).
+    Node labels are read only when asked (``node_labels``): the engine reads them only for
+    ``allocation.prices.by_node_label``, and they are most of what the node read costs."""
     start = datetime.combine(day, time())
     params = {"start": start, "end": start + timedelta(days=1)}
+    columns = {**COLUMNS, "nodes": tuple(c for c in COLUMNS["nodes"]
+                                         if node_labels or c != "labels")}
     usage = {name: _read(reader, table, "hour >= $start AND hour < $end", params,
-                         ", ".join(COLUMNS[name])) for name, table in HOURLY.items()}
+                         ", ".join(columns[name])) for name, table in HOURLY.items()
+             if name in columns}
     bill = reader.frame(COMPACT_BILL_SQL, {**params, "day": day})
-    return replace(shared, bill=conform_bill(bill), bill_is_compact=True, **usage)
+    return replace(shared, bill=conform_bill(bill), bill_is_compact=True,
+                   pod_hours=read_pod_hours(reader, params), **usage)
+
+
+def read_pod_hours(reader: FrameReader, params: dict[str, Any]) -> PodHours:
+    """The window's pod-hours keyed by DuckDB (``start`` <= hour < ``end``)."""
+    facts = reader.frame(POD_FACTS_SQL, params)
+    first = facts.filter(pl.col("_pk").is_first_distinct()).select("_row", "_pk", "hour")
+    attrs = reader.frame(POD_ATTRS_SQL, {**params, "rows": first.get_column("_row").to_list()})
+    # Each fetched row's key, found by its rowid: only the small columns are joined (a join
+    # would gather the label maps, which costs more than the read).
+    keys = attrs.select("_row", "hour").join(first, on=["_row", "hour"], how="left",
+                                             maintain_order="left").get_column("_pk")
+    if attrs.height != first.height or keys.null_count():  # the table changed in between
+        attrs = reader.frame(POD_ATTRS_GROUPED_SQL, params)
+    else:
+        attrs = attrs.drop("_row").with_columns(keys)
+    return PodHours(as_pod_columns(facts.drop("_row")), as_pod_columns(attrs))
+
+
+def as_pod_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """A frame read from ``k8s_pod_hour`` (plus ``_pk``) in the engine's types."""
+    return frame.select(pl.col(c).cast(_POD_SCHEMA[c]) for c in frame.columns)

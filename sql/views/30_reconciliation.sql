@@ -8,22 +8,32 @@
 --   Allocation rows priced from the catalog or configured prices (price_source 'catalog' /
 --   'configured': nodes and volumes the bill does not cover yet) are estimates on no invoice,
 --   so they are left out here by design. Lines with no billing account match each other
---   (IS NOT DISTINCT FROM), so they reconcile too.
-CREATE OR REPLACE VIEW reconciliation AS
-WITH allocated_days AS (
+--   (IS NOT DISTINCT FROM), so they reconcile too. Days before the first day whose bill lines
+--   retention keeps (`retention`, table_name 'cost_line') are left out: their bill is gone.
+--   `reconciliation_between(start_day, end_day)` is the same for the days from start_day to
+--   end_day, read without cutting the whole bill (what `finops allocate` reads back).
+CREATE OR REPLACE MACRO reconciliation_between(start_day, end_day) AS TABLE
+WITH bill_kept AS (
+    SELECT coalesce(max(kept_from), DATE '0001-01-01') AS kept_from
+    FROM retention WHERE table_name = 'cost_line'
+),
+allocated_days AS (
     SELECT DISTINCT day FROM allocation
+    WHERE day BETWEEN start_day AND end_day AND day >= (SELECT kept_from FROM bill_kept)
 ),
 billed AS (
     SELECT day, billing_account_id, any_value(billing_currency) AS billing_currency,
            sum(effective_cost) AS cost, sum(billed_cost) AS invoiced
     FROM cost_line_daily SEMI JOIN allocated_days USING (day)
+    WHERE day BETWEEN start_day AND end_day
     GROUP BY day, billing_account_id
 ),
 allocated AS (
     SELECT day, billing_account_id, any_value(billing_currency) AS billing_currency,
            sum(billing_effective_cost) AS cost, sum(billing_billed_cost) AS invoiced
     FROM allocation
-    WHERE price_source IS NULL OR price_source IN ('bill', 'split-bill')
+    WHERE (price_source IS NULL OR price_source IN ('bill', 'split-bill'))
+      AND day BETWEEN start_day AND end_day AND day >= (SELECT kept_from FROM bill_kept)
     GROUP BY day, billing_account_id
 )
 SELECT coalesce(b.day, a.day) AS day,
@@ -37,3 +47,6 @@ SELECT coalesce(b.day, a.day) AS day,
 FROM billed AS b
 FULL OUTER JOIN allocated AS a
     ON b.day = a.day AND b.billing_account_id IS NOT DISTINCT FROM a.billing_account_id;
+
+CREATE OR REPLACE VIEW reconciliation AS
+SELECT * FROM reconciliation_between(DATE '0001-01-01', DATE '9999-12-31');

@@ -86,8 +86,10 @@ def test_pages_show_the_currency_from_the_data(client: TestClient,
     assert "effective cost, USD ($)" in finance  # axis titles
     team = client.get("/dashboards/teams/checkout", params=WINDOW).text
     assert f"${_usd(organisation, 'checkout'):,.2f}" in team
-    # the burn chart, in the budget's own currency (plotly's JSON escapes the euro sign)
-    assert "budget \\u20ac300.00" in team and '"title":{"text":"EUR (\\u20ac)"}' in team
+    # the budget's state and its burn-down, in the budget's own currency (plotly's JSON
+    # escapes the euro sign)
+    assert '<td class="num">\u20ac300.00</td>' in team
+    assert '"title":{"text":"left of the budget, EUR (\\u20ac)"}' in team
 
 
 def test_csv_from_sql_and_report_carries_the_currency(organisation: org.Organisation,

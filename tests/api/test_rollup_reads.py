@@ -14,15 +14,16 @@ import duckdb
 import polars as pl
 import pytest
 
-from finops.alerts import budget_status, spend_columns
+from finops.alerts.reads import budget_status
+from finops.alerts.spend import spend_columns
 from finops.api import queries
 from finops.api.reader import SnapshotReader
-from finops.api.snapshots import ReaderLimits, SnapshotManager
 from finops.demo import DEMO_CONFIG
 from finops.reports.explain import explain_team
 from finops.rollups import ROLLUPS
 from models.api import Window
 from models.config import load_config
+from tests.support.readers import open_reader
 
 MONTH = Window(start=date(2026, 10, 1), end=date(2026, 10, 31))
 WEEK = Window(start=date(2026, 10, 12), end=date(2026, 10, 18))
@@ -38,13 +39,6 @@ def bare_snapshot(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         con.execute(f"DROP TABLE {rollup.name}")
     con.close()
     return path
-
-
-def open_reader(path: Path) -> Iterator[SnapshotReader]:
-    manager = SnapshotManager(path, ReaderLimits("256MB", 1), check_interval_s=3600)
-    with manager.lease() as generation:
-        yield SnapshotReader(generation)
-    manager.close()
 
 
 @pytest.fixture(scope="module")

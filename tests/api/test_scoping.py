@@ -14,6 +14,7 @@ PROTECTED_GETS = [
     "/api/allocation", "/api/teams", "/api/teams/payments", "/api/teams/payments/explain",
     "/api/unowned", "/api/coverage", "/api/budgets", "/api/alerts", "/dashboards",
     "/dashboards/finance", "/dashboards/teams/payments", "/dashboards/unowned",
+    "/api/unowned/items", "/api/savings", "/api/efficiency", "/dashboards/efficiency",
 ]
 
 
@@ -63,7 +64,7 @@ def test_another_teams_path_is_403(client: TestClient, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/api/unowned", "/api/coverage", "/dashboards/finance",
-                                  "/dashboards/unowned"])
+                                  "/api/efficiency"])
 def test_team_tokens_cannot_see_org_views(client: TestClient, path: str) -> None:
     response = client.get(path, headers=auth("payments"))
     assert response.status_code == 403 and response.json()["status"] == 403

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
+from finops.config_report import SIGNING_SECRET_WARNING
 from finops.demo import DEMO_CONFIG
 from finops.warehouse import Warehouse
 from models.config import hash_token
@@ -39,7 +40,7 @@ def test_the_demo_config_is_described_without_secrets(
     assert "    data               gcp_projects: acme-data-platform" in lines
     assert "  shared namespaces (weighted split): kube-system, monitoring, ingress-nginx" in lines
     assert ("  payments-monthly       team payments, per month: 350.00 USD; "
-            "actual 50/80/100 %, forecast 100 %; to #payments-costs") in lines
+            "actual 50/80/100 %, forecast 100 %; to #payments-costs, immediate") in lines
     assert "  demo-team-payments       team:payments" in lines
     assert hash_token("demo-platform") not in out and "sha256:" not in out
     assert lines[-1] == "No warnings."
@@ -65,6 +66,7 @@ def test_warnings_for_what_is_valid_but_not_meant(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str],
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # ./finops.yaml is found without --config
+    monkeypatch.setenv("FINOPS_SLACK__TOKEN", "xoxb-sends")  # and no signing secret
     write(tmp_path / "finops.yaml", {
         "budgets": [{"name": "pay", "team": "payments", "amount": 100}],
         "ownership": {"backstage_catalog": str(tmp_path / "catalog")}})
@@ -72,13 +74,14 @@ def test_warnings_for_what_is_valid_but_not_meant(tmp_path: Path,
     assert code == 0
     assert out.startswith(f"Config: {tmp_path / 'finops.yaml'} (found in the working directory)")
     assert "API tokens: none" in out
-    warnings = out[out.index("Warnings (3):"):].splitlines()[1:]
+    warnings = out[out.index("Warnings (4):"):].splitlines()[1:]
     assert warnings == [
         "  - no api_tokens: `finops serve` will refuse to start (only `--no-auth` on a "
         "loopback address runs it)",
         "  - budget 'pay' names team 'payments', but no teams are declared: it counts only "
         "if that exact label value is seen",
-        f"  - ownership.backstage_catalog: {tmp_path / 'catalog'} does not exist"]
+        f"  - ownership.backstage_catalog: {tmp_path / 'catalog'} does not exist",
+        f"  - {SIGNING_SECRET_WARNING}"]
 
 
 def test_budgets_are_checked_against_the_warehouse(tmp_path: Path,

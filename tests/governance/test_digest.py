@@ -26,8 +26,8 @@ def test_the_section_names_kinds_quota_overruns_and_expired_exemptions(
 def test_the_unowned_digest_carries_it_before_its_closing_line(
         snapshot: duckdb.DuckDBPyConnection) -> None:
     sections = digest_sections(snapshot, config(), date(2026, 10, 10))
-    digest = unowned_digest(snapshot, date(2026, 10, 10), Settings(), sections=sections)
+    digest = unowned_digest(snapshot, date(2026, 10, 10), Settings().locale, sections=sections)
     assert digest is not None
-    kinds = [b["type"] for b in digest.blocks]
+    kinds = [b["type"] for b in digest["blocks"]]
     assert kinds[-3:] == ["divider", "section", "context"]
-    assert "Governance:" in digest.text and digest.facts["sections"][0]["findings"] >= 13
+    assert "Governance:" in digest["text"] and digest["facts"]["sections"][0]["findings"] >= 13

@@ -146,7 +146,7 @@ def test_a_read_back_that_disagrees_commits_nothing(tmp_path: Path,
     config = parse_config({})
     seen: list[list[str]] = []
 
-    def disagreeing(wh: Warehouse, start: date, end: date) -> None:
+    def disagreeing(wh: Warehouse, window: dict[str, Any]) -> None:
         seen.append(wh.frame("SELECT DISTINCT run_id FROM allocation")["run_id"].to_list())
         raise ReconciliationError("the reconciliation view disagrees")
 

@@ -156,3 +156,20 @@ def test_one_warehouse_reports_in_one_currency(tmp_path: Path,
             "`reporting_currency: USD`") in err
     assert _rows(organisation.db, "SELECT DISTINCT day, currency FROM allocation") == [
         (date(2026, 10, 1), "USD")]
+
+
+def test_a_run_of_a_few_days_keeps_the_currency_and_rates_of_the_others(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = org.write_config(tmp_path / "finops.yaml", reporting=None)
+    organisation = _ingested(tmp_path, capsys, config)
+    assert _cli(organisation.db, config, ["allocate", *WINDOW], capsys)[0] == 0
+    per_day = "SELECT day, count(*), any_value(run_id) FROM allocation_fx GROUP BY 1 ORDER BY 1"
+    before = _rows(organisation.db, per_day)
+    code, out, err = _cli(organisation.db, config, ["allocate", "--start", "2026-10-02",
+                                                    "--end", "2026-10-02"], capsys)
+    assert code == 0, err
+    assert "Amounts in USD (the currency of the other days already allocated)" in out
+    after = _rows(organisation.db, per_day)
+    assert [(d, n) for d, n, _ in after] == [(d, n) for d, n, _ in before]  # no day twice
+    assert after[0][2] == before[0][2] and after[2][2] == before[2][2]
+    assert after[1][2] != before[1][2]  # only the day allocated again has the new run's rates

@@ -4,6 +4,8 @@ spends a fixed amount per day in two namespaces and one cloud service; some spen
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -70,3 +72,14 @@ CONFIG = {
 def load_allocation(wh: Warehouse, frame: pl.DataFrame) -> None:
     run = IngestRun(new_run_id("test"), "test", None, None, [])
     wh.load(Load(run, [Replace(ALLOCATION, frame, where="true")]))
+
+
+def held(wh: Warehouse) -> Callable[[], AbstractContextManager[Warehouse]]:
+    """A writer for ``finops.alerts.check.check`` over a warehouse the test holds open (the
+    real CLI opens and closes the warehouse around each phase instead)."""
+
+    @contextmanager
+    def writer() -> Iterator[Warehouse]:
+        yield wh
+
+    return writer

@@ -1,30 +1,76 @@
-"""GET /api/alerts: alerts raised (budget thresholds, anomalies), newest first."""
+"""GET /api/alerts[...]: the outbox's messages, conversations, anomalies and acknowledgements.
+
+Everything comes from ``finops.alerts`` (the published snapshot, and the interactions store
+for acknowledgements, which is fresher than any snapshot). A team token sees only its own
+team's rows.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from finops.alerts import list_alerts
-from finops.api.deps import PrincipalDep, ReaderDep
-from models.api import AlertsResponse
+from finops.alerts import reads
+from finops.alerts.interactions import InteractionStore
+from finops.alerts.outbox import STATUSES
+from finops.api.auth import Principal
+from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
+from finops.api.reader import SnapshotReader
+from models.api import AcknowledgementsResponse, AlertsResponse, RowsResponse
+from models.errors import InputError
 
 router = APIRouter(prefix="/api", tags=["alerts"])
+TeamQuery = Annotated[str | None, Query(description="Only this team's rows.")]
+
+
+def _team(principal: Principal, team: str | None) -> str | None:
+    if team is not None:
+        principal.require_team(team)
+    return principal.team or team
+
+
+def _read(reader: SnapshotReader, principal: Principal, read: Any) -> list[dict[str, Any]]:
+    cursor = reader.cursor()
+    try:
+        return principal.visible_rows(read(cursor))
+    finally:
+        cursor.close()
 
 
 @router.get("/alerts", response_model=AlertsResponse)
-def alerts(
-    principal: PrincipalDep,
-    reader: ReaderDep,
-    team: Annotated[str | None, Query(description="Only this team's alerts.")] = None,
-) -> AlertsResponse:
-    """Alerts from the outbox. A team token sees only its own team's alerts."""
-    if team is not None:
-        principal.require_team(team)
-    cursor = reader.cursor()
-    try:
-        rows = list_alerts(cursor, principal.team or team)
-    finally:
-        cursor.close()
-    return AlertsResponse(alerts=principal.visible_rows(rows))
+def alerts(principal: PrincipalDep, reader: ReaderDep, team: TeamQuery = None,
+           status: Annotated[str | None, Query(description="pending, sending, sent or dead."
+                                               )] = None) -> AlertsResponse:
+    """Messages of the outbox, newest first (status, attempts, last error, text, facts)."""
+    if status is not None and status not in STATUSES:
+        raise InputError(f"status: {status!r} is not one of {', '.join(STATUSES)}")
+    scope = _team(principal, team)
+    return AlertsResponse(alerts=_read(reader, principal,
+                                       lambda c: reads.list_alerts(c, scope, status)))
+
+
+@router.get("/alerts/conversations", response_model=RowsResponse)
+def conversations(principal: PrincipalDep, reader: ReaderDep,
+                  team: TeamQuery = None) -> RowsResponse:
+    """One per budget and period (and per anomaly told on its own): where it lives."""
+    scope = _team(principal, team)
+    return RowsResponse(rows=_read(reader, principal, lambda c: reads.conversations(c, scope)))
+
+
+@router.get("/alerts/anomalies", response_model=RowsResponse)
+def anomalies(principal: PrincipalDep, reader: ReaderDep, team: TeamQuery = None,
+              ) -> RowsResponse:
+    """Anomalies alerted (first and last day, impact, root causes), newest first. Unowned
+    spend's are seen by platform and finance only."""
+    scope = _team(principal, team)
+    return RowsResponse(rows=_read(reader, principal, lambda c: reads.anomalies(c, scope)))
+
+
+@router.get("/alerts/acknowledgements", response_model=AcknowledgementsResponse)
+def acknowledgements(principal: PrincipalDep, ctx: ContextDep,
+                     team: TeamQuery = None) -> AcknowledgementsResponse:
+    """Acknowledge and Snooze presses from Slack, oldest first (who, when, until)."""
+    scope = _team(principal, team)
+    presses = InteractionStore(ctx.settings.interactions_path).presses(scope)
+    return AcknowledgementsResponse(acknowledgements=principal.visible_rows(presses))

@@ -1,7 +1,7 @@
 """GET /api/budgets: each budget's status (actual, forecast, thresholds) as of a day.
 
 Budgets are declared in finops.yaml (reviewed in Git) and are read-only here. The numbers
-come from ``finops.alerts.budget_status``; a team token sees only its team's budgets.
+come from ``finops.alerts.reads.budget_status``; a team token sees only its team's budgets.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ import polars as pl
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from finops.alerts import budget_status, spend_columns
+from finops.alerts.reads import budget_status, team_report
+from finops.alerts.spend import spend_columns
 from finops.api import queries
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
 from finops.api.downloads import FormatQuery, as_file, filename
 from finops.api.reader import SnapshotReader
-from models.api import DAYS_ACCEPTED, BudgetsResponse, Day
+from models.api import DAYS_ACCEPTED, BudgetReportResponse, BudgetsResponse, Day
 from models.config import FinOpsConfig
 
 router = APIRouter(prefix="/api", tags=["budgets"])
@@ -62,6 +63,26 @@ def budgets(
                        filename("budgets", day), queries.currency(reader, reader.window(None, day)))
     return BudgetsResponse(as_of=day, currency=queries.currency(reader, reader.window(None, day)),
                            budgets=budget_rows(reader, ctx.config, principal, day))
+
+
+@router.get("/budgets/report", response_model=BudgetReportResponse)
+def budgets_report(
+    principal: PrincipalDep,
+    ctx: ContextDep,
+    reader: ReaderDep,
+    team: Annotated[str, Query(description="The team whose budgets to report.")],
+    as_of: Annotated[Day | None, Query(description=f"Evaluate as of this day ({DAYS_ACCEPTED})."
+                                       )] = None,
+) -> BudgetReportResponse:
+    """A team's budget report: each budget's actual, % used, forecast and what crossed (what
+    `budget_reports` posts daily or weekly)."""
+    principal.require_team(team)
+    cursor = reader.cursor()
+    try:
+        message = team_report(cursor, ctx.config, ctx.settings, team, as_of)
+    finally:
+        cursor.close()
+    return BudgetReportResponse(team=team, **message)
 
 
 def budget_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from dashboards import controls, figures, pages
 from dashboards.controls import View
-from finops.api import assets, queries
+from finops.api import assets, budget_view, queries, unowned_view
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
 from finops.api.page_view import PageView, PageViewDep
@@ -74,10 +74,11 @@ def links(principal: Principal, ctx: ContextDep, reader: SnapshotReader,
         return kept.href(path)
 
     governance = ("governance", to("/dashboards/governance"))
+    unowned = ("unowned", to("/dashboards/unowned"))
+    efficiency = ("efficiency", to("/dashboards/efficiency"))
     if principal.team is not None:
-        return [(principal.team, to(team_path(principal.team))), governance]
-    found = [("overview", to("/dashboards/finance")), ("unowned", to("/dashboards/unowned")),
-             governance]
+        return [(principal.team, to(team_path(principal.team))), unowned, efficiency, governance]
+    found = [("overview", to("/dashboards/finance")), unowned, efficiency, governance]
     teams = sorted(ctx.config.declared_teams) or sorted(
         queries.team_totals(reader, reader.window(None, None), None)["team"].to_list())
     return found + [(team, to(team_path(team))) for team in teams]
@@ -191,7 +192,7 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     share = queries.allocated_share_daily(reader, window)
     allocated = float(queries.team_totals(reader, window, None)["effective_cost"].sum())
     pct = 100 * allocated / total if total else None
-    as_of = through or window.end
+    as_of = budget_view.as_of(window, through)
     budgets = _budgets(ctx, reader, principal, as_of)
     fmt = money_format(ctx, reader, window)
     explore, shown = explore_card(pv, reader, fmt, None, path, "team")
@@ -215,6 +216,7 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
                                              controls.term("team", queries.UNOWNED))),
         pages.figure_div(figures.top_movers(queries.team_movers(reader, window), through, fmt),
                          "top-movers", data_url=pv.api_url("/api/movers", "", "")),
+        *budget_view.finance_cards(ctx.config, reader, principal, window, through, fmt),
     ]
     return HTMLResponse(pages.page(
         "Finance overview", body, links(principal, ctx, reader, pv.view), through,
@@ -222,37 +224,13 @@ def finance(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
         crumbs=controls.crumbs(controls.trail(pv.view, ("Organisation", path), path))))
 
 
-def _burn_cards(ctx: ContextDep, reader: SnapshotReader, principal: Principal, team: str,
-                through: date | None) -> list[str]:
-    cards: list[str] = []
-    for row in _budgets(ctx, reader, principal, through or date.today()):
-        if row.get("team") != team:
-            continue
-        start, end = date.fromisoformat(row["period_start"]), date.fromisoformat(row["period_end"])
-        daily = queries.team_daily(reader, Window(start=start, end=end), team)
-        point = (row.get("forecast") or {}).get("point")
-        fig = figures.budget_burn(_in_budget_currency(daily, row), float(row["amount"]),
-                                  start, end,
-                                  point if (row.get("forecast") or {}).get("ok") else None,
-                                  str(row["budget"]), through,
-                                  MoneyFormat(row["currency"], ctx.settings.locale))
-        cards.append(pages.figure_div(fig, f"burn-{len(cards)}"))
-    return cards
-
-
-def _in_budget_currency(daily: pl.DataFrame, row: dict[str, Any]) -> pl.DataFrame:
-    """Daily spend at the budget's rate (``row["fx"]``), so the burn line and the budget
-    are in one currency; unchanged when the budget is in the reporting currency."""
-    rate = (row.get("fx") or {}).get("rate")
-    return daily if rate in (None, 1.0) else daily.with_columns(pl.col("effective_cost") * rate)
-
-
 @router.get("/teams/{team}", response_class=HTMLResponse)
 @router.get("/team/{team}", include_in_schema=False)  # the path Slack alerts link to
 def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
               ctx: ContextDep, reader: ReaderDep, pv: PageViewDep) -> HTMLResponse:
     """One team: spend over time by any dimension (namespace -> workload drill-down), cost
-    kinds, namespaces, services, budget burn."""
+    kinds, namespaces, services, budget states and burn-down with the forecast band, recent
+    anomalies with root causes, and explain."""
     principal.require_team(team)
     through, window, path = reader.data_through(), pv.window, team_path(team)
     require_known(reader, ctx.config, team)
@@ -279,7 +257,7 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
             by_name(reader, pv, team, "service").head(15), "Top services", through,
             unnamed="(Kubernetes)", fmt=fmt), "services",
             data_url=pv.api_url("/api/allocation", "service", "window", scope)),
-        *_burn_cards(ctx, reader, principal, team, through),
+        *budget_view.team_cards(ctx.config, reader, principal, team, window, through, fmt),
     ]
     root = [("Organisation", replace(pv.view, filters=(), group="team").href(
         "/dashboards/finance"))] if principal.team is None else []
@@ -291,30 +269,15 @@ def team_page(team: Annotated[str, PathParam()], principal: PrincipalDep,
 
 
 @router.get("/unowned", response_class=HTMLResponse)
-def unowned_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
-                 pv: PageViewDep) -> HTMLResponse:
-    """Unowned spend: by reason, per day by reason, the largest items. Platform and finance."""
-    principal.require_org_view("unowned spend")
+def unowned_page(request: Request, principal: PrincipalDep, ctx: ContextDep,
+                 reader: ReaderDep, pv: PageViewDep) -> HTMLResponse:
+    """Unowned spend: by reason, per day by reason, every item with its suggested owner and
+    fix (sorted, filtered, paged). Team leads: the items inside their namespaces and accounts."""
     window = pv.window
     through = reader.data_through()
-    by_reason = queries.unowned_by_reason(reader, window)
-    unowned = float(by_reason["effective_cost"].sum()) if by_reason.height else 0.0
-    total = queries.total(reader, window, None)
-    daily = queries.unowned_daily_by_reason(reader, window)
-    items = queries.unowned_items(reader, window, 25)
     fmt = money_format(ctx, reader, window)
-    body = [
-        pages.kpis([("unowned in window", fmt(unowned)),
-                    ("share of spend", pages.percent(100 * unowned / total if total else None)),
-                    ("reasons", str(by_reason.height)),
-                    ("window", f"{window.start} – {window.end}")]),
-        pages.figure_div(figures.unowned_by_reason(by_reason, through, fmt),
-                         "unowned-by-reason"),
-        pages.figure_div(figures.cost_kind_daily(daily, through, "Unowned spend per day by "
-                                                 "reason", fmt), "unowned-daily"),
-        pages.figure_div(figures.items_table(items, through, fmt=fmt), "unowned-items", True,
-                         data_url=pv.api_url("/api/unowned", "", "") + "&limit=25"),
-    ]
+    body = unowned_view.cards(principal, ctx.config, reader, window,
+                              dict(request.query_params), fmt, through)
     return HTMLResponse(pages.page(
         "Unowned spend", body, links(principal, ctx, reader, pv.view), through,
         assets.page_scripts(), fmt,

@@ -32,6 +32,7 @@ from finops.cli.common import (
     open_warehouse,
     parse_day,
     progress,
+    state,
 )
 from finops.pipeline.deliveries import Outcome, load_deliveries
 from finops.pipeline.store import ingest
@@ -70,7 +71,7 @@ def ingest_bills(source: str, sources: list[str], read: ReadBatches, *, label: s
                 note_plain(text)
             return _load(warehouse, source, found.deliveries, _counted(read), mode)
         except FinOpsError:
-            warehouse.publish()  # the failed run is visible to readers; the data is unchanged
+            state.publish(warehouse)  # the failed run is visible to readers; data unchanged
             raise
 
 
@@ -226,7 +227,7 @@ def ingest_bigquery(client: object, tables: list[str], month: date,
         try:
             outcomes = _load(warehouse, SOURCE, deliveries, open_table, mode)
         except FinOpsError:
-            warehouse.publish()
+            state.publish(warehouse)
             raise
     return [o.run for o in outcomes]
 
