@@ -30,6 +30,7 @@ from finops.api.routes import (
     governance,
     health,
     metrics,
+    movers,
     signin,
     slack,
     sql,
@@ -86,8 +87,8 @@ def create_app(settings: Settings, config: FinOpsConfig | None = None, *,
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.middleware("http")(middleware(ctx.metrics))  # outermost: it counts the 413s too
     for module in (health, metrics, allocation, teams, unowned_items, unowned, coverage,
-                   budgets, alerts, slack, sql, governance, backstage, dashboards, efficiency,
-                   signin):
+                   budgets, alerts, slack, sql, governance, backstage, movers, dashboards,
+                   efficiency, signin):
         app.include_router(module.router)
     app.include_router(governance.pages)
     # SQL workers start with the server (in the background), so the first query finds them.

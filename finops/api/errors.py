@@ -17,9 +17,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dashboards.pages import error_page
+from finops.api.identity import wants_page
 from models.api import ErrorBody
 from models.errors import FinOpsError, SnapshotUnavailable
 
@@ -36,11 +38,21 @@ def error_response(status: int, error: str, errors: list[str] | None = None) -> 
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-async def _finops_error(request: Request, exc: Exception) -> JSONResponse:
+def answer(request: Request, status: int, error: str,
+           errors: list[str] | None = None) -> Response:
+    """The error for this caller: a page for a person's browser navigating to a page, the
+    JSON body for everyone else (API clients, scripts, a bearer header)."""
+    if wants_page(request):
+        return HTMLResponse(error_page(status, error), status_code=status,
+                            headers={"Cache-Control": "no-store"})
+    return error_response(status, error, errors)
+
+
+async def _finops_error(request: Request, exc: Exception) -> Response:
     status = exc.status if isinstance(exc, FinOpsError) else 400
     if status < 500:
-        return error_response(status, str(exc))
-    return error_response(status, server_side_message(request, exc))
+        return answer(request, status, str(exc))
+    return answer(request, status, server_side_message(request, exc))
 
 
 def server_side_message(request: Request, exc: Exception) -> str:
@@ -58,21 +70,21 @@ def redact_paths(text: str) -> str:
     return _PATH.sub("<path>", _QUOTED_PATH.sub(r"\1<path>\1", text))
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return error_response(exc.status_code, str(exc.detail))
+    return answer(request, exc.status_code, str(exc.detail))
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = [_describe(err) for err in exc.errors()]
-    return error_response(422, "invalid request: " + "; ".join(problems), problems)
+    return answer(request, 422, "invalid request: " + "; ".join(problems), problems)
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     # The traceback goes to the server log; the client learns only that it was our fault.
     log.exception("unhandled error", exc_info=exc)
-    return error_response(500, "internal error (see the server log)")
+    return answer(request, 500, "internal error (see the server log)")
 
 
 def _describe(err: Any) -> str:

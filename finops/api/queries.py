@@ -34,20 +34,67 @@ DIMENSIONS = {
     "billing_account": "billing_account_id",
     "reason": "unowned_reason",
     "workload": "workload_name",
+    "resource": "resource_id",
 }
+# A Kubernetes label key as a dimension: ``label:<key>`` groups or filters by the value of that
+# label on the row's namespace (its newest version in ``k8s_namespace``); rows outside
+# Kubernetes, or in a namespace without the label, have none.
+LABEL = "label:"
+_LABEL_KEY = re.compile(r"[A-Za-z0-9][\w./-]{0,252}")
+LABEL_SOURCE = "k8s_namespace"
 STEPS = {
     "day": "day",
     "week": "date_trunc('week', day)::DATE",
     "month": "date_trunc('month', day)::DATE",
     "window": "$start::DATE",
 }
-_FILTER_TERM = re.compile(r'(\w+):((?:"[^"]*"|[^\s+,"]+)(?:,(?:"[^"]*"|[^\s+,"]+))*)')
+_FILTER_TERM = re.compile(
+    r'(label:[\w./-]+|\w+):((?:"[^"]*"|[^\s+,"]+)(?:,(?:"[^"]*"|[^\s+,"]+))*)')
+
+
+def is_dimension(name: str) -> bool:
+    """A dimension the API groups and filters by: a column's name or ``label:<key>``."""
+    return name in DIMENSIONS or (name.startswith(LABEL)
+                                  and _LABEL_KEY.fullmatch(name[len(LABEL):]) is not None)
 
 
 def expression(name: str) -> str:
-    """The SQL of a dimension: its column; unowned spend is the ``__unowned__`` team."""
+    """The SQL of a dimension: its column; unowned spend is the ``__unowned__`` team; a label
+    is the value column of its join (``label_joins``)."""
+    if name.startswith(LABEL):
+        return f'"{name}".value'
     column = DIMENSIONS[name]
     return f"coalesce(team, '{UNOWNED}')" if name == "team" else column
+
+
+def columns_of(names: list[str]) -> set[str]:
+    """The allocation columns the dimensions ``names`` read (a label: cluster and namespace)."""
+    return {c for n in names
+            for c in (("cluster", "namespace") if n.startswith(LABEL) else (DIMENSIONS[n],))}
+
+
+def label_joins(reader: SnapshotReader, names: list[str]) -> tuple[str, dict[str, Any]]:
+    """LEFT JOINs giving each ``label:<key>`` of ``names`` a ``"label:<key>".value`` (the
+    namespace's newest value of that label; none without the namespace table)."""
+    joins, params = [], {}
+    have = reader.columns(LABEL_SOURCE) >= {"cluster", "namespace", "labels", "valid_from"}
+    for i, name in enumerate(dict.fromkeys(n for n in names if n.startswith(LABEL))):
+        params[f"label_{i}"] = name[len(LABEL):]
+        inner = (f"SELECT cluster, namespace, arg_max(labels[$label_{i}], valid_from) AS value "
+                 f"FROM {LABEL_SOURCE} GROUP BY ALL") if have else \
+            "SELECT NULL::VARCHAR AS cluster, NULL::VARCHAR AS namespace, NULL::VARCHAR AS value"
+        joins.append(f'LEFT JOIN ({inner}) AS "{name}" USING (cluster, namespace)')
+    return " ".join(joins), params
+
+
+def label_keys(reader: SnapshotReader) -> list[str]:
+    """Every label key on a namespace (what the group-by control offers as ``label:<key>``)."""
+    if not {"labels"} <= reader.columns(LABEL_SOURCE):
+        return []
+    return reader.generation.fact("label_keys", lambda: sorted(
+        str(k) for k in reader.frame(f"SELECT DISTINCT unnest(map_keys(labels)) AS k "
+                                     f"FROM {LABEL_SOURCE}")["k"].to_list()
+        if k is not None and _LABEL_KEY.fullmatch(str(k))))
 
 
 def parse_filters(texts: list[str]) -> dict[str, list[str]]:
@@ -59,8 +106,9 @@ def parse_filters(texts: list[str]) -> dict[str, list[str]]:
             raise InputError(f"filter {text!r}: expected key:value, e.g. namespace:\"payments\"")
         for term in terms:
             key = term.group(1)
-            if key not in DIMENSIONS:
-                raise InputError(f"filter key {key!r}: expected one of {sorted(DIMENSIONS)}")
+            if not is_dimension(key):
+                raise InputError(f"filter key {key!r}: expected one of {sorted(DIMENSIONS)} "
+                                 "or label:<key>")
             values = [v.strip('"') for v in re.findall(r'"[^"]*"|[^,]+', term.group(2))]
             filters.setdefault(key, []).extend(values)
     return filters
@@ -102,16 +150,18 @@ def currency(reader: SnapshotReader, window: Window) -> str | None:
 
 def allocation(reader: SnapshotReader, window: Window, aggregate: list[str], step: str,
                team: str | None, filters: dict[str, list[str]]) -> pl.DataFrame:
-    """OpenCost-like allocation query: sums per step period and aggregate keys."""
+    """OpenCost-like allocation query: sums per step period and aggregate keys (columns or
+    ``label:<key>``)."""
     where, params = _where(window, team, filters)
-    table = reader.source(_scoped(team, *(DIMENSIONS[n] for n in [*aggregate, *filters])))
+    table = reader.source(_scoped(team, *columns_of([*aggregate, *filters])))
+    joins, label_params = label_joins(reader, [*aggregate, *filters])
     keys = [f'{expression(name)} AS "{name}"' for name in aggregate]
     select = ", ".join([f"{STEPS[step]} AS period_start", *keys])
     return reader.frame(
         f"SELECT {select}, sum(billed_cost) AS billed_cost, sum(effective_cost) AS "
-        f"effective_cost, sum(list_cost) AS list_cost FROM {table} WHERE {where} "
+        f"effective_cost, sum(list_cost) AS list_cost FROM {table} {joins} WHERE {where} "
         f"GROUP BY ALL ORDER BY ALL",
-        params,
+        {**params, **label_params},
     )
 
 
@@ -226,9 +276,12 @@ def unowned_items(reader: SnapshotReader, window: Window, limit: int) -> pl.Data
 
 
 def allocated_share_daily(reader: SnapshotReader, window: Window) -> pl.DataFrame:
-    """day, allocated_pct: the FinOps KPI "% of spend allocated", per day."""
+    """day, total_effective_cost, allocated_effective_cost, allocated_pct: the FinOps KPI
+    "% of spend allocated", per day, with the amounts it divides."""
     return reader.frame(
-        "SELECT day, 100 * sum(effective_cost) FILTER (WHERE team IS NOT NULL) "
+        "SELECT day, sum(effective_cost) AS total_effective_cost, "
+        "coalesce(sum(effective_cost) FILTER (WHERE team IS NOT NULL), 0) "
+        "AS allocated_effective_cost, 100 * sum(effective_cost) FILTER (WHERE team IS NOT NULL) "
         f"/ nullif(sum(effective_cost), 0) AS allocated_pct FROM {reader.source({'team'})} "
         "WHERE day BETWEEN $start AND $end GROUP BY day ORDER BY day",
         {"start": window.start, "end": window.end},

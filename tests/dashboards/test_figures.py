@@ -4,14 +4,15 @@ back through ``go.Figure``, which validates each property against plotly's schem
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from dashboards import figures
+from dashboards import alt, figures, pages
+from models.currency import MoneyFormat
 
 D1, D2, D3 = date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3)
 THROUGH = date(2026, 10, 3)
@@ -59,7 +60,9 @@ def test_allocated_gauge_and_maturity_markers() -> None:
     assert indicator.value == 83.54
     assert indicator.gauge.threshold.value == 90.0
     assert [s.range for s in indicator.gauge.steps] == [(0, 70.0), (70.0, 85.0), (85.0, 100)]
-    assert built(figures.allocated_gauge, None).data[0].value == 0.0
+    empty = figures.allocated_gauge(None)
+    assert empty["data"][0]["value"] is None and not alt.has_data(empty)  # "no data", not 0 %
+    assert alt.has_data(figures.allocated_gauge(0.0))
 
 
 def test_allocated_trend_has_reference_lines() -> None:
@@ -84,7 +87,7 @@ def test_top_movers_table() -> None:
     cells = built(figures.top_movers, frame, THROUGH).data[0].cells.values
     assert list(cells[0]) == ["payments", "unowned"]
     assert list(cells[3]) == ["+14.77", "+0.00"]
-    assert list(cells[4]) == ["+13.6 %", "+0.0 %"]
+    assert list(cells[4]) == ["+13.6 %", "0.0 %"]  # never "+0.0 %" or "-0.0 %"
 
 
 def test_cost_kind_daily_one_trace_per_kind() -> None:
@@ -126,3 +129,30 @@ def test_empty_frames_still_make_figures() -> None:
     assert built(figures.spend_by_team, empty).data == ()
     burn = built(figures.budget_burn, empty.select("day", "effective_cost"), 10.0, D1, D3)
     assert burn.data[0].y in (None, ())
+
+
+def test_hover_labels_carry_the_unit_and_axes_never_show_hours() -> None:
+    fmt = MoneyFormat("JPY")
+    assert figures.money_hover(fmt, dated=True) == (
+        "%{fullData.name}<br>%{x|%Y-%m-%d}: %{y:,.0f} JPY<extra></extra>")
+    one_day = figures.time_axis(D1, D1)
+    assert one_day["dtick"] == figures.DAY_MS and one_day["tickformat"] == "%b %-d"
+    assert one_day["range"] == [f"{D1 - timedelta(days=1)}T12:00:00", f"{D1}T12:00:00"]
+    months = figures.time_axis(date(2026, 1, 15), date(2026, 6, 2), "month")
+    assert months["dtick"] == "M1" and months["tick0"] == "2026-01-01"
+
+
+def test_money_that_rounds_to_zero_has_no_sign() -> None:
+    frame = pl.DataFrame({"team": ["a", "b"], "previous": [10.0, 5.0],
+                          "current": [10.001, 4.998]})
+    cells = figures.top_movers(frame, fmt=MoneyFormat("USD"))["data"][0]["cells"]["values"]
+    assert cells[3] == ["+$0.00", "+$0.00"] and cells[4] == ["0.0 %", "0.0 %"]
+
+
+def test_a_figure_without_points_says_so() -> None:
+    empty = pl.DataFrame(schema={"period_start": pl.Date, "team": pl.String,
+                                 "effective_cost": pl.Float64})
+    fig = figures.explore(empty, "team", "effective_cost", "Spend", D1, MoneyFormat(None),
+                          figures.time_axis(D1, D1), {})
+    html = pages.figure_div(fig, "explore", True, data_url="/api/allocation?x=1")
+    assert "No data for this window." in html and "plotly-graph-div" not in html

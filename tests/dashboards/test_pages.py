@@ -53,7 +53,9 @@ def test_static_files_are_plain_without_gzip_and_unknown_names_are_404(
 def test_the_theme_is_plotlys_template() -> None:
     text = pages.theme_script()
     prefix = "window.FINOPS_TEMPLATE = "
-    template = json.loads(text.removeprefix(prefix).rstrip().rstrip(";"))
+    first = text.split("\n", 1)[0]  # the template; the dark-mode and drill helpers follow
+    template = json.loads(first.removeprefix(prefix).rstrip().rstrip(";"))
+    assert "prefers-color-scheme: dark" in text and "plotly_click" in text
     expected = pio.templates[pages.THEME].to_plotly_json()
     assert template == json.loads(pio.json.to_json_plotly(expected))
     assert template["layout"]["plot_bgcolor"] == "white"  # plotly_white, not the default
@@ -78,8 +80,9 @@ def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
     for src in assets.page_scripts():
         assert f'<script src="{src}"></script>' in html
     assert "cdn" not in html.lower()
-    assert figure_ids(html) == ["spend-by-team", "budgets", "allocated-kpi", "allocated-trend",
-                                "unowned-by-reason", "top-movers"]
+    assert figure_ids(html) == ["explore", "budgets", "allocated-kpi", "allocated-trend",
+                                "unowned-by-reason"]
+    assert '<section class="card" id="top-movers">' in html  # a table, drawn as <table>
     assert "data through 2026-10-14" in html
     assert "83.5 %" in html  # the % allocated KPI tile
     assert "3 / 4" in html  # namespaces with a team on the last day (label_coverage)
@@ -91,7 +94,7 @@ def test_finance_overview(client: TestClient, token: dict[str, str]) -> None:
 @pytest.mark.integration
 def test_team_page(client: TestClient, token: dict[str, str]) -> None:
     html = client.get("/dashboards/teams/payments", headers=bearer(token["payments"])).text
-    assert figure_ids(html) == ["cost-kind", "namespaces", "services", "burn-0"]
+    assert figure_ids(html) == ["explore", "cost-kind", "namespaces", "services", "burn-0"]
     assert "payments-api" in html and "Budget burn-down: payments-monthly" in html
 
 

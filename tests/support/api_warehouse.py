@@ -203,3 +203,33 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """The app over it, started (so its SQL workers are too)."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+NAMESPACE_LABELS = {("eks-prod", "payments-api"): "cc-100", ("eks-prod", "search"): "cc-200",
+                    ("gke-prod", "search-batch"): "cc-200"}  # cost-center; sandbox has none
+
+
+LIST_UPLIFT = 1.25  # list price over effective cost in ``explore_warehouse``
+
+
+def explore_warehouse(directory: Path) -> Settings:
+    """This warehouse for the dashboards' controls: namespaces labelled (``cost-center``),
+    and list prices ``LIST_UPLIFT`` times the effective cost (so the metric control changes
+    what a page shows)."""
+    settings = build(directory)
+    with Warehouse(settings.db) as wh:
+        wh.con.execute(f"UPDATE allocation SET list_cost = effective_cost * {LIST_UPLIFT}")
+    add_namespace_labels(settings.db)
+    return settings
+
+
+def add_namespace_labels(db: Path) -> None:
+    """Give the namespaces a ``cost-center`` label (``k8s_namespace``) and publish: the
+    ``label:<key>`` dimension reads it."""
+    with Warehouse(db) as wh:
+        for (cluster, namespace), value in NAMESPACE_LABELS.items():
+            wh.con.execute(
+                "INSERT INTO k8s_namespace (cluster, namespace, valid_from, labels, x_source) "
+                "VALUES (?, ?, ?, MAP {'cost-center': ?, 'team': 'x'}, 'fixture')",
+                [cluster, namespace, datetime(2026, 9, 1), value])
+        wh.publish()

@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from finops.api import queries
 from finops.api.auth import Principal
 from finops.api.deps import PrincipalDep, ReaderDep, WindowDep
+from finops.api.downloads import FormatQuery, as_file, filename
 from models.api import AllocationResponse, Step
 from models.errors import Forbidden, InputError
 
@@ -19,14 +20,14 @@ router = APIRouter(prefix="/api", tags=["allocation"])
 
 def _aggregate(text: str) -> list[str]:
     names = [part.strip() for part in text.split(",") if part.strip()]
-    unknown = [n for n in names if n not in queries.DIMENSIONS]
+    unknown = [n for n in names if not queries.is_dimension(n)]
     if unknown or not names:
         raise InputError(f"aggregate {text!r}: expected a comma list of "
-                         f"{sorted(queries.DIMENSIONS)}")
+                         f"{sorted(queries.DIMENSIONS)} or label:<key>")
     return list(dict.fromkeys(names))
 
 
-def _check_scope(principal: Principal, filters: dict[str, list[str]]) -> None:
+def check_scope(principal: Principal, filters: dict[str, list[str]]) -> None:
     """A team token may filter on its own team only (asking for another is a 403)."""
     if principal.team is None:
         return
@@ -42,19 +43,25 @@ def allocation(
     reader: ReaderDep,
     window: WindowDep,
     aggregate: Annotated[str, Query(description="Comma list: team, namespace, cluster, "
-                                                "provider, cost_kind, service, ...")] = "team",
+                                                "provider, cost_kind, service, ..., "
+                                                "label:<key> (a namespace label)")] = "team",
     step: Annotated[Step, Query(description="Period of each row.")] = "day",
     filter: Annotated[list[str] | None, Query(
         description='key:value filters, e.g. namespace:"a","b"+cluster:"eks-prod"; '
                     "team:__unowned__ selects unowned spend")] = None,
-) -> JSONResponse:
+    format: FormatQuery = "json",
+) -> Response:
     """Effective, billed and list cost summed per step period and aggregate keys.
 
-    Team tokens only ever get their own team's rows (their team is an implicit filter)."""
+    Team tokens only ever get their own team's rows (their team is an implicit filter).
+    ``format=csv|parquet``: the rows as a file (one column per aggregate key)."""
     names = _aggregate(aggregate)
     filters = queries.parse_filters(filter or [])
-    _check_scope(principal, filters)
+    check_scope(principal, filters)
     frame = queries.allocation(reader, window, names, step, principal.team, filters)
+    if format != "json":
+        return as_file(frame, format, filename("allocation", *names, window.start, window.end),
+                       queries.currency(reader, window))
     total = float(frame["effective_cost"].sum()) if frame.height else 0.0
     payload = {"window": window.model_dump(mode="json"),
                "currency": queries.currency(reader, window), "aggregate": names, "step": step,

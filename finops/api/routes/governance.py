@@ -7,18 +7,20 @@ from the catalog, the exemptions over its namespaces), never unowned spend or an
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import duckdb
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
+from dashboards import controls
 from dashboards import governance as governance_cards
 from dashboards.pages import page
 from finops.api import assets
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
+from finops.api.page_view import PageViewDep
 from finops.api.reader import SnapshotReader
 from finops.api.routes.dashboards import links
 from finops.governance.report import GovernanceReport, governance_report, month_to_date
@@ -65,17 +67,19 @@ def governance(
 
 
 @pages.get("/governance", response_class=HTMLResponse)
-def governance_page(
-    principal: PrincipalDep,
-    ctx: ContextDep,
-    reader: ReaderDep,
-    start: Annotated[Day | None, Query(description=f"First day ({DAYS_ACCEPTED}).")] = None,
-    end: Annotated[Day | None, Query(description=f"Last day ({DAYS_ACCEPTED}).")] = None,
-) -> HTMLResponse:
+def governance_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
+                    pv: PageViewDep) -> HTMLResponse:
     """Quota ceilings against budgets, label coverage over time, the findings. A team token
-    sees its own team's."""
-    report = report_for(reader, ctx.config, principal, start, end).as_dict()
+    sees its own team's. The window control applies (default: month to date)."""
+    view = pv.view
+    asked = bool(view.preset or view.start or view.end)
+    report = report_for(reader, ctx.config, principal, pv.window.start if asked else None,
+                        pv.window.end if asked else None).as_dict()
     through = reader.data_through()
     heading = f"Governance · {principal.team}" if principal.team else "Governance"
+    shown = report["window"]
+    form = controls.form(view, "/dashboards/governance", date.fromisoformat(shown["start"]),
+                         date.fromisoformat(shown["end"]), "team", window_only=True)
     return HTMLResponse(page(heading, governance_cards.body(report, through),
-                             links(principal, ctx, reader), through, assets.page_scripts()))
+                             links(principal, ctx, reader, view), through,
+                             assets.page_scripts(), controls=form))

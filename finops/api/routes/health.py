@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from finops.api.deps import ReaderDep
 from finops.api.reader import SnapshotReader
@@ -28,6 +28,12 @@ def _version() -> str:
         return version("finops")
     except PackageNotFoundError:
         return "unknown"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """No icon (204): a browser asks for one on every site, and a 404 is a console error."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/healthz", response_model=Health)

@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Path
+from fastapi.responses import Response
 
 from finops.api import queries
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
+from finops.api.downloads import FormatQuery, as_file, filename
 from finops.api.reader import SnapshotReader
 from finops.reports.explain import explain_team
 from models.api import DayCost, NamedCost, TeamDetail, TeamsResponse, TeamSummary
@@ -35,8 +37,9 @@ def require_known(reader: SnapshotReader, config: FinOpsConfig, team: str) -> No
 
 @router.get("", response_model=TeamsResponse)
 def list_teams(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
-               window: WindowDep) -> TeamsResponse:
-    """Teams with their spend in the window: declared teams (even at 0) and discovered ones."""
+               window: WindowDep, format: FormatQuery = "json") -> TeamsResponse | Response:
+    """Teams with their spend in the window: declared teams (even at 0) and discovered ones
+    (``format=csv|parquet``: as a file)."""
     totals = dict(queries.team_totals(reader, window, principal.team).iter_rows())
     names = set(totals) | ctx.config.declared_teams
     if principal.team is not None:
@@ -48,16 +51,27 @@ def list_teams(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
         for name in names
     ]
     teams.sort(key=lambda t: (-t.effective_cost, t.team))
+    if format != "json":
+        frame = pl.DataFrame([t.model_dump() for t in teams], schema={
+            "team": pl.String, "declared": pl.Boolean, "effective_cost": pl.Float64,
+            "slack_channel": pl.String})
+        return as_file(frame.with_columns(pl.col("team").replace_strict(
+            totals, default=0.0, return_dtype=pl.Float64).alias("effective_cost")), format,
+            filename("teams", window.start, window.end), queries.currency(reader, window))
     return TeamsResponse(window=window, currency=queries.currency(reader, window), teams=teams)
 
 
 @router.get("/{team}", response_model=TeamDetail)
 def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
-                window: WindowDep) -> TeamDetail:
-    """Daily series, split by cost kind, top namespaces and services, previous-window total."""
+                window: WindowDep, format: FormatQuery = "json") -> TeamDetail | Response:
+    """Daily series, split by cost kind, top namespaces and services, previous-window total
+    (``format=csv|parquet``: the daily series as a file)."""
     principal.require_team(team)
     require_known(reader, ctx.config, team)
     daily = queries.team_daily(reader, window, team)
+    if format != "json":
+        return as_file(daily, format, filename("team", team, window.start, window.end),
+                       queries.currency(reader, window))
     return TeamDetail(
         team=team, window=window, currency=queries.currency(reader, window),
         total_effective_cost=round(queries.total(reader, window, team), 2),
