@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 
 from dashboards.figures import COLORS, Figure, axis_title, bar, cost_title, figure, line
-from dashboards.pages import empty_card, figure_div
+from dashboards.pages import downloads, empty_card, figure_div
 from dashboards.tables import Column, card, table
 from models.currency import MoneyFormat
 
@@ -66,7 +66,8 @@ def _pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f} %" if whole else "n/a"
 
 
-def pool_table(totals: pl.DataFrame, fmt: MoneyFormat) -> str:
+def pool_table(totals: pl.DataFrame, fmt: MoneyFormat, data_url: str) -> str:
+    """The pools over the window; ``data_url``: the route of its rows (downloads)."""
     columns = [Column("cluster"), Column("node pool"), Column("nodes", True),
                Column("CPU allocatable (core-h)", True), Column("CPU requested", True),
                Column("CPU used", True), Column("memory allocatable (GiB-h)", True),
@@ -82,10 +83,11 @@ def pool_table(totals: pl.DataFrame, fmt: MoneyFormat) -> str:
              f"{r['gpu_capacity_hours']:,.0f}", fmt(r["idle_effective_cost"])]
             for r in totals.iter_rows(named=True)]
     return card(table("Node pools in the window (requested and used as a share of "
-                      "allocatable)", columns, rows, table_id="node-pools"))
+                      "allocatable)", columns, rows, table_id="node-pools") + downloads(data_url))
 
 
-def rightsizing_table(frame: pl.DataFrame, fmt: MoneyFormat) -> str:
+def rightsizing_table(frame: pl.DataFrame, fmt: MoneyFormat, data_url: str) -> str:
+    """The ranked suggestions; ``data_url``: the route of every row (downloads)."""
     columns = [Column("team"), Column("cluster / namespace"), Column("workload"),
                Column("CPU request → suggested (cores)", True), Column("CPU p95", True),
                Column("memory request → suggested (GiB)", True), Column("memory p95", True),
@@ -99,7 +101,7 @@ def rightsizing_table(frame: pl.DataFrame, fmt: MoneyFormat) -> str:
     shown = f" (largest {MAX_WORKLOADS} of {frame.height})" if frame.height > MAX_WORKLOADS \
         else ""
     return card(table(f"Right-sizing: requests vs p95 usage, ranked by the money a month"
-                      f"{shown}", columns, rows, table_id="rightsizing"))
+                      f"{shown}", columns, rows, table_id="rightsizing") + downloads(data_url))
 
 
 def pool_cards(frame: pl.DataFrame, through: date | None, fmt: MoneyFormat) -> list[str]:

@@ -15,6 +15,7 @@ from html import escape
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
+from dashboards.pages import downloads
 from dashboards.tables import Column, card, table
 from models.currency import MoneyFormat
 
@@ -152,8 +153,10 @@ def pages_nav(kept: Mapping[str, str], state: Mapping[str, Any], page: int, page
 
 
 def section(listing: Listing, fmt: MoneyFormat, kept: Mapping[str, str],
-            state: Mapping[str, Any], reasons: Sequence[str], total_items: int) -> str:
-    """The whole card: form, table of the page's rows, pages."""
+            state: Mapping[str, Any], reasons: Sequence[str], total_items: int,
+            data_url: str) -> str:
+    """The whole card: form, table of the page's rows, pages, and every matching row as a
+    file (``data_url``: ``/api/unowned/items`` with the same window, sort and filters)."""
     heads = [header_link(kept, state, k) for k in
              ("cost", "reason", "namespace", "resource", "first_seen", "suggested")]
     caption = (f"Unowned items: {listing.matching} of {total_items} match, "
@@ -162,4 +165,5 @@ def section(listing: Listing, fmt: MoneyFormat, kept: Mapping[str, str],
                if listing.rows else f"Unowned items: none of {total_items} match")
     return card(FORM_STYLE + filter_form(kept, state, reasons)
                 + items_table(listing.rows, fmt, caption, heads)
-                + pages_nav(kept, state, listing.page, listing.pages) + COPY_SCRIPT)
+                + pages_nav(kept, state, listing.page, listing.pages) + downloads(data_url)
+                + COPY_SCRIPT)

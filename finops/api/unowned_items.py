@@ -202,22 +202,30 @@ class Listing:
     per_page: int
 
 
-def select(rows: list[dict[str, Any]], *, sort: str = "cost", descending: bool = True,
-           reason: str | None = None, text: str | None = None, page: int = 1,
-           per_page: int = 50) -> Listing:
-    """Filter by reason and by ``text`` (in any id, name, tag or suggestion), sort, page."""
+def matching(rows: list[dict[str, Any]], *, sort: str = "cost", descending: bool = True,
+             reason: str | None = None, text: str | None = None) -> list[dict[str, Any]]:
+    """Filter by reason and by ``text`` (in any id, name, tag or suggestion), sort (nulls
+    last either way)."""
     if sort not in SORTS:
         raise InputError(f"sort {sort!r}: expected one of {', '.join(SORTS)}")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InputError(f"per_page {per_page}: expected 1..{MAX_PER_PAGE}")
     wanted = (text or "").strip().lower()
     kept = [r for r in rows if (not reason or r["reason"] == reason)
             and (not wanted or wanted in _haystack(r))]
     key = SORTS[sort]
     kept.sort(key=lambda r: (r[key] is None, r[key] if r[key] is not None else ""),
               reverse=descending)
-    if descending:  # nulls last either way
+    if descending:
         kept = [r for r in kept if r[key] is not None] + [r for r in kept if r[key] is None]
+    return kept
+
+
+def select(rows: list[dict[str, Any]], *, sort: str = "cost", descending: bool = True,
+           reason: str | None = None, text: str | None = None, page: int = 1,
+           per_page: int = 50) -> Listing:
+    """The ``matching`` rows, one page of them."""
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InputError(f"per_page {per_page}: expected 1..{MAX_PER_PAGE}")
+    kept = matching(rows, sort=sort, descending=descending, reason=reason, text=text)
     pages = max(1, -(-len(kept) // per_page))
     if page < 1 or page > pages:
         raise InputError(f"page {page}: expected 1..{pages}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import polars as pl
 
@@ -71,5 +72,13 @@ def cards(principal: Principal, config: FinOpsConfig, reader: SnapshotReader, wi
             daily, through, "Unowned spend per day by reason", fmt), "unowned-daily"))
     kept = {k: v for k, v in params.items() if k not in OWN}
     body.append(table_parts.section(listing, fmt, kept, state, sorted(reasons["name"].to_list()),
-                                    len(rows)))
+                                    len(rows), items_url(window, state)))
     return body
+
+
+def items_url(window: Window, state: Mapping[str, Any]) -> str:
+    """The route of the items table's rows: this window, sort and filters, every page."""
+    pairs = [("start", window.start.isoformat()), ("end", window.end.isoformat()),
+             ("sort", state["sort"]), ("order", state["order"]),
+             *[(k, state[k]) for k in ("reason", "q") if state[k]]]
+    return f"/api/unowned/items?{urlencode(pairs)}"

@@ -3,6 +3,9 @@ the spec, sorting / filtering / pages, bad parameters are 4xx, team leads see th
 
 from __future__ import annotations
 
+import io
+
+import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 
@@ -67,3 +70,21 @@ def test_team_leads_see_the_items_in_their_places_only(client: TestClient) -> No
                                                            abs=0.01)
     payments = client.get(URL, headers=auth("payments")).json()
     assert payments["total_items"] == 0 and payments["items"] == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_every_matching_item_as_a_file(client: TestClient, fmt: str) -> None:
+    # The file holds every item of the selection (no pages), scoped like the JSON.
+    body = client.get(URL, params={"per_page": 1}, headers=auth("platform")).json()
+    response = client.get(URL, params={"per_page": 1, "format": fmt}, headers=auth("platform"))
+    assert response.status_code == 200 and f'.{fmt}"' in response.headers["content-disposition"]
+    frame = (pl.read_csv(io.BytesIO(response.content)) if fmt == "csv"
+             else pl.read_parquet(io.BytesIO(response.content)))
+    assert frame.height == body["total_items"] == 3
+    assert round(frame["effective_cost"].sum(), 2) == body["total_effective_cost"]
+    assert set(frame["currency"].to_list()) == {"USD"}
+    assert frame["effective_cost"].to_list() == sorted(frame["effective_cost"].to_list(),
+                                                       reverse=True)
+    search = pl.read_csv(io.BytesIO(client.get(URL, params={"format": "csv"},
+                                               headers=auth("search")).content))
+    assert search["resource_id"].to_list() == ["bucket-logs"]

@@ -7,19 +7,23 @@ platform see every item; a team token sees the items inside its own namespaces a
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
+import polars as pl
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from finops.api import queries, unowned_items
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
+from finops.api.downloads import FormatQuery, as_file, filename
 
 router = APIRouter(prefix="/api", tags=["unowned"])
 SortName = Literal["cost", "first_seen", "reason", "namespace", "account", "resource",
                    "suggested"]
 
 
-@router.get("/unowned/items")
+@router.get("/unowned/items", response_model=None)
 def unowned_item_list(
     principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep, window: WindowDep,
     sort: Annotated[SortName, Query(description="Sort key.")] = "cost",
@@ -29,9 +33,17 @@ def unowned_item_list(
                                                                "or suggestion.")] = None,
     page: Annotated[int, Query(ge=1, description="Page, from 1.")] = 1,
     per_page: Annotated[int, Query(ge=1, le=unowned_items.MAX_PER_PAGE)] = 50,
-) -> dict[str, Any]:
-    """One page of the unowned items the caller may see, and the totals of the selection."""
+    format: FormatQuery = "json",
+) -> dict[str, Any] | Response:
+    """One page of the unowned items the caller may see, and the totals of the selection
+    (``format=csv|parquet``: every item of the selection, sorted, as a file)."""
     rows = unowned_items.actionable(reader, ctx.config, window, principal.team)
+    if format != "json":
+        every = unowned_items.matching(rows, sort=sort, descending=order == "desc",
+                                       reason=reason, text=q)
+        return as_file(flat(every), format,
+                       filename("unowned-items", principal.team, window.start, window.end),
+                       queries.currency(reader, window))
     listing = unowned_items.select(rows, sort=sort, descending=order == "desc", reason=reason,
                                    text=q, page=page, per_page=per_page)
     return {"window": window.model_dump(mode="json"),
@@ -43,3 +55,10 @@ def unowned_item_list(
             "matching_effective_cost": listing.matching_cost,
             "page": listing.page, "pages": listing.pages, "per_page": listing.per_page,
             "items": listing.rows}
+
+
+def flat(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Items as file rows: nested values (tags, evidence) as JSON text."""
+    plain = [{k: (json.dumps(v, default=str, sort_keys=True) if isinstance(v, (dict, list))
+                  else v) for k, v in row.items()} for row in rows]
+    return pl.DataFrame(plain, infer_schema_length=None) if plain else pl.DataFrame()
