@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 
 from dashboards.figures import Figure, axis_title, figure, line
+from dashboards.pages import downloads
 from dashboards.tables import Column, card, table
 from models.currency import MoneyFormat
 
@@ -43,8 +44,9 @@ def _forecast_text(row: dict[str, Any], fmt: MoneyFormat) -> str:
             f"{int(100 * float(forecast.get('level') or 0.8))} %)")
 
 
-def status_table(rows: Sequence[dict[str, Any]], locale: str) -> str:
-    """Every budget with its state, amounts in the budget's own currency."""
+def status_table(rows: Sequence[dict[str, Any]], locale: str, data_url: str) -> str:
+    """Every budget with its state, amounts in the budget's own currency; ``data_url`` the
+    route of its rows (downloads)."""
     columns = [Column("budget"), Column("team"), Column("period"), Column("state"),
                Column("budget", True), Column("actual", True), Column("used", True),
                Column("forecast at period end (interval)", True)]
@@ -58,7 +60,8 @@ def status_table(rows: Sequence[dict[str, Any]], locale: str) -> str:
                       escape(f"{row['percent_used']:.1f} %"),
                       escape(_forecast_text(row, fmt))])
     return card(table("Budgets: state in the current period", columns, cells,
-                      raw=frozenset(range(8)), table_id="budget-states"))
+                      raw=frozenset(range(8)), table_id="budget-states")
+                + downloads(data_url))
 
 
 def burn_down(daily: pl.DataFrame, row: dict[str, Any], through: date | None,
@@ -98,7 +101,7 @@ def band(last: date, end: date, now_left: float, amount: float,
     return [upper, lower, point]
 
 
-def anomalies_table(found: Sequence[dict[str, Any]], fmt: MoneyFormat,
+def anomalies_table(found: Sequence[dict[str, Any]], fmt: MoneyFormat, data_url: str,
                     caption: str = "Recent anomalies and their root causes") -> str:
     if not found:
         return card(f'<p class="empty">{escape(caption)}: none in the last days checked.</p>')
@@ -109,7 +112,7 @@ def anomalies_table(found: Sequence[dict[str, Any]], fmt: MoneyFormat,
               escape(fmt(a["expected"])), escape(fmt(a["impact"], signed=True)),
               causes(a["root_causes"], fmt)] for a in found]
     return card(table(caption, columns, cells, raw=frozenset(range(6)),
-                      table_id="anomalies"))
+                      table_id="anomalies") + downloads(data_url))
 
 
 def causes(found: Sequence[dict[str, Any]], fmt: MoneyFormat) -> str:

@@ -104,16 +104,19 @@ def rightsizing_table(frame: pl.DataFrame, fmt: MoneyFormat, data_url: str) -> s
                       f"{shown}", columns, rows, table_id="rightsizing") + downloads(data_url))
 
 
-def pool_cards(frame: pl.DataFrame, through: date | None, fmt: MoneyFormat) -> list[str]:
-    """The node-pool cards (organisation views): idle money, a figure per pool, the table."""
+def pool_cards(frame: pl.DataFrame, through: date | None, fmt: MoneyFormat,
+               data_url: str) -> list[str]:
+    """The node-pool cards (organisation views): idle money, a figure per pool, the table;
+    each figure's data is ``data_url``'s rows (``/api/efficiency``)."""
     if not frame.height:
         return [empty_card("No node usage in this window.", True)]
     keyed = frame.with_columns(pl.col("node_pool").fill_null("(no pool label)"))
     totals = (keyed.group_by("cluster", "node_pool").agg(pl.col("idle_effective_cost").sum())
               .sort("idle_effective_cost", descending=True).head(MAX_POOLS))
-    cards = [figure_div(idle_figure(frame, through, fmt), "idle-by-pool", True)]
+    cards = [figure_div(idle_figure(frame, through, fmt), "idle-by-pool", True,
+                        data_url=data_url)]
     for i, (cluster, pool, _) in enumerate(totals.iter_rows()):
         rows = keyed.filter((pl.col("cluster") == cluster) & (pl.col("node_pool") == pool))
         cards.append(figure_div(pool_figure(rows.sort("day"), str(cluster), str(pool), through),
-                                f"pool-{i}"))
+                                f"pool-{i}", data_url=data_url))
     return cards

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboards.pages import downloads
 from dashboards.tables import Column, card, table
 from models.currency import MoneyFormat
 
@@ -26,8 +27,9 @@ def parts(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(title, part) for title, key in SECTIONS for part in report[key]]
 
 
-def cards(report: dict[str, Any], fmt: MoneyFormat) -> list[str]:
-    """The three tables; an empty window says so."""
+def cards(report: dict[str, Any], fmt: MoneyFormat, data_url: str) -> list[str]:
+    """The three tables, each with the rows they are summed from (``data_url``); an empty
+    window says so."""
     if not report["total"] and not parts(report):
         return [card('<p class="empty">Nothing to explain: no cost in this window.</p>')]
     totals = [[title, fmt(sum(p["effective_cost"] for p in report[key]))]
@@ -50,4 +52,6 @@ def cards(report: dict[str, Any], fmt: MoneyFormat) -> list[str]:
                     fmt(p["effective_cost"])]
                    for title, p in sorted(listed, key=lambda tp: -tp[1]["effective_cost"])
                    [:MAX_PARTS]], table_id="explain-rules")
-    return [card(built, wide=False), card(shared, wide=False), card(rules)]
+    files = downloads(data_url)
+    return [card(built + files, wide=False), card(shared + files, wide=False),
+            card(rules + files)]

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from dashboards.figures import COLORS, Figure, axis_title, bar, figure, line
-from dashboards.pages import empty_card, figure_div, kpis
+from dashboards.pages import downloads, empty_card, figure_div, kpis
 
 TABLE_STYLE = ("<style>table.findings{border-collapse:collapse;width:100%;font-size:13px}"
                "table.findings caption{text-align:left;font-weight:600;padding:8px}"
@@ -53,7 +53,7 @@ def coverage_trend(rows: Sequence[dict[str, Any]], through: date | None) -> Figu
                   through, yaxis={"range": [0, 100], **axis_title("%")})
 
 
-def findings_table(findings: Sequence[dict[str, Any]], limit: int = 200) -> str:
+def findings_table(findings: Sequence[dict[str, Any]], data_url: str, limit: int = 200) -> str:
     head = "".join(f'<th scope="col">{h}</th>' for h in
                    ("kind", "subject", "team", "at stake", "exemption", "detail"))
     body = "".join(
@@ -65,7 +65,7 @@ def findings_table(findings: Sequence[dict[str, Any]], limit: int = 200) -> str:
     shown = f" (largest {limit} of {len(findings)})" if len(findings) > limit else ""
     return (f'<section class="card wide">{TABLE_STYLE}<table class="findings">'
             f"<caption>Findings{shown}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table></section>")
+            f"<tbody>{body}</tbody></table>{downloads(data_url)}</section>")
 
 
 def tiles(report: dict[str, Any]) -> str:
@@ -81,16 +81,23 @@ def tiles(report: dict[str, Any]) -> str:
                                         f"{report['summary']['exemptions']}")])
 
 
-def body(report: dict[str, Any], through: date | None) -> list[str]:
-    """The page's cards from ``GovernanceReport.as_dict()``."""
+def body(report: dict[str, Any], through: date | None, span: str) -> list[str]:
+    """The page's cards from ``GovernanceReport.as_dict()``; ``span`` the window's query
+    (``start=…&end=…``) each card's file is read over (``/api/governance?part=…``)."""
+    def url(part: str) -> str:
+        return f"/api/governance?{span}&part={part}"
+
     findings = sorted(report["findings"], key=lambda f: -f["amount"])
     ceilings = [r for r in report["quota_ceilings"] if r["ceiling_monthly"] is not None]
     return [
         tiles(report),
-        figure_div(ceiling_vs_budget(ceilings, report["currency"], through), "quota-budget")
+        figure_div(ceiling_vs_budget(ceilings, report["currency"], through), "quota-budget",
+                   data_url=url("quota_ceilings"))
         if ceilings else empty_card("No ResourceQuota bounds any team's namespaces."),
-        figure_div(coverage_trend(report["coverage"], through), "label-coverage")
+        figure_div(coverage_trend(report["coverage"], through), "label-coverage",
+                   data_url=url("coverage"))
         if any(r["scope"] == "cluster" for r in report["coverage"])
         else empty_card("No label coverage for this window."),
-        findings_table(findings) if findings else empty_card("No findings.", True),
+        findings_table(findings, url("findings")) if findings
+        else empty_card("No findings.", True),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import polars as pl
 
@@ -49,8 +50,10 @@ def finance_cards(config: FinOpsConfig, reader: SnapshotReader, principal: Princ
     """The budget states of every budget and the organisation's recent anomalies."""
     day = as_of(window, through)
     rows = statuses(config, reader, principal, day)
-    return [*([budget_parts.status_table(rows, fmt.locale)] if rows else []),
-            budget_parts.anomalies_table(anomalies(reader, day, None), fmt)]
+    return [*([budget_parts.status_table(rows, fmt.locale, f"/api/budgets?as_of={day}")]
+              if rows else []),
+            budget_parts.anomalies_table(anomalies(reader, day, None), fmt,
+                                         "/api/alerts/anomalies")]
 
 
 def in_budget_currency(daily: pl.DataFrame, row: dict[str, Any]) -> pl.DataFrame:
@@ -68,7 +71,8 @@ def burn_downs(reader: SnapshotReader, rows: list[dict[str, Any]], team: str,
                         end=date.fromisoformat(row["period_end"]))
         daily = in_budget_currency(queries.team_daily(reader, window, team), row)
         fig = budget_parts.burn_down(daily, row, through, MoneyFormat(row["currency"], locale))
-        cards.append(figure_div(fig, f"burn-{i}"))
+        cards.append(figure_div(fig, f"burn-{i}", data_url=f"/api/teams/{quote(team)}?"
+                                f"start={window.start}&end={window.end}"))
     return cards
 
 
@@ -78,7 +82,11 @@ def team_cards(config: FinOpsConfig, reader: SnapshotReader, principal: Principa
     day = as_of(window, through)
     rows = [r for r in statuses(config, reader, principal, day) if r.get("team") == team]
     report = explain_team(queries.explain_rows(reader, window, team), team)
-    return [*([budget_parts.status_table(rows, fmt.locale)] if rows else []),
+    team_path = quote(team)
+    return [*([budget_parts.status_table(rows, fmt.locale, f"/api/budgets?as_of={day}")]
+              if rows else []),
             *burn_downs(reader, rows, team, through, fmt.locale),
-            budget_parts.anomalies_table(anomalies(reader, day, team), fmt),
-            *explain_parts.cards(report, fmt)]
+            budget_parts.anomalies_table(anomalies(reader, day, team), fmt,
+                                         f"/api/alerts/anomalies?team={team_path}"),
+            *explain_parts.cards(report, fmt, f"/api/teams/{team_path}/explain?"
+                                 f"start={window.start}&end={window.end}")]

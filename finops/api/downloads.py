@@ -9,7 +9,8 @@ column sum rounds to the route's total; every row names its currency (ISO 4217).
 from __future__ import annotations
 
 import io
-from typing import Annotated, Literal
+import json
+from typing import Annotated, Any, Literal
 
 import polars as pl
 from fastapi import Query
@@ -40,3 +41,10 @@ def filename(*parts: object) -> str:
     """A file name from ``parts`` (route, window...): letters, digits, ``-`` and ``_`` only."""
     text = "_".join(str(p) for p in parts if p)
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)[:120] or "finops"
+
+
+def rows_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """JSON rows as a file's rows: nested values (tags, evidence, root causes) as JSON text."""
+    plain = [{k: (json.dumps(v, default=str, sort_keys=True) if isinstance(v, (dict, list))
+                  else v) for k, v in row.items()} for row in rows]
+    return pl.DataFrame(plain, infer_schema_length=None) if plain else pl.DataFrame()

@@ -63,13 +63,18 @@ def cards(principal: Principal, config: FinOpsConfig, reader: SnapshotReader, wi
                         (share, pages.percent(100 * unowned / total if total else None)),
                         ("items", str(len(rows))),
                         ("window", f"{window.start} – {window.end}")])]
+    span = f"start={window.start}&end={window.end}"
+    # Team leads may not read /api/unowned (the organisation's): their items are the rows.
+    by_reason_url = (f"/api/unowned/items?{span}" if principal.team else f"/api/unowned?{span}")
     body.append(pages.figure_div(figures.unowned_by_reason(reasons, through, fmt),
-                                 "unowned-by-reason") if reasons.height
+                                 "unowned-by-reason", data_url=by_reason_url) if reasons.height
                 else pages.empty_card("No unowned spend in this window."))
     if principal.team is None:
         daily = queries.unowned_daily_by_reason(reader, window)
         body.append(pages.figure_div(figures.cost_kind_daily(
-            daily, through, "Unowned spend per day by reason", fmt), "unowned-daily"))
+            daily, through, "Unowned spend per day by reason", fmt), "unowned-daily",
+            data_url=f"/api/allocation?{span}&aggregate=reason&step=day"
+                     "&filter=team:__unowned__"))
     kept = {k: v for k, v in params.items() if k not in OWN}
     body.append(table_parts.section(listing, fmt, kept, state, sorted(reasons["name"].to_list()),
                                     len(rows), items_url(window, state)))

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import polars as pl
@@ -64,3 +66,28 @@ def test_the_pages_link_their_tables_files_and_keep_the_window(demo: TestClient)
     assert 'type="date" name="start" value="2026-10-01"' in html  # the window control
     unowned = demo.get("/dashboards/unowned", params=WINDOW, headers=auth("platform")).text
     assert "/api/unowned/items?start=2026-10-01&amp;end=2026-10-31&amp;sort=cost" in unowned
+
+
+PAGES = [("finance", "/dashboards/finance"), ("finance", "/dashboards/teams/payments"),
+         ("platform", "/dashboards/unowned"), ("team-search", "/dashboards/unowned"),
+         ("platform", "/dashboards/efficiency"), ("team-payments", "/dashboards/teams/payments"),
+         ("platform", "/dashboards/governance"), ("team-payments", "/dashboards/governance")]
+
+
+def cards_without_files(html: str) -> list[str]:
+    sections = re.findall(r'<section class="card[^"]*">(.*?)</section>', html, flags=re.S)
+    return [s[:80] for s in sections if ("<table" in s or "plotly-graph-div" in s)
+            and 'class="downloads"' not in s]
+
+
+@pytest.mark.parametrize(("token", "path"), PAGES)
+def test_every_chart_and_table_offers_its_rows_and_the_links_answer(
+        demo: TestClient, token: str, path: str) -> None:
+    html = demo.get(path, params=WINDOW, headers=auth(token)).text
+    assert cards_without_files(html) == []
+    links = sorted(set(re.findall(r'href="([^"]+format=csv)"', html)))
+    assert links
+    for link in links:
+        response = demo.get(unescape(link), headers=auth(token))
+        assert response.status_code == 200, (link, response.text[:200])
+        assert response.headers["content-type"].startswith("text/csv")

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from finops.alerts import reads
 from finops.alerts.interactions import InteractionStore
 from finops.alerts.outbox import STATUSES
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
+from finops.api.downloads import FormatQuery, as_file, filename, rows_frame
 from finops.api.reader import SnapshotReader
 from models.api import AcknowledgementsResponse, AlertsResponse, RowsResponse
 from models.errors import InputError
@@ -58,13 +60,17 @@ def conversations(principal: PrincipalDep, reader: ReaderDep,
     return RowsResponse(rows=_read(reader, principal, lambda c: reads.conversations(c, scope)))
 
 
-@router.get("/alerts/anomalies", response_model=RowsResponse)
+@router.get("/alerts/anomalies", response_model=None)
 def anomalies(principal: PrincipalDep, reader: ReaderDep, team: TeamQuery = None,
-              ) -> RowsResponse:
+              format: FormatQuery = "json") -> RowsResponse | Response:
     """Anomalies alerted (first and last day, impact, root causes), newest first. Unowned
-    spend's are seen by platform and finance only."""
+    spend's are seen by platform and finance only. ``format=csv|parquet``: as a file (root
+    causes as JSON text)."""
     scope = _team(principal, team)
-    return RowsResponse(rows=_read(reader, principal, lambda c: reads.anomalies(c, scope)))
+    rows = _read(reader, principal, lambda c: reads.anomalies(c, scope))
+    if format != "json":
+        return as_file(rows_frame(rows), format, filename("anomalies", scope), None)
+    return RowsResponse(rows=rows)
 
 
 @router.get("/alerts/acknowledgements", response_model=AcknowledgementsResponse)

@@ -77,7 +77,7 @@ def efficiency_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
              ("window", f"{window.start} – {window.end}")]
     body = [pages.kpis(tiles)]
     if pools is not None:
-        body += page_parts.pool_cards(pools, through, fmt)
+        body += page_parts.pool_cards(pools, through, fmt, f"/api/efficiency?{span}")
         if pools.height:
             body.append(page_parts.pool_table(efficiency.pool_totals(pools), fmt,
                                               f"/api/efficiency?{span}"))

@@ -8,11 +8,11 @@ from the catalog, the exemptions over its namespaces), never unowned spend or an
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import duckdb
 from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from dashboards import controls
 from dashboards import governance as governance_cards
@@ -20,6 +20,7 @@ from dashboards.pages import page
 from finops.api import assets
 from finops.api.auth import Principal
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep
+from finops.api.downloads import FormatQuery, as_file, filename, rows_frame
 from finops.api.page_view import PageViewDep
 from finops.api.reader import SnapshotReader
 from finops.api.routes.dashboards import links
@@ -50,7 +51,10 @@ def report_for(reader: SnapshotReader, config: FinOpsConfig, principal: Principa
     return report.for_team(principal.team) if principal.team is not None else report
 
 
-@router.get("/governance", response_model=GovernanceResponse)
+PARTS = {"findings": "findings", "quota_ceilings": "quota_ceilings", "coverage": "coverage"}
+
+
+@router.get("/governance", response_model=None)
 def governance(
     principal: PrincipalDep,
     ctx: ContextDep,
@@ -59,11 +63,19 @@ def governance(
                                                    f"month of `end`; {DAYS_ACCEPTED}).")] = None,
     end: Annotated[Day | None, Query(description="Last day, inclusive (default: the last "
                                                  f"allocated day; {DAYS_ACCEPTED}).")] = None,
-) -> GovernanceResponse:
+    part: Annotated[Literal["findings", "quota_ceilings", "coverage"], Query(
+        description="With format=csv|parquet: which of the report's lists is the file.")
+                    ] = "findings",
+    format: FormatQuery = "json",
+) -> GovernanceResponse | Response:
     """Namespaces without quotas, quota ceilings against budgets, teams without budgets,
-    budgets without spend, what breaks label coverage, Backstage catalog drift, exemptions."""
-    report = report_for(reader, ctx.config, principal, start, end)
-    return GovernanceResponse.model_validate(report.as_dict())
+    budgets without spend, what breaks label coverage, Backstage catalog drift, exemptions
+    (``format=csv|parquet``: the ``part`` list as a file)."""
+    report = report_for(reader, ctx.config, principal, start, end).as_dict()
+    if format != "json":
+        return as_file(rows_frame(report[PARTS[part]]), format,
+                       filename("governance", part, principal.team), report["currency"])
+    return GovernanceResponse.model_validate(report)
 
 
 @pages.get("/governance", response_class=HTMLResponse)
@@ -80,6 +92,7 @@ def governance_page(principal: PrincipalDep, ctx: ContextDep, reader: ReaderDep,
     shown = report["window"]
     form = controls.form(view, "/dashboards/governance", date.fromisoformat(shown["start"]),
                          date.fromisoformat(shown["end"]), "team", window_only=True)
-    return HTMLResponse(page(heading, governance_cards.body(report, through),
+    span = f"start={shown['start']}&end={shown['end']}"
+    return HTMLResponse(page(heading, governance_cards.body(report, through, span),
                              links(principal, ctx, reader, view), through,
                              assets.page_scripts(), controls=form))

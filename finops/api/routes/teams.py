@@ -84,12 +84,17 @@ def team_detail(team: TeamPath, principal: PrincipalDep, ctx: ContextDep, reader
     )
 
 
-@router.get("/{team}/explain")
+@router.get("/{team}/explain", response_model=None)
 def explain(team: TeamPath, principal: PrincipalDep, ctx: ContextDep,
-            reader: ReaderDep, window: WindowDep) -> dict[str, Any]:
+            reader: ReaderDep, window: WindowDep,
+            format: FormatQuery = "json") -> dict[str, Any] | Response:
     """How the team's cost was built: direct compute by namespace, shared charges by origin,
-    idle share, cloud resources, and the ownership rule that claimed each."""
+    idle share, cloud resources, and the ownership rule that claimed each
+    (``format=csv|parquet``: the rows it is built from, per day, kind, origin and rule)."""
     principal.require_team(team)
     require_known(reader, ctx.config, team)
-    result = explain_team(queries.explain_rows(reader, window, team), team)
+    rows = queries.explain_rows(reader, window, team)
+    if format != "json":
+        return as_file(rows, format, filename("explain", team, window.start, window.end), None)
+    result = explain_team(rows, team)
     return {"team": team, "window": window.model_dump(mode="json"), **result}

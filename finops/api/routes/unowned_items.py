@@ -7,16 +7,14 @@ platform see every item; a team token sees the items inside its own namespaces a
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
-import polars as pl
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from finops.api import queries, unowned_items
 from finops.api.deps import ContextDep, PrincipalDep, ReaderDep, WindowDep
-from finops.api.downloads import FormatQuery, as_file, filename
+from finops.api.downloads import FormatQuery, as_file, filename, rows_frame
 
 router = APIRouter(prefix="/api", tags=["unowned"])
 SortName = Literal["cost", "first_seen", "reason", "namespace", "account", "resource",
@@ -41,7 +39,7 @@ def unowned_item_list(
     if format != "json":
         every = unowned_items.matching(rows, sort=sort, descending=order == "desc",
                                        reason=reason, text=q)
-        return as_file(flat(every), format,
+        return as_file(rows_frame(every), format,
                        filename("unowned-items", principal.team, window.start, window.end),
                        queries.currency(reader, window))
     listing = unowned_items.select(rows, sort=sort, descending=order == "desc", reason=reason,
@@ -56,9 +54,3 @@ def unowned_item_list(
             "page": listing.page, "pages": listing.pages, "per_page": listing.per_page,
             "items": listing.rows}
 
-
-def flat(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    """Items as file rows: nested values (tags, evidence) as JSON text."""
-    plain = [{k: (json.dumps(v, default=str, sort_keys=True) if isinstance(v, (dict, list))
-                  else v) for k, v in row.items()} for row in rows]
-    return pl.DataFrame(plain, infer_schema_length=None) if plain else pl.DataFrame()
