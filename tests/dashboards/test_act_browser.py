@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.support import ServeProcess
 from tests.support.api_warehouse import TOKENS, build
-from tests.support.browser import sign_in
+from tests.support.browser import Watched, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -28,27 +28,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
     with ServeProcess(env, tmp_path_factory.mktemp("serve") / "serve.log") as served:
         yield served.base
-
-
-class Watched:
-    """A page whose console errors, failed responses and requested URLs are recorded."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        self.urls: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("request", lambda r: self.urls.append(r.url))
-        page.on("response", lambda r: self.errors.append(f"HTTP {r.status} {r.url}")
-                if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-
-    def check(self, base: str) -> None:
-        """No script error, no failed response (the browser's own favicon probe aside: its
-        console line "Failed to load resource" names no URL; every other failure is also
-        recorded with its URL), and nothing requested outside ``base``."""
-        assert [e for e in self.errors if not e.startswith("Failed to load resource")] == []
-        assert [u for u in self.urls if not u.startswith((base, "data:", "blob:"))] == []
 
 
 def open_page(chromium: Browser, width: int) -> Page:

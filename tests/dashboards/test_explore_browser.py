@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.support import ServeProcess
 from tests.support.api_warehouse import LIST_UPLIFT, TOKENS, expected, explore_warehouse
-from tests.support.browser import sign_in
+from tests.support.browser import Watched, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "screens"
@@ -35,19 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
     with ServeProcess(env, tmp_path_factory.mktemp("serve") / "serve.log") as served:
         yield served.base
-
-
-class Watched:
-    """A page with its console errors and every URL it requested."""
-
-    def __init__(self, page: Page) -> None:
-        self.page, self.errors, self.requested = page, list[str](), list[str]()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("request", lambda r: self.requested.append(r.url))
-
-    def outside(self, base: str) -> list[str]:
-        return [u for u in self.requested if not u.startswith(f"{base}/")]
 
 
 @pytest.fixture

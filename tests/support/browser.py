@@ -84,3 +84,28 @@ def _handler(body: bytes) -> type[BaseHTTPRequestHandler]:
             pass  # keep test output clean
 
     return Handler
+
+
+class Watched:
+    """A page whose console errors, failed responses and requested URLs are recorded, so a
+    test can say nothing broke and nothing left the machine."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.requested: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", lambda r: self.requested.append(r.url))
+        page.on("response", lambda r: self.failed.append(f"HTTP {r.status} {r.url}")
+                if r.status >= 400 else None)
+
+    def outside(self, base: str) -> list[str]:
+        """What the page requested from anywhere but ``base`` (inline data aside)."""
+        return [u for u in self.requested if not u.startswith((f"{base}/", "data:", "blob:"))]
+
+    def check(self, base: str) -> None:
+        """No script error, no failed response, nothing requested outside ``base``."""
+        assert self.errors == [] and self.failed == []
+        assert self.outside(base) == []
