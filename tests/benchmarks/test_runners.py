@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from benchmarks.runners import TreeSampler, compare_kept, partition_figures
 from finops.pipeline.remote import PartitionEvent
@@ -38,6 +39,7 @@ def test_kept_tables_equal_to_the_cent_pass_and_a_moved_cent_fails(tmp_path: Pat
     assert not compare_kept(tmp_path, ["local", "ray", "processes"], 1e-9)
 
 
+@pytest.mark.integration  # starts a child process
 def test_the_sampler_counts_a_child_process_cpu_and_memory() -> None:
     spin = "import time\nx = bytearray(200 * 2**20)\nt = time.process_time()\n" \
            "while time.process_time() - t < 1.0: pass"
