@@ -12,14 +12,17 @@
 --   retention keeps (`retention`, table_name 'cost_line') are left out: their bill is gone.
 --   `reconciliation_between(start_day, end_day)` is the same for the days from start_day to
 --   end_day, read without cutting the whole bill (what `finops allocate` reads back).
+-- The first day whose bill lines retention keeps (both reconciliations leave the days before
+-- it out); 0001-01-01 when retention never removed any.
+CREATE OR REPLACE MACRO bill_kept_from() AS (
+    SELECT coalesce(max(kept_from), DATE '0001-01-01') FROM retention
+    WHERE table_name = 'cost_line'
+);
+
 CREATE OR REPLACE MACRO reconciliation_between(start_day, end_day) AS TABLE
-WITH bill_kept AS (
-    SELECT coalesce(max(kept_from), DATE '0001-01-01') AS kept_from
-    FROM retention WHERE table_name = 'cost_line'
-),
-allocated_days AS (
+WITH allocated_days AS (
     SELECT DISTINCT day FROM allocation
-    WHERE day BETWEEN start_day AND end_day AND day >= (SELECT kept_from FROM bill_kept)
+    WHERE day BETWEEN start_day AND end_day AND day >= bill_kept_from()
 ),
 billed AS (
     SELECT day, billing_account_id, any_value(billing_currency) AS billing_currency,
@@ -33,7 +36,7 @@ allocated AS (
            sum(billing_effective_cost) AS cost, sum(billing_billed_cost) AS invoiced
     FROM allocation
     WHERE (price_source IS NULL OR price_source IN ('bill', 'split-bill'))
-      AND day BETWEEN start_day AND end_day AND day >= (SELECT kept_from FROM bill_kept)
+      AND day BETWEEN start_day AND end_day AND day >= bill_kept_from()
     GROUP BY day, billing_account_id
 )
 SELECT coalesce(b.day, a.day) AS day,

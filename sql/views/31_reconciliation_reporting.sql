@@ -9,13 +9,9 @@
 --   `reconciliation_reporting_between(start_day, end_day)`: the same from start_day to
 --   end_day, read without cutting the whole bill (what `finops allocate` reads back).
 CREATE OR REPLACE MACRO reconciliation_reporting_between(start_day, end_day) AS TABLE
-WITH bill_kept AS (
-    SELECT coalesce(max(kept_from), DATE '0001-01-01') AS kept_from
-    FROM retention WHERE table_name = 'cost_line'
-),
-allocated_days AS (
+WITH allocated_days AS (
     SELECT DISTINCT day FROM allocation
-    WHERE day BETWEEN start_day AND end_day AND day >= (SELECT kept_from FROM bill_kept)
+    WHERE day BETWEEN start_day AND end_day AND day >= bill_kept_from()
 ),
 rates AS (
     SELECT day, billing_account_id, currency, fx_rate, fx_source
@@ -38,7 +34,7 @@ allocated AS (
            sum(effective_cost) AS cost
     FROM allocation
     WHERE (price_source IS NULL OR price_source IN ('bill', 'split-bill'))
-      AND day BETWEEN start_day AND end_day AND day >= (SELECT kept_from FROM bill_kept)
+      AND day BETWEEN start_day AND end_day AND day >= bill_kept_from()
     GROUP BY day, billing_account_id
 )
 SELECT coalesce(b.day, a.day) AS day,

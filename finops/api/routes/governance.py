@@ -51,9 +51,6 @@ def report_for(reader: SnapshotReader, config: FinOpsConfig, principal: Principa
     return report.for_team(principal.team) if principal.team is not None else report
 
 
-PARTS = {"findings": "findings", "quota_ceilings": "quota_ceilings", "coverage": "coverage"}
-
-
 @router.get("/governance", response_model=None)
 def governance(
     principal: PrincipalDep,
@@ -73,7 +70,7 @@ def governance(
     (``format=csv|parquet``: the ``part`` list as a file)."""
     report = report_for(reader, ctx.config, principal, start, end).as_dict()
     if format != "json":
-        return as_file(rows_frame(report[PARTS[part]]), format,
+        return as_file(rows_frame(report[part]), format,
                        filename("governance", part, principal.team), report["currency"])
     return GovernanceResponse.model_validate(report)
 
