@@ -50,6 +50,18 @@ API = ("/api/allocation?start={start}&end={end}&aggregate=team",
        "/api/allocation?start={start}&end={end}&aggregate=namespace&step=day",
        "/api/unowned?start={start}&end={end}", "/api/teams")
 
+# A template made before migration 0006 (the warehouse of a year begun then) has allocation
+# rows without currency columns; its copies get them as 0006 gave existing rows (the bill's
+# currency, rate 1), else the month N run refuses days "in no currency".
+IN_ONE_CURRENCY = """
+UPDATE allocation SET
+    currency = coalesce((SELECT mode(billing_currency) FROM cost_line), 'USD'),
+    billing_currency = coalesce((SELECT mode(billing_currency) FROM cost_line), 'USD'),
+    billing_effective_cost = effective_cost, billing_billed_cost = billed_cost,
+    billing_list_cost = list_cost, fx_rate = 1.0, fx_source = 'same-currency'
+WHERE currency IS NULL
+"""
+
 
 class Year:
     def __init__(self, size: str, months: int) -> None:
@@ -122,6 +134,8 @@ class Year:
                      [Replace(ALLOCATION, rows, where, window),
                       Replace(ALLOCATED_DAY, allocated, where, window),
                       Replace(CHANGED_DAY, CHANGED_DAY.empty(), where, window)]))
+        wh.con.execute(IN_ONE_CURRENCY)
+
 
     def retain(self, wh: Warehouse) -> dict[str, Any]:
         from finops import retention
@@ -248,6 +262,7 @@ def run_year(size: str, months: int, *, resume: bool = False) -> dict[str, Any]:
         wh.con.execute(f"ATTACH '{year.template}' AS tmpl (READ_ONLY)")
         began = time.perf_counter()
         year.load_month(wh, months, days=(0, MONTH_DAYS - 1))
+        wh.con.execute(IN_ONE_CURRENCY)  # months an earlier sitting copied
         r["month_n_load_s"] = round(time.perf_counter() - began, 1)
     r["month_n_allocate"] = year.allocate()  # the changed days: month N but its last day
     with Warehouse(year.db) as wh:  # one new day

@@ -64,7 +64,14 @@ class _RayBackend:
         ref = self.task.remote(*args)
         future: Future[Finished] = ref.future()
         self.refs[future] = ref
+        # A held ObjectRef pins its result in the object store, which the driver maps: kept
+        # until the run's end, every partition's rows stayed there (~5 GB in the caller at
+        # L). The ref is needed only to cancel a task still running.
+        future.add_done_callback(self._forget)
         return future
+
+    def _forget(self, future: Future[Finished]) -> None:
+        self.refs.pop(future, None)
 
     def broken(self, error: BaseException) -> bool:
         return False  # a dead worker fails its own task only; the cluster goes on
@@ -73,7 +80,7 @@ class _RayBackend:
         pass
 
     def close(self) -> None:
-        for future, ref in self.refs.items():
+        for future, ref in list(self.refs.items()):  # callbacks pop from another thread
             if not future.done():
                 self.ray.cancel(ref, force=True)
         self.refs.clear()
