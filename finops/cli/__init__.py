@@ -3,7 +3,8 @@
 The command tree is declared in ``common.py``; each command lives in the module named after
 it or its group (``allocate``, ``run``, ``explain``, ``sql``, ``report``, ``budgets``,
 ``alerts``, ``pricing``, ``fx``, ``export``, ``config``, ``retention``, ``serve``, ``demo``,
-``ingest/billing``, ``ingest/k8s``). Commands build clients from settings and flags and call
+``ingest/billing``, ``ingest/k8s``); ``commands`` imports only the modules of the command a run
+names (all of them for ``--help``). Commands build clients from settings and flags and call
 the pipeline, collectors, the sandbox or the API; they never write to the warehouse's
 connection themselves. The top floor: nothing in ``finops`` imports it (``finops.synthetic``'s
 own command line borrows its progress bar).

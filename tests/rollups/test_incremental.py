@@ -17,6 +17,7 @@ from finops.rollups import MONEY, PENDING, ROLLUPS, build_rollups
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, parse_config
 from models.schemas import K8S_HOURLY
+from tests.support import run_cli
 from tests.support.history import deliver, usage
 
 ALLOCATION_ROLLUPS = [r for r in ROLLUPS if r.custom is None and r.view is None]
@@ -127,3 +128,18 @@ def test_a_warehouse_without_build_records_is_built_whole(published: Warehouse) 
     assert build_rollups(published.con)["rollup_team_daily"] > 0
     assert team_day(published, 1) > 0
     published.close()
+
+
+def test_finops_publish_full_builds_every_rollup_whole(published: Warehouse,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    published.con.execute("UPDATE rollup_team_daily SET effective_cost = 0")
+    path = published.path
+    published.close()
+    assert run_cli(["--db", str(path), "publish"], capsys)[0] == 0
+    with Warehouse(path) as wh:
+        assert team_day(wh, 1) == 0.0  # nothing was loaded: nothing rebuilt
+    code, _, err = run_cli(["--db", str(path), "publish", "--full"], capsys)
+    assert code == 0 and "published" in err
+    with Warehouse(path) as wh:
+        assert team_day(wh, 1) > 0
+    assert_rollups_hold_the_allocation(path.with_name(f"{path.stem}.published.duckdb"))
