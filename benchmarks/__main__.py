@@ -37,6 +37,11 @@ def main() -> None:
     changed.add_argument("--code", type=Path, help="run the steps with the code of this "
                          "checkout (git archive COMMIT | tar -x -C DIR) for before/after")
     changed.add_argument("--out", type=Path, help="default benchmarks/out/changed-<size>.json")
+    changed.add_argument("--source", type=Path, help="the warehouse copied (default "
+                         "benchmarks/out/<size>/finops.duckdb), e.g. the year's")
+    changed.add_argument("--window", nargs=2, metavar=("FIRST", "LAST"),
+                         help="the month allocated (default the size's window); its last day "
+                              "is the one changed")
     load = sub.add_parser("serve", help="a real finops serve under concurrent clients")
     load.add_argument("--size", choices=list(SIZES), default="S")
     load.add_argument("--clients", type=int, default=20)
@@ -90,7 +95,8 @@ def changed_main(args: argparse.Namespace) -> None:
     from benchmarks.changed import run_changed
 
     out = args.out or ROOT / "benchmarks" / "out" / f"changed-{args.size}.json"
-    result = run_changed(args.size, args.code)
+    result = run_changed(args.size, args.code, args.source,
+                         tuple(args.window) if args.window else None)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     console.print(json.dumps(result, indent=2))

@@ -92,20 +92,21 @@ def measured(argv: list[str], code: Path) -> dict[str, Any]:
 
 
 class Changed:
-    def __init__(self, size: str, code: Path) -> None:
+    def __init__(self, size: str, code: Path, source: Path | None = None,
+                 window: tuple[str, str] | None = None) -> None:
         self.base = ROOT / "benchmarks" / "out" / size
+        self.source = source or self.base / "finops.duckdb"
         self.work = ROOT / "benchmarks" / "out" / f"{size}-changed"
         self.db, self.code = self.work / "finops.duckdb", code
         self.config = self.base / "data" / "finops.yaml"
-        self.first, self.last = WINDOWS[size]
+        self.first, self.last = window or WINDOWS[size]
 
     def prepare(self) -> None:
-        source = self.base / "finops.duckdb"
-        if not source.exists():
-            raise SystemExit(f"{source}: run `python -m benchmarks run --size L` first")
+        if not self.source.exists():
+            raise SystemExit(f"{self.source}: run `python -m benchmarks run --size L` first")
         shutil.rmtree(self.work, ignore_errors=True)
         self.work.mkdir(parents=True)
-        shutil.copyfile(source, self.db)
+        shutil.copyfile(self.source, self.db)
 
     def allocate(self, *args: str) -> dict[str, Any]:
         argv = [sys.executable, "-m", "finops", "--db", str(self.db), "--config",
@@ -139,9 +140,13 @@ class Changed:
         return round(float(seconds), 1)
 
 
-def run_changed(size: str, code: Path | None = None) -> dict[str, Any]:
-    bench = Changed(size, (code or ROOT).resolve())
+def run_changed(size: str, code: Path | None = None, source: Path | None = None,
+                window: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The month (``window``, default the size's), one changed day (its last), each allocated
+    in its own process, on a copy of ``source`` (default the size's harness warehouse)."""
+    bench = Changed(size, (code or ROOT).resolve(), source, window)
     result: dict[str, Any] = {"size": size, "code": str(bench.code), "commit": _commit(bench.code),
+                              "source": str(bench.source), "window": [bench.first, bench.last],
                               "load_average_start": _load()}
     bench.prepare()
     warm(bench.code)
