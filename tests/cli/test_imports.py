@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+import finops.cli
 from finops.cli import MODULES, command_named
 
 SERVING = ("fastapi", "uvicorn", "starlette", "plotly", "slack_sdk", "httpx")
@@ -50,3 +52,13 @@ def test_help_registers_every_command_module() -> None:
 def test_command_named_skips_global_options_and_their_values(args: list[str],
                                                              word: str | None) -> None:
     assert command_named(args) == word
+
+
+def test_every_command_module_is_listed() -> None:
+    # A command module missing from MODULES would be missing from `finops --help` and from
+    # the command line itself.
+    cli = Path(finops.cli.__file__).parent
+    found = {str(p.relative_to(cli).with_suffix("")).replace("/", ".")
+             for p in cli.rglob("*.py") if "@" in p.read_text() and ".command(" in p.read_text()}
+    listed = {module for group in MODULES.values() for module in group}
+    assert found and found == listed, found ^ listed
