@@ -31,6 +31,17 @@ def main() -> None:
     year.add_argument("--resume", action="store_true",
                       help="continue the <size>-year warehouse where an earlier run stopped "
                            "(months already grown are kept; month 1 is not allocated again)")
+    changed = sub.add_parser("changed", help="allocate the month, change one day, allocate "
+                             "the changed days: each in its own process")
+    changed.add_argument("--size", choices=list(SIZES), default="L")
+    changed.add_argument("--code", type=Path, help="run the steps with the code of this "
+                         "checkout (git archive COMMIT | tar -x -C DIR) for before/after")
+    changed.add_argument("--out", type=Path, help="default benchmarks/out/changed-<size>.json")
+    changed.add_argument("--source", type=Path, help="the warehouse copied (default "
+                         "benchmarks/out/<size>/finops.duckdb), e.g. the year's")
+    changed.add_argument("--window", nargs=2, metavar=("FIRST", "LAST"),
+                         help="the month allocated (default the size's window); its last day "
+                              "is the one changed")
     load = sub.add_parser("serve", help="a real finops serve under concurrent clients")
     load.add_argument("--size", choices=list(SIZES), default="S")
     load.add_argument("--clients", type=int, default=20)
@@ -51,6 +62,9 @@ def main() -> None:
         out = ROOT / "benchmarks" / "out" / f"{args.size}-year.json"
         out.write_text(json.dumps(run_year(args.size, args.months, resume=args.resume), indent=2))
         console.print(out.read_text())
+        return
+    if args.command == "changed":
+        changed_main(args)
         return
     if args.command == "growth":
         results = [json.loads(p.read_text()) for p in args.files]
@@ -75,6 +89,17 @@ def main() -> None:
     console.print(f"results: {out}")
     if result["failed"]:
         raise SystemExit(1)
+
+
+def changed_main(args: argparse.Namespace) -> None:
+    from benchmarks.changed import run_changed
+
+    out = args.out or ROOT / "benchmarks" / "out" / f"changed-{args.size}.json"
+    result = run_changed(args.size, args.code, args.source,
+                         tuple(args.window) if args.window else None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    console.print(json.dumps(result, indent=2))
 
 
 def serve_main(args: argparse.Namespace) -> None:

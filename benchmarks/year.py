@@ -20,7 +20,6 @@ machine can take a year in several sittings.
 from __future__ import annotations
 
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from benchmarks.changed import measured
 from benchmarks.run import ROOT, WINDOWS
 from finops.pipeline.incremental import config_fingerprint
 from finops.warehouse import Warehouse
@@ -164,21 +164,15 @@ class Year:
 
     # -- measured with the real commands ---------------------------------------------------
     def allocate(self, *args: str) -> dict[str, Any]:
-        """``finops allocate ARGS`` in its own process: wall and CPU seconds, peak RSS."""
+        """``finops allocate ARGS`` in its own process: wall and CPU seconds, peak RSS
+        (``benchmarks.changed.measured``, the one way the harness times a command)."""
         argv = [sys.executable, "-m", "finops", "--db", str(self.db), "--config",
                 str(self.config), "--no-publish", "allocate", *args]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        began = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, check=False, cwd=ROOT)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode:
-            raise SystemExit(f"finops allocate {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        said = [line for line in done.stderr.splitlines() if "days changed" in line or
+        found = measured(argv, ROOT)
+        said = [line for line in found["stderr"].splitlines() if "days changed" in line or
                 line.startswith("run ")]
-        return {"wall_s": round(time.perf_counter() - began, 1),
-                "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime
-                               - before.ru_stime, 1),
-                "peak_rss_mb": round(after.ru_maxrss / 1024), "said": said}
+        return {"wall_s": found["wall_s"], "cpu_s": found["cpu_s"],
+                "peak_rss_mb": found["peak_rss_mb"], "said": said}
 
     def api(self, k: int) -> dict[str, float]:
         """p50 of 5 requests per route (in-process) over month k, on a fresh publish."""

@@ -4,11 +4,19 @@ The API and the dashboards read a rollup whenever a request's grain allows (the 
 ``finops.api.queries.source``), and the raw ``allocation`` otherwise; the platform team may
 query them with SQL like any table (README, "The warehouse contract").
 
-Each rollup is rebuilt by ``build_rollups`` inside the writer, just before the snapshot is
-copied (``Warehouse.publish``), in one transaction: the days its source holds are computed
-again, and days its source no longer holds (raw usage dropped by a retention policy) keep
-the rows they had. Rows are written sorted by the columns their queries filter on, so
-DuckDB's zonemaps (min/max per row group) let a read skip the row groups it does not need.
+Each rollup is brought up to date by ``build_rollups`` inside the writer, just before the
+snapshot is copied (``Warehouse.publish``), in one transaction, incrementally: every load
+records the days it replaced in a table a rollup reads (``mark_pending``, called by
+``Warehouse`` around each DELETE and INSERT, in the load's transaction), and the publish
+computes again only those days of the rollups that read the table, so its cost follows the
+days loaded since the last publish, not the history. Days their source no longer holds (raw
+usage dropped by a retention policy) keep the rows they had. A rollup is built whole the first
+time (``built_rollup`` does not list it: a warehouse from before these records), when its
+definition changed, when it has no days (``rollup_quota_coverage``), and on
+``build_rollups(full=True)`` (``finops publish --full``: after a change made by SQL, not by a
+load). Rows are written sorted by the columns their queries filter on, so DuckDB's zonemaps
+(min/max per row group) let a read skip the row groups it does not need; an incremental
+publish appends its days sorted the same way (a full build sorts the whole table again).
 
 Money columns are sums of the allocation's; a column the allocation carries beside its keys
 for every row (``CARRIED``: the currency, once the allocation has it) is kept as a key of
@@ -18,6 +26,8 @@ every allocation rollup, so sums never mix what must not be mixed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import duckdb
 
@@ -25,6 +35,17 @@ from models.errors import WarehouseError
 
 MONEY = ("billed_cost", "effective_cost", "list_cost")
 CARRIED = ("currency",)  # grouped by when the allocation has the column
+# The tables rollups are computed from, and the day each of their rows counts for.
+SOURCE_DAYS = {"allocation": "day", "k8s_node_hour": "CAST(hour AS DATE)",
+               "k8s_pod_hour": "CAST(hour AS DATE)", "k8s_quota_hour": "CAST(hour AS DATE)"}
+PENDING, BUILT = "pending_rollup_day", "built_rollup"  # sql/migrations/0009_rollup_days.sql
+# The days a publish rebuilds ($first..$last, the range lets DuckDB skip row groups by their
+# min/max; $days the days themselves), on a ``day`` column and on an ``hour`` column.
+DAYS = "day BETWEEN $first AND $last AND list_contains($days, day)"
+HOURS = ("hour >= $first AND hour < $last + INTERVAL 1 DAY "
+         "AND list_contains($days, CAST(hour AS DATE))")
+EVERY = {"days": "true", "hours": "true"}
+SOME = {"days": DAYS, "hours": HOURS}
 POOL_LABELS = ("eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool",
                "kubernetes.azure.com/agentpool", "karpenter.sh/nodepool")
 
@@ -40,6 +61,8 @@ class Rollup:
     where: str = ""  # a filter on allocation rows (the unowned rollup keeps team IS NULL)
     custom: str | None = None  # a SELECT of its own instead of sums over allocation
     view: str | None = None  # a view of the warehouse kept as a table (its rows as they are)
+    sources: tuple[str, ...] = ("allocation",)  # the tables it is computed from
+    has_days: bool = True  # False: rebuilt whole whenever a source changed
 
     @property
     def general(self) -> bool:
@@ -47,12 +70,12 @@ class Rollup:
         (not so the unowned rollup, which holds only unowned rows, nor the node pools)."""
         return not self.where and self.custom is None and self.view is None
 
-    @property
-    def days(self) -> str:
-        """The days its source holds: those days are rebuilt, the others kept."""
+    def held(self, days: str, hours: str) -> str:
+        """The days its source holds among ``days`` (a filter on ``day``; ``hours`` the same
+        on ``hour``): those days are rebuilt, the others keep their rows."""
         if self.custom is not None:
-            return "SELECT DISTINCT hour::DATE AS day FROM k8s_node_hour"
-        return "SELECT DISTINCT day FROM allocation"
+            return f"SELECT DISTINCT CAST(hour AS DATE) AS day FROM k8s_node_hour WHERE {hours}"
+        return f"SELECT DISTINCT day FROM allocation WHERE {days}"
 
 
 def _pool() -> str:
@@ -72,7 +95,7 @@ WITH nodes AS (
            sum(allocatable_memory * running_seconds) / 3600 / 2^30
                AS memory_allocatable_gib_hours,
            sum(coalesce(capacity_gpu, 0) * running_seconds) / 3600 AS gpu_capacity_hours
-    FROM k8s_node_hour GROUP BY ALL
+    FROM k8s_node_hour WHERE {{hours}} GROUP BY ALL
 ),
 pods AS (
     SELECT cluster, node, hour::DATE AS day,
@@ -81,12 +104,12 @@ pods AS (
            sum(memory_request * running_seconds) / 3600 / 2^30 AS memory_requested_gib_hours,
            sum(memory_usage * running_seconds) / 3600 / 2^30 AS memory_used_gib_hours,
            sum(coalesce(gpu_request, 0) * running_seconds) / 3600 AS gpu_requested_hours
-    FROM k8s_pod_hour GROUP BY ALL
+    FROM k8s_pod_hour WHERE {{hours}} GROUP BY ALL
 ),
 idle AS (
     SELECT day, cluster, node, sum(billed_cost) AS idle_billed_cost,
            sum(effective_cost) AS idle_effective_cost, sum(list_cost) AS idle_list_cost
-    FROM allocation WHERE cost_kind = 'idle' AND day IN (SELECT day FROM nodes)
+    FROM allocation WHERE cost_kind = 'idle' AND {{days}} AND day IN (SELECT day FROM nodes)
     GROUP BY ALL
 )
 SELECT day, cluster, n.node_pool, count(DISTINCT node) AS nodes,
@@ -140,35 +163,54 @@ ROLLUPS: tuple[Rollup, ...] = (
     Rollup("rollup_node_pool_daily", ("cluster", "node_pool"), ("day", "cluster", "node_pool"),
            "node pools per day: nodes, capacity, allocatable, requested and used (CPU "
            "core-hours, memory GiB-hours, GPU-hours) and the idle money of their nodes",
-           custom=NODE_POOL_SQL),
+           custom=NODE_POOL_SQL, sources=("k8s_node_hour", "k8s_pod_hour", "allocation")),
     Rollup("rollup_label_coverage", (), ("day",), "the `label_coverage` view, kept",
            view="label_coverage"),
     Rollup("rollup_quota_coverage", (), ("cluster", "namespace"),
-           "the `quota_coverage` view, kept (no days: rebuilt whole)", view="quota_coverage"),
+           "the `quota_coverage` view, kept (no days: rebuilt whole)", view="quota_coverage",
+           sources=("k8s_quota_hour", "k8s_pod_hour", "allocation"), has_days=False),
 )
 BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
 
 
-def select_sql(rollup: Rollup, carried: tuple[str, ...]) -> str:
-    """The SELECT that computes ``rollup`` from its source."""
+def select_sql(rollup: Rollup, carried: tuple[str, ...], *, some: bool = False) -> str:
+    """The SELECT that computes ``rollup`` from its source: every day, or with ``some`` the
+    days of ``DAYS`` (bound to $first, $last and $days)."""
+    where = SOME if some and rollup.has_days else EVERY
     if rollup.view is not None:
-        return f"SELECT * FROM {rollup.view}"
+        return f"SELECT * FROM {rollup.view} WHERE {where['days']}"
     if rollup.custom is not None:
-        return rollup.custom
+        return rollup.custom.format(**where)
     keys = ", ".join(f'"{key}"' for key in (*rollup.keys, *carried))
     sums = ", ".join(f'sum("{column}") AS "{column}"' for column in MONEY)
-    where = f" WHERE {rollup.where}" if rollup.where else ""
-    return f"SELECT day, {keys}, {sums} FROM allocation{where} GROUP BY ALL"
+    filters = " AND ".join(f"({w})" for w in (rollup.where, where["days"]) if w)
+    return f"SELECT day, {keys}, {sums} FROM allocation WHERE {filters} GROUP BY ALL"
 
 
-def build_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """(Re)build every rollup in one transaction; rows per rollup. ``con`` is the writer's."""
+def mark_pending(con: duckdb.DuckDBPyConnection, table: str, where: str,
+                 params: dict[str, Any]) -> None:
+    """Record the days of ``table``'s rows in ``where`` as pending for the rollups that read
+    the table (``Warehouse`` calls it before a load's DELETE and after its INSERT, in the
+    load's transaction: the days it removed and the days it wrote)."""
+    day = SOURCE_DAYS.get(table)
+    if day is not None:
+        con.execute(f"INSERT INTO {PENDING} SELECT DISTINCT {day}, '{table}' FROM {table} "
+                    f"WHERE {where}", params)
+
+
+def build_rollups(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, int]:
+    """Bring every rollup up to date in one transaction: the pending days of each (or all of
+    it when ``full``, or when it must be built whole); rows per rollup. ``con`` is the
+    writer's."""
     carried = tuple(c for c in CARRIED if c in _columns(con, "allocation"))
     rows: dict[str, int] = {}
     con.execute("BEGIN TRANSACTION")
     try:
+        built = {name for (name,) in con.execute(f"SELECT name FROM {BUILT}").fetchall()}
         for rollup in ROLLUPS:
-            rows[rollup.name] = _build(con, rollup, carried)
+            whole = full or rollup.name not in built
+            rows[rollup.name] = _build(con, rollup, carried, whole=whole)
+        con.execute(f"DELETE FROM {PENDING}")
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
         raise WarehouseError(f"building the serving rollups failed, nothing was published: "
@@ -180,26 +222,55 @@ def build_rollups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return rows
 
 
-def _build(con: duckdb.DuckDBPyConnection, rollup: Rollup, carried: tuple[str, ...]) -> int:
+def _build(con: duckdb.DuckDBPyConnection, rollup: Rollup, carried: tuple[str, ...], *,
+           whole: bool) -> int:
     fresh = select_sql(rollup, carried)
-    order = ", ".join(f'"{column}"' for column in rollup.order)
-    kept = _kept_rows(con, rollup, fresh)
-    source = f"({kept} UNION ALL BY NAME SELECT * FROM ({fresh}))" if kept else f"({fresh})"
-    con.execute(f"CREATE OR REPLACE TABLE {rollup.name}__next AS "
-                f"SELECT * FROM {source} ORDER BY {order}")
-    con.execute(f"DROP TABLE IF EXISTS {rollup.name}")
-    con.execute(f"ALTER TABLE {rollup.name}__next RENAME TO {rollup.name}")
+    same = _columns(con, rollup.name) == _columns_of_query(con, fresh)
+    days = _pending(con, rollup)
+    if whole or not same or (not rollup.has_days and days):
+        _build_whole(con, rollup, fresh, kept=same)
+    elif days:
+        _rebuild_days(con, rollup, carried, days)
     row = con.execute(f"SELECT count(*) FROM {rollup.name}").fetchone()
     return int(row[0]) if row else 0
 
 
-def _kept_rows(con: duckdb.DuckDBPyConnection, rollup: Rollup, fresh: str) -> str | None:
-    """The existing rows of days the source no longer holds, when the table has the same
-    columns as a fresh build (a changed definition rebuilds from the source alone)."""
-    existing = _columns(con, rollup.name)
-    if "day" not in existing or existing != _columns_of_query(con, fresh):
-        return None  # none yet, a changed definition, or no days (rebuilt whole)
-    return f"SELECT * FROM {rollup.name} WHERE day NOT IN ({rollup.days})"
+def _pending(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> list[date]:
+    rows = con.execute(f"SELECT DISTINCT day FROM {PENDING} WHERE list_contains($sources, "
+                       "table_name) AND day IS NOT NULL ORDER BY day",
+                       {"sources": list(rollup.sources)}).fetchall()
+    return [day for (day,) in rows]
+
+
+def _rebuild_days(con: duckdb.DuckDBPyConnection, rollup: Rollup, carried: tuple[str, ...],
+                  days: list[date]) -> None:
+    """Replace the rows of the pending ``days`` its source holds (the others keep theirs),
+    appended in the rollup's order."""
+    window = {"first": days[0], "last": days[-1], "days": days}
+    held = [day for (day,) in con.execute(rollup.held(**SOME), window).fetchall()]
+    if not held:
+        return
+    window = {"first": min(held), "last": max(held), "days": held}
+    order = ", ".join(f'"{column}"' for column in rollup.order)
+    con.execute(f"DELETE FROM {rollup.name} WHERE {DAYS}", window)
+    con.execute(f"INSERT INTO {rollup.name} BY NAME SELECT * FROM "
+                f"({select_sql(rollup, carried, some=True)}) ORDER BY {order}", window)
+
+
+def _build_whole(con: duckdb.DuckDBPyConnection, rollup: Rollup, fresh: str, *,
+                 kept: bool) -> None:
+    """Every day computed again, sorted; with ``kept`` (same columns as a fresh build) the
+    days the source no longer holds keep their rows. Recorded as built."""
+    order = ", ".join(f'"{column}"' for column in rollup.order)
+    keep = (f"SELECT * FROM {rollup.name} WHERE day NOT IN ({rollup.held(**EVERY)})"
+            if kept and rollup.has_days else None)
+    source = f"({keep} UNION ALL BY NAME SELECT * FROM ({fresh}))" if keep else f"({fresh})"
+    con.execute(f"CREATE OR REPLACE TABLE {rollup.name}__next AS "
+                f"SELECT * FROM {source} ORDER BY {order}")
+    con.execute(f"DROP TABLE IF EXISTS {rollup.name}")
+    con.execute(f"ALTER TABLE {rollup.name}__next RENAME TO {rollup.name}")
+    con.execute(f"DELETE FROM {BUILT} WHERE name = $name", {"name": rollup.name})
+    con.execute(f"INSERT INTO {BUILT} VALUES ($name, now())", {"name": rollup.name})
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:

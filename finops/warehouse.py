@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from finops.changes import Change
-from finops.rollups import build_rollups
+from finops.rollups import build_rollups, mark_pending
 from finops.warehouse_lock import (
     DEFAULT_TIMEOUT_S,
     Notify,
@@ -190,10 +190,12 @@ class Warehouse:
         with self._partition(item, select) as (where, params):
             change = (Change(self.con, item.table, where, params)
                       if marks and item.table.days else None)
+            mark_pending(self.con, table, where, params)  # the days it removes …
             self.con.execute(f"DELETE FROM {table} WHERE {where}", params)
             # BY NAME: the SELECT names its columns like the table; missing ones become NULL.
             row = self.con.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
             inserted = int(row[0]) if row else 0
+            mark_pending(self.con, table, where, params)  # … and the days it wrote
             if change is not None and marks is not None:
                 change.record(inserted, select, marks)
         return inserted
@@ -317,10 +319,11 @@ class Warehouse:
         return Storage(self.path.stat().st_size, *(int(v) for v in row))
 
     # -- publish ----------------------------------------------------------------------
-    def publish(self) -> Path:
-        """Rebuild the serving rollups (``finops.rollups``), then write a consistent copy for
-        readers and swap it in atomically (``os.replace``)."""
-        build_rollups(self.con)
+    def publish(self, *, full: bool = False) -> Path:
+        """Bring the serving rollups up to date (``finops.rollups``: the days loaded since the
+        last publish; every day with ``full``), then write a consistent copy for readers and
+        swap it in atomically (``os.replace``)."""
+        build_rollups(self.con, full=full)
         self.con.execute("CHECKPOINT")
         tmp = self.snapshot.with_name(f".{self.snapshot.name}.{os.getpid()}.tmp")
         self.con.close()

@@ -17,6 +17,7 @@ TESTS = Path(__file__).parent
 PLUGINS = [TESTS / "support" / "browser.py", TESTS / "support" / "demo.py"]
 STARTERS = frozenset({
     "subprocess", "Popen", "ServeProcess", "run_finops",  # processes, `finops serve`
+    "measured",  # benchmarks.changed: a command in its own process, timed
     "ThreadedMotoServer", "moto_server", "backfill", "serve_http", "slack_server", "fake_apiserver",
     "RayHead", "ProcessRunner", "RayRunner",  # worker processes of the runners
     "bad_prometheus", "link_page", "sync_playwright",  # servers, stand-ins, Chromium

@@ -3,7 +3,8 @@
 The command tree is declared in ``common.py``; each command lives in the module named after
 it or its group (``allocate``, ``run``, ``explain``, ``sql``, ``report``, ``budgets``,
 ``alerts``, ``pricing``, ``fx``, ``export``, ``config``, ``retention``, ``serve``, ``demo``,
-``ingest/billing``, ``ingest/k8s``). Commands build clients from settings and flags and call
+``ingest/billing``, ``ingest/k8s``); ``commands`` imports only the modules of the command a run
+names (all of them for ``--help``). Commands build clients from settings and flags and call
 the pipeline, collectors, the sandbox or the API; they never write to the warehouse's
 connection themselves. The top floor: nothing in ``finops`` imports it (``finops.synthetic``'s
 own command line borrows its progress bar).
@@ -11,20 +12,54 @@ own command line borrows its progress bar).
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Sequence
 
 import click
+import typer
 
 from finops.cli.common import app, console, state
 from models.errors import FinOpsError
 
-# Imported for the commands they register, in the order ``finops --help`` lists them.
-# isort: off
-from finops.cli import allocate, run, publish, explain, sql, demo, serve  # noqa: F401
-from finops.cli.ingest import billing, k8s, ownership  # noqa: F401
-from finops.cli import report, showback, budgets, alerts, governance, policy  # noqa: F401
-from finops.cli import pricing, fx, export, config, retention  # noqa: F401
-# isort: on
+# The modules that register each command or group, in the order ``finops --help`` lists them.
+# A run imports only the modules of the command it runs (``commands``): importing them all
+# would import every command's dependencies (FastAPI for ``serve``, Slack for ``run`` …), which
+# cost ``finops allocate`` seconds of start-up. Each module imports its heavy dependencies
+# inside its commands where other modules would otherwise pay for them.
+MODULES: dict[str, tuple[str, ...]] = {
+    "allocate": ("allocate",), "run": ("run",), "publish": ("publish",),
+    "explain": ("explain",), "sql": ("sql",), "demo": ("demo",), "serve": ("serve",),
+    "ingest": ("ingest.billing", "ingest.k8s", "ingest.ownership"),
+    "report": ("report", "showback"), "budgets": ("budgets",), "alerts": ("alerts",),
+    "governance": ("governance",), "policy": ("policy",), "pricing": ("pricing",),
+    "fx": ("fx",), "export": ("export",), "config": ("config",), "retention": ("retention",),
+}
+GLOBAL_VALUED = ("--db", "--config")  # the global options that take a value
+
+
+def commands(args: Sequence[str] | None = None) -> typer.Typer:
+    """The ``finops`` app with the command ``args`` name registered, or every command when
+    they name none (``finops --help``, a typo: the listing and click's suggestions need all)."""
+    chosen = MODULES.get(command_named(args or []) or "")
+    for module in chosen or [m for group in MODULES.values() for m in group]:
+        importlib.import_module(f"finops.cli.{module}")
+    order = list(MODULES)
+    app.registered_commands.sort(
+        key=lambda c: order.index(c.name) if c.name in order else len(order))
+    return app
+
+
+def command_named(args: Sequence[str]) -> str | None:
+    """The command word of ``args``: the first word that is neither a global option nor its
+    value."""
+    words = iter(args)
+    for word in words:
+        if word in GLOBAL_VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     state.command = " ".join(["finops", *args])  # who holds the writer lock, for a waiter
     try:
-        app(args=args, standalone_mode=False)
+        commands(args)(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except click.exceptions.Abort:

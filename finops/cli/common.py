@@ -13,18 +13,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from finops.sandbox import Sandbox
 from finops.settings import Settings, get_settings
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig, load_config
 from models.currency import format_money
 from models.errors import CollectorError, InputError
+
+if TYPE_CHECKING:  # the SQL sandbox's worker pool: imported by the commands that query
+    from finops.sandbox import Sandbox
 
 app = typer.Typer(
     name="finops",
@@ -168,6 +170,8 @@ def day_option(text: str, option: str | None = None) -> date:
 
 def sandbox() -> Sandbox:
     """The API's sandbox with one worker: the same process boundary and limits as the API."""
+    from finops.sandbox import Sandbox
+
     settings = state.settings
     return Sandbox(settings.snapshot_path, settings.sql.model_copy(update={"workers": 1}))
 

@@ -22,6 +22,9 @@ def publish_command(
     end: str | None = typer.Option(
         None, "--to", help="Last day written to the lake, inclusive (default: each table's "
         "last)."),
+    full: bool = typer.Option(
+        False, "--full", help="Build every serving rollup whole (default: the days loaded "
+        "since the last publish), e.g. after rows were changed by SQL rather than a load."),
 ) -> None:
     """Publish the warehouse for readers; with --lake, replace those days in the lake."""
     first = day_option(start, "--from") if start else None
@@ -32,8 +35,9 @@ def publish_command(
     if (first or last) and target is None:
         raise ConfigError("--from/--to choose the lake's days: give --lake or "
                           "FINOPS_LAKE__URI")
-    with open_warehouse():
-        pass  # published when the block ends
+    with open_warehouse(publish=False) as warehouse:
+        if state.publishing:
+            warehouse.publish(full=full)
     note_plain(f"published {state.settings.snapshot_path}")
     if target is not None:
         _to_lake(target, first, last)

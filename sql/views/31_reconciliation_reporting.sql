@@ -23,7 +23,7 @@ billed AS (
            any_value(r.fx_rate) AS fx_rate, any_value(r.fx_source) AS fx_source,
            sum(d.effective_cost * r.fx_rate) AS cost,
            bool_or(r.fx_rate IS NULL) AS unrated
-    FROM (SELECT * FROM cost_line_daily SEMI JOIN allocated_days USING (day)
+    FROM (SELECT * FROM cost_line_days(start_day, end_day) SEMI JOIN allocated_days USING (day)
           WHERE day BETWEEN start_day AND end_day) AS d
     LEFT JOIN rates AS r
         ON d.day = r.day AND d.billing_account_id IS NOT DISTINCT FROM r.billing_account_id

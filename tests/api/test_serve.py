@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from finops.cli.common import app
+from finops.cli import commands
 
 
 def test_serve_help_lists_host_and_port() -> None:
-    result = CliRunner().invoke(app, ["serve", "--help"])
+    result = CliRunner().invoke(commands(), ["serve", "--help"])
     assert result.exit_code == 0
     assert "--host" in result.output and "--port" in result.output

@@ -32,9 +32,9 @@ COMMAND = re.compile(r"^\| `finops ([a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)?)", re.M
 def test_documented_commands_exist(command: str) -> None:
     from typer.main import get_command
 
-    from finops.cli.common import app
+    from finops.cli import commands
 
-    group = get_command(app)
+    group = get_command(commands())
     words = command.split()
     for word in words:
         assert hasattr(group, "commands"), command

@@ -1,0 +1,186 @@
+"""One changed day against the full month: ``python -m benchmarks changed --size L``.
+
+On a copy of the size's month-1 warehouse (``benchmarks/out/<size>/finops.duckdb``, the
+harness's run; copied to ``benchmarks/out/<size>-changed/``), each in its own process:
+
+1. ``finops allocate --start FIRST --end LAST`` (the month), then a publish;
+2. one day made changed the way a load does: the last day's pod-hours reloaded through
+   ``Warehouse.load`` with their CPU usage 1 % higher (an unchanged reload marks nothing);
+3. ``finops allocate`` (the changed days), then a publish.
+
+Per process: wall and CPU seconds and peak RSS (``os.wait4``); in process: the run's
+``ingest_runs.duration_s`` (no interpreter start nor imports) and the publish's own seconds,
+with the part that is the snapshot's file copy. ``--code DIR`` runs the steps with the code of
+another checkout (``git archive COMMIT | tar -x -C DIR``), for before/after in the same hour.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.run import ROOT, WINDOWS
+
+# Run by the code under test (``--code``): only interfaces every version has.
+CHANGE_DAY = """
+import sys
+from datetime import datetime, timedelta
+from finops.warehouse import Warehouse
+from models.loads import IngestRun, Load, Replace, new_run_id
+from models.schemas import K8S_POD_HOUR
+day = datetime.fromisoformat(sys.argv[2])
+window = {"s": day, "e": day + timedelta(days=1)}
+with Warehouse(__import__("pathlib").Path(sys.argv[1])) as wh:
+    wh.con.execute("CREATE TEMP TABLE _day AS SELECT * REPLACE (cpu_usage * 1.01 AS cpu_usage) "
+                   "FROM k8s_pod_hour WHERE hour >= $s AND hour < $e", window)
+    wh.load(Load(IngestRun(new_run_id("bench"), "bench-usage", None, None, []),
+                 [Replace(K8S_POD_HOUR, "SELECT * FROM _day", "hour >= $s AND hour < $e",
+                          window)]))
+"""
+PUBLISH = """
+import json, shutil, sys, time
+from pathlib import Path
+from finops.warehouse import Warehouse
+path = Path(sys.argv[1])
+with Warehouse(path) as wh:
+    began = time.perf_counter()
+    wh.publish()
+    published = time.perf_counter() - began
+    wh.con.execute("CHECKPOINT")
+    began = time.perf_counter()
+    shutil.copyfile(path, path.with_name("copy-timed.tmp"))
+    copied = time.perf_counter() - began
+    path.with_name("copy-timed.tmp").unlink()
+print(json.dumps({"publish_s": round(published, 2), "copy_s": round(copied, 2)}))
+"""
+
+
+# Bytecode compiled once (``warm``) and kept here, as the image keeps it (deploy/Dockerfile:
+# UV_COMPILE_BYTECODE): without it every process compiles each module it imports.
+PYCACHE = ROOT / "benchmarks" / "out" / "pycache"
+
+
+def warm(code: Path) -> None:
+    """Compile the bytecode of every module ``finops --help`` imports (all commands')."""
+    measured([sys.executable, "-m", "finops", "--help"], code)
+
+
+def measured(argv: list[str], code: Path) -> dict[str, Any]:
+    """``argv`` in its own process with ``code`` first on the path: wall, and CPU and peak RSS
+    from the child's own rusage (the harness's children's would mix every step's)."""
+    env = {**os.environ, "PYTHONPATH": str(code), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    began = time.perf_counter()
+    child = subprocess.Popen(argv, cwd=code, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    out_file, err_file = child.stdout, child.stderr
+    assert out_file is not None and err_file is not None
+    stdout, stderr = out_file.read(), err_file.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - began
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"{' '.join(argv[:8])} failed:\n{stderr[-3000:]}")
+    return {"wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024), "stdout": stdout, "stderr": stderr}
+
+
+class Changed:
+    def __init__(self, size: str, code: Path, source: Path | None = None,
+                 window: tuple[str, str] | None = None) -> None:
+        self.base = ROOT / "benchmarks" / "out" / size
+        self.source = source or self.base / "finops.duckdb"
+        self.work = ROOT / "benchmarks" / "out" / f"{size}-changed"
+        self.db, self.code = self.work / "finops.duckdb", code
+        self.config = self.base / "data" / "finops.yaml"
+        self.first, self.last = window or WINDOWS[size]
+
+    def prepare(self) -> None:
+        if not self.source.exists():
+            raise SystemExit(f"{self.source}: run `python -m benchmarks run --size L` first")
+        shutil.rmtree(self.work, ignore_errors=True)
+        self.work.mkdir(parents=True)
+        shutil.copyfile(self.source, self.db)
+
+    def allocate(self, *args: str) -> dict[str, Any]:
+        argv = [sys.executable, "-m", "finops", "--db", str(self.db), "--config",
+                str(self.config), "--no-publish", "allocate", *args]
+        found = measured(argv, self.code)
+        found["in_process_s"] = self._last_run_seconds()
+        found["said"] = [line for line in found.pop("stderr").splitlines()
+                         if "changed" in line or line.startswith("run ")]
+        del found["stdout"]
+        return found
+
+    def publish(self) -> dict[str, Any]:
+        found = measured([sys.executable, "-c", PUBLISH, str(self.db)], self.code)
+        found.update(json.loads(found.pop("stdout").strip().splitlines()[-1]))
+        del found["stderr"]
+        return found
+
+    def change_day(self) -> dict[str, Any]:
+        found = measured([sys.executable, "-c", CHANGE_DAY, str(self.db), self.last], self.code)
+        return {"wall_s": found["wall_s"], "cpu_s": found["cpu_s"]}
+
+    def _last_run_seconds(self) -> float:
+        import duckdb
+
+        con = duckdb.connect(str(self.db), read_only=True)
+        try:
+            [(seconds,)] = con.execute("SELECT duration_s FROM ingest_runs WHERE source = "
+                                       "'allocate' ORDER BY started_at DESC LIMIT 1").fetchall()
+        finally:
+            con.close()
+        return round(float(seconds), 1)
+
+
+def run_changed(size: str, code: Path | None = None, source: Path | None = None,
+                window: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The month (``window``, default the size's), one changed day (its last), each allocated
+    in its own process, on a copy of ``source`` (default the size's harness warehouse)."""
+    bench = Changed(size, (code or ROOT).resolve(), source, window)
+    result: dict[str, Any] = {"size": size, "code": str(bench.code), "commit": _commit(bench.code),
+                              "source": str(bench.source), "window": [bench.first, bench.last],
+                              "load_average_start": _load()}
+    bench.prepare()
+    warm(bench.code)
+    result["month"] = bench.allocate("--start", bench.first, "--end", bench.last)
+    result["month_publish"] = bench.publish()
+    result["change_day"] = bench.change_day()
+    result["day"] = bench.allocate()
+    result["day_publish"] = bench.publish()
+    result["ratios"] = ratios(result)
+    result["load_average_end"] = _load()
+    return result
+
+
+def ratios(result: dict[str, Any]) -> dict[str, float]:
+    """month / day: wall, CPU and in process, without and with the publish."""
+    month, day = result["month"], result["day"]
+    mp, dp = result["month_publish"], result["day_publish"]
+    return {"wall": round(month["wall_s"] / day["wall_s"], 1),
+            "cpu": round(month["cpu_s"] / day["cpu_s"], 1),
+            "in_process": round(month["in_process_s"] / day["in_process_s"], 1),
+            "wall_with_publish": round((month["wall_s"] + mp["wall_s"])
+                                       / (day["wall_s"] + dp["wall_s"]), 1),
+            "cpu_with_publish": round((month["cpu_s"] + mp["cpu_s"])
+                                      / (day["cpu_s"] + dp["cpu_s"]), 1)}
+
+
+def _commit(code: Path) -> str:
+    """The checkout's commit (an exported tree: its COMMIT file)."""
+    if (code / "COMMIT").exists():
+        return (code / "COMMIT").read_text().strip()
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, cwd=code, check=False)
+    return done.stdout.strip()
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
