@@ -93,7 +93,10 @@ def _quota_scaled(joined: pl.LazyFrame, quotas: pl.DataFrame) -> pl.LazyFrame:
     for r in RESOURCES:
         q, a = pl.col(f"_Q_{r}"), pl.col(f"_a_{r}")
         total = a.sum().over(NS_HOUR)
-        scaled = pl.when(total > 0).then(a * (q / total)).otherwise(q / pl.len().over(NS_HOUR))
+        # a / total is at most 1: q / total first overflows to inf when the pods' sum is
+        # subnormal (a usage of 5e-324 cores, found by the property tests), and inf x a tiny
+        # share makes the namespace's cost NaN.
+        scaled = pl.when(total > 0).then(q * (a / total)).otherwise(q / pl.len().over(NS_HOUR))
         exprs.append(pl.when(q > total).then(scaled).otherwise(a).alias(f"_a_{r}"))
     return with_q.with_columns(exprs).drop([f"_Q_{r}" for r in RESOURCES])
 

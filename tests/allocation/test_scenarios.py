@@ -254,6 +254,18 @@ def test_basis_quota_charges_the_quota() -> None:
     assert cost(out) == pytest.approx(48.0)
 
 
+def test_basis_quota_with_a_subnormal_usage_is_the_quota_not_nan() -> None:
+    # The property tests found it: a namespace whose only pod uses 5e-324 cores (and
+    # requests nothing) under a 1-core quota. Scaling by quota / (the pods' sum) overflowed
+    # to inf, and the namespace's cost came out NaN.
+    pods = pod_rows("p", "n1", "a", cpu_req=0, cpu_use=5e-324, mem_req_gib=0, mem_use_gib=1)
+    out = run({"allocation": {"basis": "quota"}}, nodes=NODE, bill=BILL, pods=pods,
+              quotas=_quota("a", 1, 0))
+    assert out.get_column("effective_cost").is_nan().sum() == 0
+    assert cost(out, namespace="a", cost_kind="cpu") == pytest.approx(1 * 24 * 0.30)  # 7.20
+    assert cost(out) == pytest.approx(48.0)
+
+
 def test_basis_quota_is_capped_by_the_node() -> None:
     # e's 3-core quota is more than the 1.25 idle cores the pods leave: it gets those only.
     pods = (pod_rows("p", "n1", "a", cpu_req=1, cpu_use=0.5, mem_req_gib=2, mem_use_gib=1)
