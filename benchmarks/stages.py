@@ -82,8 +82,19 @@ def stage_ingest_usage(db: str, config: str, data: str) -> dict[str, Any]:
             "deliveries": len(usage_dirs(data))}
 
 
+# A stage's result may hold, under this key, a function checking its work: the harness runs
+# it after the measured part (``stage.measure``) and reports what it returns.
+AFTER = "after"
+
+
 def stage_allocate(db: str, config: str, start: str, end: str) -> dict[str, Any]:
     _finops(db, config, "allocate", "--start", start, "--end", end)
+    return {AFTER: lambda: allocate_checks(db)}
+
+
+def allocate_checks(db: str) -> dict[str, Any]:
+    """What the allocate stage produced, and the whole ``reconciliation`` view summed: read
+    after its measured part (the run verified its own days before committing them)."""
     return {
         "rows": _count(db, "SELECT count(*) FROM k8s_pod_hour"),
         "allocation_rows": _count(db, "SELECT count(*) FROM allocation"),
