@@ -16,6 +16,11 @@ from benchmarks.floors import one_row
 
 
 def _finops(db: str, config: str, *args: str) -> None:
+    """Run ``finops args`` in this (the stage's fresh) process, set up as the ``finops``
+    command sets itself up (``finops.runtime``: before Polars is imported)."""
+    from finops.runtime import configure
+
+    configure(args)
     from finops.cli import main
 
     try:
