@@ -17,7 +17,8 @@ marks. Before that transaction commits the ``reconciliation`` and
 not add up, in the billing currency or once converted, ``ReconciliationError`` lists the rows
 that disagree and nothing is written. Nothing is written either when a partition fails for
 good on any runner. DuckDB's memory limit is lowered meanwhile (``allocate_memory_limit``):
-the engine's frames live outside it.
+the engine's frames live outside it; and DuckDB runs on as many threads as Polars' pool
+(``run_settings``: one in ``finops allocate``).
 """
 
 from __future__ import annotations
