@@ -50,6 +50,7 @@ def pool_size(argv: list[str]) -> int:
     return int(done.stdout.strip())
 
 
+@pytest.mark.integration  # fresh interpreters: Polars sizes its pool once, at import
 def test_polars_pool_is_one_thread_in_finops_allocate_only() -> None:
     assert pool_size(["/venv/bin/finops", "--db", "w.duckdb", "allocate"]) == 1
     assert pool_size(["-m", "allocate", "--start", "2026-10-01"]) == 1
