@@ -97,9 +97,13 @@ def months_between(start: str, end: str) -> list[str]:
 
 
 def allocate_with(tree: Path, db: Path, config: Path, start: str, end: str) -> float:
-    """Run ``tree``'s ``finops allocate`` on ``db``; its wall seconds."""
-    code = "import finops, sys; assert finops.__file__.startswith(sys.argv.pop(1)); " \
-           "from finops.cli import main; main()"
+    """Run ``tree``'s ``finops allocate`` on ``db``; its wall seconds. The process is set up
+    as the ``finops`` command sets itself up (``finops.runtime``, where the tree has it)."""
+    code = ("import finops, sys; assert finops.__file__.startswith(sys.argv.pop(1)); "
+            "from importlib.util import find_spec; "
+            "runtime = find_spec('finops.runtime') and __import__('finops.runtime').runtime; "
+            "runtime and runtime.configure(sys.argv[1:]); "
+            "from finops.cli import main; main()")
     args = [sys.executable, "-c", code, str(tree), "--db", str(db), "--config", str(config),
             "allocate", "--start", start, "--end", end]
     env = {**os.environ, "PYTHONPATH": str(tree)}

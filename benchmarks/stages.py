@@ -16,6 +16,11 @@ from benchmarks.floors import one_row
 
 
 def _finops(db: str, config: str, *args: str) -> None:
+    """Run ``finops args`` in this (the stage's fresh) process, set up as the ``finops``
+    command sets itself up (``finops.runtime``: before Polars is imported)."""
+    from finops.runtime import configure
+
+    configure(args)
     from finops.cli import main
 
     try:
@@ -82,8 +87,19 @@ def stage_ingest_usage(db: str, config: str, data: str) -> dict[str, Any]:
             "deliveries": len(usage_dirs(data))}
 
 
+# A stage's result may hold, under this key, a function checking its work: the harness runs
+# it after the measured part (``stage.measure``) and reports what it returns.
+AFTER = "after"
+
+
 def stage_allocate(db: str, config: str, start: str, end: str) -> dict[str, Any]:
     _finops(db, config, "allocate", "--start", start, "--end", end)
+    return {AFTER: lambda: allocate_checks(db)}
+
+
+def allocate_checks(db: str) -> dict[str, Any]:
+    """What the allocate stage produced, and the whole ``reconciliation`` view summed: read
+    after its measured part (the run verified its own days before committing them)."""
     return {
         "rows": _count(db, "SELECT count(*) FROM k8s_pod_hour"),
         "allocation_rows": _count(db, "SELECT count(*) FROM allocation"),

@@ -7,11 +7,9 @@ only) above those; ``cli`` at the top. It stands on ``models`` and ``ingestion``
 import it; nothing here imports ``tests``.
 """
 
-import os
+import sys
 
-# Polars allocates through its bundled jemalloc, which by default returns freed pages to the
-# OS almost at once. The allocation engine builds and drops ~1 GB of frames per day of
-# pod-hours, so those pages came straight back as page faults: a third of its CPU time was
-# kernel time. Keeping freed pages for 10 s cut a day's engine CPU by ~25% for ~250 MB more
-# peak RSS (benchmarks/README.md). Set before Polars loads; a value already set wins.
-os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:10000,muzzy_decay_ms:10000")
+from finops.runtime import configure, is_finops
+
+# Before Polars loads (it reads these once, when imported): ``finops.runtime``.
+configure(sys.argv[1:] if is_finops(sys.argv[0]) else [])

@@ -17,7 +17,8 @@ marks. Before that transaction commits the ``reconciliation`` and
 not add up, in the billing currency or once converted, ``ReconciliationError`` lists the rows
 that disagree and nothing is written. Nothing is written either when a partition fails for
 good on any runner. DuckDB's memory limit is lowered meanwhile (``allocate_memory_limit``):
-the engine's frames live outside it.
+the engine's frames live outside it; and DuckDB runs on as many threads as Polars' pool
+(``run_settings``: one in ``finops allocate``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from finops.pipeline.partitions import (
 )
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store
-from finops.pipeline.threads import ahead
+from finops.pipeline.threads import ahead, duckdb_settings
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError, ReconciliationError
@@ -100,7 +101,8 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                     datetime.combine(days[-1], time()) + timedelta(days=1), files=[],
                     checksum=fingerprint)
     window = {"first": days[0], "last": days[-1], "days": days}
-    with wh.memory_limit(duckdb_memory), wh.reader() as reader:
+    with (wh.memory_limit(duckdb_memory), duckdb_settings(wh.con, run_settings()),
+          wh.reader() as reader):
         with wh.recording(run):
             check_kept(days, kept_from(reader))
             shared = run_inputs(reader, config)
@@ -127,6 +129,13 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                             *done(days, summary.run_id, fingerprint)]
                 store(wh, Load(run, replaces), check=lambda: verify(wh, window))
     return summary
+
+
+def run_settings() -> dict[str, str]:
+    """DuckDB's settings during a run: as many threads as Polars' pool (one in ``finops
+    allocate``, ``finops.runtime``: the run's own three threads keep the cores busy, and two
+    libraries' pools spinning against each other cost CPU)."""
+    return {"threads": str(pl.thread_pool_size())}
 
 
 # The days of a run: the range lets DuckDB skip row groups by their min/max, the list picks

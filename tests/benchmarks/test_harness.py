@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.console import Console
 
 from benchmarks.report import growth_table, stages_table
 from benchmarks.run import Plan, summarise
-from benchmarks.stage import measure
+from benchmarks.stage import STAGES, measure
+from benchmarks.stages import AFTER
 
 
 def stage(wall: float, rss: float, rows: int = 0) -> dict[str, object]:
@@ -43,3 +47,24 @@ def test_tables_render(tmp_path: Path) -> None:
 def test_measure_reports_rss_and_cpu_of_the_process(tmp_path: Path) -> None:
     result = measure("floor_scan_usage", data="/nonexistent", scratch=str(tmp_path / "f.duckdb"))
     assert result["rows"] == 0 and result["peak_rss_mb"] > 10 and result["wall_s"] >= 0
+
+
+def test_a_stages_checks_run_after_its_measured_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    def busy(seconds: float) -> None:
+        began = time.process_time()
+        while time.process_time() - began < seconds:
+            pass
+
+    def check() -> dict[str, Any]:
+        busy(0.3)
+        return {"rows": 7}
+
+    def checked_stage() -> dict[str, Any]:
+        busy(0.05)
+        return {AFTER: check}
+
+    monkeypatch.setitem(STAGES, "stage_checked", checked_stage)
+    result = measure("stage_checked")
+    assert result["rows"] == 7 and AFTER not in result
+    assert result["cpu_s"] < 0.25 <= result["check_cpu_s"]  # the check's CPU is its own
+    assert result["check_wall_s"] >= result["check_cpu_s"] * 0.9

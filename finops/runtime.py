@@ -1,0 +1,51 @@
+"""Process-wide settings of the native libraries, fixed before Polars loads (``finops``'s
+``__init__`` applies them): Polars reads its allocator's settings and sizes its thread pool
+once, when it is imported.
+
+- Polars allocates through its bundled jemalloc, which by default returns freed pages to the
+  OS almost at once. The allocation engine builds and drops ~1 GB of frames per day of
+  pod-hours, so those pages came straight back as page faults: a third of its CPU time was
+  kernel time. Keeping freed pages for 10 s cut a day's engine CPU by ~25% for ~250 MB more
+  peak RSS (benchmarks/README.md).
+- ``finops allocate`` runs Polars on one thread (``POLARS_MAX_THREADS=1``; DuckDB follows
+  during the run, ``finops.pipeline.allocate``): the run is already a pipeline of three
+  threads (read, allocate, close and spool), which keep the cores busy, and each library's
+  own pool spinning against the other's cost ~10% of the run's CPU at L. Every other command
+  (the API, ingest, ``finops run``) keeps Polars' default pool.
+
+A value already in the environment wins over each of these.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+JEMALLOC = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
+SINGLE_THREADED = frozenset({"allocate"})  # the commands whose Polars pool is one thread
+VALUE_OPTIONS = frozenset({"--db", "--config"})  # the CLI's global options taking a value
+
+
+def command_of(args: Sequence[str]) -> str | None:
+    """The subcommand of a ``finops`` command line (``args`` without the program), or None."""
+    rest = iter(args)
+    for arg in rest:
+        if arg in VALUE_OPTIONS:
+            next(rest, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def is_finops(program: str) -> bool:
+    """Whether ``program`` (``sys.argv[0]`` while ``finops`` is imported) is the ``finops``
+    command: its console script, or ``python -m finops`` (``-m`` until runpy replaces it)."""
+    return os.path.basename(program) == "finops" or program == "-m"
+
+
+def configure(args: Sequence[str], environ: dict[str, str] | os._Environ[str] = os.environ,
+              ) -> None:
+    """Set the native libraries' environment for a process running ``finops`` ``args``."""
+    environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC)
+    if command_of(args) in SINGLE_THREADED:
+        environ.setdefault("POLARS_MAX_THREADS", "1")
