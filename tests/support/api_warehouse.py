@@ -219,6 +219,7 @@ def explore_warehouse(directory: Path) -> Settings:
     settings = build(directory)
     with Warehouse(settings.db) as wh:
         wh.con.execute(f"UPDATE allocation SET list_cost = effective_cost * {LIST_UPLIFT}")
+        wh.publish(full=True)  # rows changed by SQL, not by a load: no day is marked pending
     add_namespace_labels(settings.db)
     return settings
 
