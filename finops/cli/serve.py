@@ -51,11 +51,13 @@ def serve(settings: Settings, config: FinOpsConfig, host: str | None = None,
     import uvicorn
 
     from finops.api import create_app
+    from finops.api.app import settle_heap
 
     host = host or settings.api.host
     port = port or settings.api.port
     require_auth(config, host, no_auth)
     application = create_app(settings, config, open_access=no_auth)  # fails before binding
+    application.router.add_event_handler("startup", settle_heap)
     # proxy_headers off: which peers may speak for a client (X-Forwarded-*) is finops's own
     # setting (FINOPS_AUTH__TRUSTED_PROXIES), not uvicorn's default trust of 127.0.0.1.
     server = uvicorn.Config(application, host=host, port=port, log_level="info",
