@@ -24,10 +24,13 @@ from collections.abc import Sequence
 JEMALLOC = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
 SINGLE_THREADED = frozenset({"allocate"})  # the commands whose Polars pool is one thread
 VALUE_OPTIONS = frozenset({"--db", "--config"})  # the CLI's global options taking a value
+# (here, not in finops.cli: this module runs before anything heavy is imported)
 
 
 def command_of(args: Sequence[str]) -> str | None:
-    """The subcommand of a ``finops`` command line (``args`` without the program), or None."""
+    """The subcommand of a ``finops`` command line (``args`` without the program), or None:
+    the first word that is neither a global option nor its value. ``finops.cli`` imports
+    the command's modules by it; ``configure`` sets the libraries up by it."""
     rest = iter(args)
     for arg in rest:
         if arg in VALUE_OPTIONS:

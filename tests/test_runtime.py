@@ -16,6 +16,9 @@ from finops.runtime import JEMALLOC, command_of, configure, is_finops
     (["--debug", "--no-publish", "run"], "run"),
     (["--db", "x.duckdb"], None),
     ([], None),
+    (["--db=w.duckdb", "--no-publish", "run"], "run"),
+    (["--db", "w.duckdb", "--config", "f.yaml", "--debug", "ingest", "focus"], "ingest"),
+    (["--help"], None),
 ])
 def test_command_of_finds_the_subcommand(args: list[str], command: str | None) -> None:
     assert command_of(args) == command

@@ -20,6 +20,7 @@ import click
 import typer
 
 from finops.cli.common import app, console, state
+from finops.runtime import command_of
 from models.errors import FinOpsError
 
 # The modules that register each command or group, in the order ``finops --help`` lists them.
@@ -35,31 +36,18 @@ MODULES: dict[str, tuple[str, ...]] = {
     "governance": ("governance",), "policy": ("policy",), "pricing": ("pricing",),
     "fx": ("fx",), "export": ("export",), "config": ("config",), "retention": ("retention",),
 }
-GLOBAL_VALUED = ("--db", "--config")  # the global options that take a value
 
 
 def commands(args: Sequence[str] | None = None) -> typer.Typer:
     """The ``finops`` app with the command ``args`` name registered, or every command when
     they name none (``finops --help``, a typo: the listing and click's suggestions need all)."""
-    chosen = MODULES.get(command_named(args or []) or "")
+    chosen = MODULES.get(command_of(args or []) or "")
     for module in chosen or [m for group in MODULES.values() for m in group]:
         importlib.import_module(f"finops.cli.{module}")
     order = list(MODULES)
     app.registered_commands.sort(
         key=lambda c: order.index(c.name) if c.name in order else len(order))
     return app
-
-
-def command_named(args: Sequence[str]) -> str | None:
-    """The command word of ``args``: the first word that is neither a global option nor its
-    value."""
-    words = iter(args)
-    for word in words:
-        if word in GLOBAL_VALUED:
-            next(words, None)
-        elif not word.startswith("-"):
-            return word
-    return None
 
 
 def main(argv: list[str] | None = None) -> None:

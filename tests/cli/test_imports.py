@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import finops.cli
-from finops.cli import MODULES, command_named
+from finops.cli import MODULES
 
 SERVING = ("fastapi", "uvicorn", "starlette", "plotly", "slack_sdk", "httpx")
 LOADED = ("import json, sys\nfrom finops.cli import commands\ncommands(sys.argv[1:])\n"
@@ -40,18 +40,6 @@ def test_help_registers_every_command_module() -> None:
     loaded = loaded_by("--help")
     expected = {f"finops.cli.{module}" for group in MODULES.values() for module in group}
     assert expected <= loaded, expected - loaded
-
-
-@pytest.mark.parametrize(("args", "word"), [
-    (["allocate", "--changed"], "allocate"),
-    (["--db", "w.duckdb", "--config", "f.yaml", "--debug", "ingest", "focus"], "ingest"),
-    (["--db=w.duckdb", "--no-publish", "run"], "run"),
-    (["--db", "allocate"], None),  # "allocate" is the value of --db here
-    (["--help"], None),
-])
-def test_command_named_skips_global_options_and_their_values(args: list[str],
-                                                             word: str | None) -> None:
-    assert command_named(args) == word
 
 
 def test_every_command_module_is_listed() -> None:
