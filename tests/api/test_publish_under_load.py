@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ServeProcess
+from tests.support import ServeProcess, warehouse_env
 from tests.support.api_warehouse import TOKENS, build, expected
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -86,8 +86,7 @@ def snapshot_handles(pid: int, snapshot: Path) -> list[str]:
 def test_publishing_every_second_fails_no_request(tmp_path: Path) -> None:
     settings = build(tmp_path)
     base = round(expected(), 2)  # the default window covers every fixture day
-    env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config),
-           "FINOPS_READER__CHECK_INTERVAL_MS": "200"}
+    env = warehouse_env(settings, FINOPS_READER__CHECK_INTERVAL_MS="200")
     seen, stop = Observed(), threading.Event()
     with ServeProcess(env, tmp_path / "serve.log") as server:
         assert server.process is not None

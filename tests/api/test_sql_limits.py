@@ -13,7 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import LIST_BOMB, STRING_BOMB, UNINTERRUPTIBLE, PeakRss, ServeProcess
+from tests.support import (
+    LIST_BOMB,
+    STRING_BOMB,
+    UNINTERRUPTIBLE,
+    PeakRss,
+    ServeProcess,
+    warehouse_env,
+)
 from tests.support.api_warehouse import DAYS, SPEC, auth, build
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,7 +35,7 @@ ENV = {"FINOPS_SQL__TIME_LIMIT_MS": "1000", "FINOPS_SQL__GRACE_MS": "300",
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     directory = tmp_path_factory.mktemp("sql-limits")
     settings = build(directory)
-    env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config), **ENV}
+    env = warehouse_env(settings, **ENV)
     with ServeProcess(env, directory / "serve.log") as served:
         yield served
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.support import ServeProcess
+from tests.support import ServeProcess, warehouse_env
 from tests.support.api_warehouse import TOKENS, build
 from tests.support.browser import Watched, sign_in
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = build(tmp_path_factory.mktemp("act"))
-    env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
+    env = warehouse_env(settings)
     with ServeProcess(env, tmp_path_factory.mktemp("serve") / "serve.log") as served:
         yield served.base
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.support import ServeProcess
+from tests.support import ServeProcess, warehouse_env
 from tests.support.api_warehouse import LIST_UPLIFT, TOKENS, expected, explore_warehouse
 from tests.support.browser import Watched, sign_in
 
@@ -32,7 +32,7 @@ WIDE, PHONE = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = explore_warehouse(tmp_path_factory.mktemp("explore"))
-    env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
+    env = warehouse_env(settings)
     with ServeProcess(env, tmp_path_factory.mktemp("serve") / "serve.log") as served:
         yield served.base
 

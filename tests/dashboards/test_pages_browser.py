@@ -20,7 +20,7 @@ from playwright.sync_api import Page
 
 from finops.api import assets
 from finops.settings import Settings
-from tests.support import ServeProcess
+from tests.support import ServeProcess, warehouse_env
 from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``finops serve`` as a user would start it, on a free port; yields its base URL."""
-    env = {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config)}
+    env = warehouse_env(settings)
     with ServeProcess(env, tmp_path_factory.mktemp("serve") / "serve.log") as served:
         yield served.base
 

@@ -19,7 +19,8 @@ from tests.support.bombs import LIST_BOMB, STRING_BOMB, UNINTERRUPTIBLE
 from tests.support.cli import exit_code, finops_command, run_cli, run_finops
 from tests.support.net import free_port, wait_until_ready
 from tests.support.rss import PeakRss
-from tests.support.serve import ServeProcess
+from tests.support.serve import ServeProcess, warehouse_env
 
 __all__ = ["LIST_BOMB", "STRING_BOMB", "UNINTERRUPTIBLE", "PeakRss", "ServeProcess", "assert_error",
-           "exit_code", "finops_command", "free_port", "run_cli", "run_finops", "wait_until_ready"]
+           "exit_code", "finops_command", "free_port", "run_cli", "run_finops", "wait_until_ready",
+           "warehouse_env"]

@@ -6,9 +6,18 @@ import os
 import subprocess
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from tests.support.cli import finops_command
 from tests.support.net import free_port, wait_until_ready
+
+if TYPE_CHECKING:
+    from finops.settings import Settings
+
+
+def warehouse_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that points ``finops serve`` at ``settings``' warehouse and config."""
+    return {"FINOPS_DB": str(settings.db), "FINOPS_CONFIG": str(settings.config), **extra}
 
 
 class ServeProcess:
