@@ -28,7 +28,6 @@ billed AS (
     SELECT day, billing_account_id, any_value(billing_currency) AS billing_currency,
            sum(effective_cost) AS cost, sum(billed_cost) AS invoiced
     FROM cost_line_days(start_day, end_day) SEMI JOIN allocated_days USING (day)
-    WHERE day BETWEEN start_day AND end_day
     GROUP BY day, billing_account_id
 ),
 allocated AS (

@@ -24,7 +24,7 @@ billed AS (
            sum(d.effective_cost * r.fx_rate) AS cost,
            bool_or(r.fx_rate IS NULL) AS unrated
     FROM (SELECT * FROM cost_line_days(start_day, end_day) SEMI JOIN allocated_days USING (day)
-          WHERE day BETWEEN start_day AND end_day) AS d
+          ) AS d
     LEFT JOIN rates AS r
         ON d.day = r.day AND d.billing_account_id IS NOT DISTINCT FROM r.billing_account_id
     GROUP BY d.day, d.billing_account_id
