@@ -25,6 +25,7 @@ although the process is about to end.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import os
 import sys
@@ -86,6 +87,7 @@ def exit_now(code: int) -> NoReturn:
     if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
-        stream.flush()
+        with contextlib.suppress(OSError, ValueError):  # a reader gone (`| head`), closed
+            stream.flush()
     atexit._run_exitfuncs()
     os._exit(code)
