@@ -60,7 +60,8 @@ class Rollup:
     description: str
     where: str = ""  # a filter on allocation rows (the unowned rollup keeps team IS NULL)
     custom: str | None = None  # a SELECT of its own instead of sums over allocation
-    view: str | None = None  # a view of the warehouse kept as a table (its rows as they are)
+    view: str | None = None  # a view of the warehouse kept as a table (its rows as they are;
+    # computed by ``custom`` when given)
     sources: tuple[str, ...] = ("allocation",)  # the tables it is computed from
     has_days: bool = True  # False: rebuilt whole whenever a source changed
 
@@ -71,10 +72,11 @@ class Rollup:
         return not self.where and self.custom is None and self.view is None
 
     def held(self, days: str, hours: str) -> str:
-        """The days its source holds among ``days`` (a filter on ``day``; ``hours`` the same
-        on ``hour``): those days are rebuilt, the others keep their rows."""
+        """The days its (first) source holds among ``days`` (a filter on ``day``; ``hours`` the
+        same on ``hour``): those days are rebuilt, the others keep their rows."""
         if self.custom is not None:
-            return f"SELECT DISTINCT CAST(hour AS DATE) AS day FROM k8s_node_hour WHERE {hours}"
+            return (f"SELECT DISTINCT CAST(hour AS DATE) AS day FROM {self.sources[0]} "
+                    f"WHERE {hours}")
         return f"SELECT DISTINCT day FROM allocation WHERE {days}"
 
 
@@ -133,6 +135,12 @@ FULL OUTER JOIN idle AS i USING (cluster, node, day)
 GROUP BY ALL
 """
 
+# The namespaces of the pod-hours per day (``quota_coverage_of`` reads them for its rollup).
+POD_NAMESPACE_SQL = """
+SELECT CAST(hour AS DATE) AS day, cluster, namespace, sum(running_seconds) / 3600 AS pod_hours
+FROM k8s_pod_hour WHERE {hours} GROUP BY ALL
+"""
+
 # Declared smallest grain first: the chooser takes the first that has every column a query
 # needs.
 ROLLUPS: tuple[Rollup, ...] = (
@@ -166,8 +174,14 @@ ROLLUPS: tuple[Rollup, ...] = (
            custom=NODE_POOL_SQL, sources=("k8s_node_hour", "k8s_pod_hour", "allocation")),
     Rollup("rollup_label_coverage", (), ("day",), "the `label_coverage` view, kept",
            view="label_coverage"),
+    Rollup("rollup_pod_namespace_daily", ("cluster", "namespace"), ("day", "cluster", "namespace"),
+           "the namespaces that ran pods, per day and cluster, with their `pod_hours`",
+           custom=POD_NAMESPACE_SQL, sources=("k8s_pod_hour",)),
+    # After the namespaces: computed from them (the same rows as the view, which reads every
+    # pod-hour of the history for them).
     Rollup("rollup_quota_coverage", (), ("cluster", "namespace"),
            "the `quota_coverage` view, kept (no days: rebuilt whole)", view="quota_coverage",
+           custom="SELECT * FROM quota_coverage_of('rollup_pod_namespace_daily')",
            sources=("k8s_quota_hour", "k8s_pod_hour", "allocation"), has_days=False),
 )
 BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
@@ -177,10 +191,10 @@ def select_sql(rollup: Rollup, carried: tuple[str, ...], *, some: bool = False) 
     """The SELECT that computes ``rollup`` from its source: every day, or with ``some`` the
     days of ``DAYS`` (bound to $first, $last and $days)."""
     where = SOME if some and rollup.has_days else EVERY
-    if rollup.view is not None:
-        return f"SELECT * FROM {rollup.view} WHERE {where['days']}"
     if rollup.custom is not None:
         return rollup.custom.format(**where)
+    if rollup.view is not None:
+        return f"SELECT * FROM {rollup.view} WHERE {where['days']}"
     keys = ", ".join(f'"{key}"' for key in (*rollup.keys, *carried))
     sums = ", ".join(f'sum("{column}") AS "{column}"' for column in MONEY)
     filters = " AND ".join(f"({w})" for w in (rollup.where, where["days"]) if w)
