@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from finops.bill_compact import rebuild_pending
 from finops.changes import Change
 from finops.rollups import build_rollups, mark_pending
 from finops.warehouse_lock import (
@@ -134,6 +135,8 @@ class Warehouse:
                         "INSERT INTO schema_version VALUES (?, ?, now())", [version, path.name]
                     )
         self.create_views()
+        with self.transaction():  # what a migration marked for building (0010: the bill)
+            rebuild_pending(self.con)
 
     def create_views(self) -> None:
         for path in sorted((SQL_DIR / "views").glob("*.sql")):
@@ -157,8 +160,9 @@ class Warehouse:
         """Replace each partition of ``load`` and record its run, all or nothing.
 
         One transaction: every partition's rows deleted and the new ones inserted (and the
-        days that changed marked, ``finops.changes``), then ``check`` (it sees the new rows;
-        if it raises, nothing changes), then the run row. Rows are frames or SQL; a stream of
+        days that changed marked, ``finops.changes``), the compacted bill's changed days
+        rebuilt (``finops.bill_compact``), then ``check`` (it sees the new rows; if it raises,
+        nothing changes), then the run row. Rows are frames or SQL; a stream of
         frames is spooled first (``finops.pipeline``).
         """
         run = load.run
@@ -166,6 +170,7 @@ class Warehouse:
         with (self.recording(run), self.memory_limit(load.memory_limit), self.bulk(),
               self.transaction()):
             run.rows = sum(self._replace(item, marks) for item in load.replaces)
+            rebuild_pending(self.con)
             if check is not None:
                 check()
             run.finish("ok")
@@ -196,6 +201,8 @@ class Warehouse:
             row = self.con.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
             inserted = int(row[0]) if row else 0
             mark_pending(self.con, table, where, params)  # … and the days it wrote
+            if not item.keys and item.where == "false":  # it only adds, outside any partition
+                mark_pending(self.con, table, "true", {}, rows=f"({select})")
             if change is not None and marks is not None:
                 change.record(inserted, select, marks)
         return inserted
