@@ -13,11 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finops.allocation.inputs import BILL_KEYS
+from finops.allocation.inputs import MONEY as ENGINE_MONEY
 from finops.bill_compact import MONEY, TABLE, compact_sql
 from finops.retention import Cut, retire
 from finops.warehouse import Warehouse
 from models.loads import IngestRun, Load, Replace, new_run_id
-from models.schemas import COST_LINE
+from models.schemas import COST_LINE, COST_LINE_COMPACT
 from tests.support import run_cli
 from tests.support.bills import focus_lines, write_focus
 from tests.support.loads import PERIOD_KEYS
@@ -42,6 +44,10 @@ def mismatches(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
 def compact_rows(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     return int(row[0]) if row else 0
+
+
+def test_the_table_holds_exactly_what_the_engine_reads_of_a_bill() -> None:
+    assert COST_LINE_COMPACT.columns == [*BILL_KEYS, *ENGINE_MONEY]
 
 
 def test_the_demo_bill_is_compacted_as_a_fresh_grouping(demo_db: Path) -> None:
