@@ -19,11 +19,10 @@ from datetime import date
 
 import duckdb
 
-from finops.rollups import PENDING
+from finops.rollups import MONEY, PENDING
 from models.schemas import COST_LINE, COST_LINE_COMPACT
 
 TABLE = COST_LINE_COMPACT.name
-MONEY = ("billed_cost", "effective_cost", "list_cost")
 KEYS = tuple(c for c in COST_LINE_COMPACT.columns if c not in MONEY)
 # Lines the bill split per pod are placed at their hour; every other line counts for its day.
 _HOUR = ("CASE WHEN x_namespace IS NOT NULL OR x_pod IS NOT NULL "
