@@ -72,6 +72,7 @@ def _reconciled(db: Path) -> tuple[int, float]:
     return int(rows), float(diff)
 
 
+@pytest.mark.slow  # two ingests and two allocations through the CLI (~6 s)
 def test_a_restated_period_rebuilds_its_days_and_reconciles(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db, config = tmp_path / "wh.duckdb", tmp_path / "finops.yaml"
@@ -163,6 +164,7 @@ _op = st.tuples(st.sampled_from(["replace", "append"]), st.sampled_from(["a", "b
                 st.lists(_line, max_size=6))
 
 
+@pytest.mark.slow  # 25 random load sequences (~13 s)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=st.lists(_op, min_size=1, max_size=5))
 def test_any_sequence_of_loads_keeps_the_compacted_bill(tmp_path_factory: pytest.TempPathFactory,
