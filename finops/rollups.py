@@ -36,8 +36,17 @@ from models.errors import WarehouseError
 MONEY = ("billed_cost", "effective_cost", "list_cost")
 CARRIED = ("currency",)  # grouped by when the allocation has the column
 # The tables rollups are computed from, and the day each of their rows counts for.
-SOURCE_DAYS = {"allocation": "day", "k8s_node_hour": "CAST(hour AS DATE)",
-               "k8s_pod_hour": "CAST(hour AS DATE)", "k8s_quota_hour": "CAST(hour AS DATE)"}
+# A bill line counts for every day its charge period covers, as ``cost_line_daily`` cuts it
+# (spans grouped first: a bill is millions of hourly lines). Its days are the compacted
+# bill's (``finops.bill_compact``), which the load that marks them consumes.
+_HOUR_DAY = "SELECT CAST(hour AS DATE) AS day FROM {rows}"
+BILL_DAYS = ("SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) "
+             "AS day FROM (SELECT DISTINCT date_trunc('day', charge_period_start) AS first_day, "
+             "date_trunc('day', greatest(charge_period_end - INTERVAL 1 MICROSECOND, "
+             "charge_period_start)) AS last_day FROM {rows} "
+             "WHERE charge_period_start IS NOT NULL)")
+SOURCE_DAYS = {"allocation": "SELECT day FROM {rows}", "k8s_node_hour": _HOUR_DAY,
+               "k8s_pod_hour": _HOUR_DAY, "k8s_quota_hour": _HOUR_DAY, "cost_line": BILL_DAYS}
 PENDING, BUILT = "pending_rollup_day", "built_rollup"  # sql/migrations/0009_rollup_days.sql
 # The days a publish rebuilds ($first..$last, the range lets DuckDB skip row groups by their
 # min/max; $days the days themselves), on a ``day`` column and on an ``hour`` column.
@@ -202,14 +211,16 @@ def select_sql(rollup: Rollup, carried: tuple[str, ...], *, some: bool = False) 
 
 
 def mark_pending(con: duckdb.DuckDBPyConnection, table: str, where: str,
-                 params: dict[str, Any]) -> None:
+                 params: dict[str, Any], *, rows: str | None = None) -> None:
     """Record the days of ``table``'s rows in ``where`` as pending for the rollups that read
     the table (``Warehouse`` calls it before a load's DELETE and after its INSERT, in the
-    load's transaction: the days it removed and the days it wrote)."""
+    load's transaction: the days it removed and the days it wrote). ``rows``: a relation to
+    take them from instead of the table (the rows a load adds outside any partition)."""
     day = SOURCE_DAYS.get(table)
     if day is not None:
-        con.execute(f"INSERT INTO {PENDING} SELECT DISTINCT {day}, '{table}' FROM {table} "
-                    f"WHERE {where}", params)
+        source = f"(SELECT * FROM {rows or table} WHERE {where}) AS _rows"
+        con.execute(f"INSERT INTO {PENDING} SELECT DISTINCT day, '{table}' "
+                    f"FROM ({day.format(rows=source)})", params)
 
 
 def build_rollups(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, int]:

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from finops.bill_compact import rebuild_pending
 from finops.changes import Change
 from finops.rollups import build_rollups, mark_pending
 from finops.warehouse_lock import (
@@ -152,6 +153,9 @@ class Warehouse:
         views = _views()
         if pending or self._views_digest() != _digest(views):
             self.create_views(views)
+        if pending:  # what a migration marked for building (0011: the compacted bill)
+            with self.transaction():
+                rebuild_pending(self.con)
 
     def create_views(self, views: list[tuple[str, str]] | None = None) -> None:
         """(Re)create every view and macro of sql/views in one transaction, and record their
@@ -187,8 +191,9 @@ class Warehouse:
         """Replace each partition of ``load`` and record its run, all or nothing.
 
         One transaction: every partition's rows deleted and the new ones inserted (and the
-        days that changed marked, ``finops.changes``), then ``check`` (it sees the new rows;
-        if it raises, nothing changes), then the run row. Rows are frames or SQL; a stream of
+        days that changed marked, ``finops.changes``), the compacted bill's changed days
+        rebuilt (``finops.bill_compact``), then ``check`` (it sees the new rows; if it raises,
+        nothing changes), then the run row. Rows are frames or SQL; a stream of
         frames is spooled first (``finops.pipeline``).
         """
         run = load.run
@@ -196,6 +201,7 @@ class Warehouse:
         with (self.recording(run), self.memory_limit(load.memory_limit), self.bulk(),
               self.transaction()):
             run.rows = sum(self._replace(item, marks) for item in load.replaces)
+            rebuild_pending(self.con)
             if check is not None:
                 check()
             run.finish("ok")
@@ -226,6 +232,8 @@ class Warehouse:
             row = self.con.execute(f"INSERT INTO {table} BY NAME {select}").fetchone()
             inserted = int(row[0]) if row else 0
             mark_pending(self.con, table, where, params)  # … and the days it wrote
+            if not item.keys and item.where == "false":  # it only adds, outside any partition
+                mark_pending(self.con, table, "true", {}, rows=f"({select})")
             if change is not None and marks is not None:
                 change.record(inserted, select, marks)
         return inserted
