@@ -35,7 +35,7 @@ from finops.warehouse_lock import (
     remove_leftovers,
 )
 from models.errors import ConfigError, FinOpsError, WarehouseError
-from models.loads import IngestRun, Load, Replace, table_select
+from models.loads import IngestRun, Load, Replace, quiet, table_select
 from models.schemas import conform
 
 # The DDL and views ship inside the wheel as finops/sql (pyproject's force-include); in a
@@ -115,8 +115,8 @@ class Warehouse:
             self.migrate()
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.path),
-                              config={"memory_limit": self._memory_limit, **ARROW_EXPORT})
+        return quiet(duckdb.connect(str(self.path),
+                                    config={"memory_limit": self._memory_limit, **ARROW_EXPORT}))
 
     def __enter__(self) -> Warehouse:
         return self
@@ -415,6 +415,10 @@ def open_snapshot(path: Path, **limits: Any) -> duckdb.DuckDBPyConnection:
             f"no published warehouse at {path}: run `finops demo --no-serve` or an ingest first"
         )
     try:
-        return duckdb.connect(str(path), read_only=True, config=read_only_config(**limits))
+        config = read_only_config(**limits)
+        del config["lock_configuration"]  # locked once quiet
+        con = quiet(duckdb.connect(str(path), read_only=True, config=config))
+        con.execute("SET lock_configuration = true")
+        return con
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open {path} read-only: {exc}") from None

@@ -17,12 +17,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import duckdb
 import polars as pl
 
 from models.schemas import MAP, Table
 
 Rows = pl.DataFrame | Iterable[pl.DataFrame] | str
 
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` without DuckDB's own progress bar, which it draws on stdout for any query over
+    2 s, to a file or pipe alike: inside a command's output (`finops export ... > out.csv`)
+    and between its own progress lines. A session setting: set on each connection, before
+    its configuration is locked."""
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 @dataclass
 class Replace:

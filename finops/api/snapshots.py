@@ -30,7 +30,7 @@ import duckdb
 
 from finops.warehouse import read_only_config
 from models.errors import SnapshotUnavailable
-from models.loads import sql_literal
+from models.loads import quiet, sql_literal
 
 log = logging.getLogger("finops.api.snapshots")
 T = TypeVar("T")
@@ -100,7 +100,7 @@ def open_generation(path: Path, signature: Signature, number: int,
     config = read_only_config(memory_limit=limits.memory_limit, threads=limits.threads)
     config.pop("enable_external_access")
     config.pop("lock_configuration")
-    con = duckdb.connect(":memory:", config=config)
+    con = quiet(duckdb.connect(":memory:", config=config))
     try:
         con.execute(f"ATTACH {sql_literal(str(path))} AS {ALIAS} (READ_ONLY)")
         con.execute("SET enable_external_access = false")

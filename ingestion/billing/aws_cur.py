@@ -94,7 +94,7 @@ from ingestion.billing.aws_cur_checks import build_source
 from ingestion.billing.manifests import CUR2
 from ingestion.billing.s3 import ObjectRef, ObjectStore, local_copy, resolve_listed
 from models.errors import InputError
-from models.loads import IngestRun, Load, Replace, file_checksum
+from models.loads import IngestRun, Load, Replace, file_checksum, quiet
 from models.schemas import COST_LINE
 
 SOURCE = "aws-cur"
@@ -265,7 +265,7 @@ def delivery_loads(
     deliveries = [d for d in discover(store, prefix) if period is None or _in(d, period)]
     if not deliveries:
         raise InputError(f"{store.uri(prefix)}: no CUR manifest or data file found")
-    con = duckdb.connect()
+    con = quiet(duckdb.connect())
     try:
         staged = [_prepare(store, d, workdir, con, say) for d in deliveries]
         return [_load(con, delivery, source) for delivery, source in staged]

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from models.errors import InputError
+from models.loads import quiet
 from models.schemas import TS
 
 _TS_FORMATS = ["%m/%d/%Y", "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S UTC", "%Y%m%d"]
@@ -46,7 +47,7 @@ def parse_number(frame: pl.DataFrame, column: str, path: Path | str) -> pl.Serie
 @functools.cache
 def _time_parser() -> duckdb.DuckDBPyConnection:
     """One in-memory connection for parsing (opening one costs ~0.2 s), session in UTC."""
-    con = duckdb.connect()
+    con = quiet(duckdb.connect())
     con.execute("SET TimeZone='UTC'")
     return con
 

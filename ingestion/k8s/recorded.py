@@ -30,7 +30,7 @@ import duckdb
 import polars as pl
 
 from models.errors import InputError
-from models.loads import IngestRun, Load, Replace, Rows, file_checksum
+from models.loads import IngestRun, Load, Replace, Rows, file_checksum, quiet
 from models.loads import sql_literal as quote
 from models.schemas import (
     BOOL,
@@ -358,7 +358,7 @@ def usage_load(
     called after each file is checked (progress).
     """
     given = [directories] if isinstance(directories, Path) else list(directories)
-    con = duckdb.connect()
+    con = quiet(duckdb.connect())
     try:
         found = check(con, recordings(given), on_file)
         windows = merge([s for rec in found for s in spans(con, rec)])

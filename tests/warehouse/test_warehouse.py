@@ -154,3 +154,17 @@ def test_views_are_recreated_only_when_their_sql_changes(tmp_path: Path,
         assert wh.frame("SELECT n FROM extra_view")["n"].to_list() == [7]
         [(digest, count)] = wh.frame("SELECT max(digest), count(*) FROM view_set").rows()
         assert count == 1 and digest != first["digest"][0]
+
+
+
+
+def test_duckdb_draws_no_progress_bar_into_a_commands_output(warehouse: Warehouse) -> None:
+    # DuckDB would draw it on stdout (file or pipe alike) for any query over 2 s
+    progress = "SELECT current_setting('enable_progress_bar')"
+    assert warehouse.con.execute(progress).fetchone() == (False,)
+    warehouse.publish()
+    reader = open_snapshot(warehouse.snapshot)
+    assert reader.execute(progress).fetchone() == (False,)
+    with pytest.raises(duckdb.Error):  # and its configuration is still locked
+        reader.execute("SET enable_progress_bar = true")
+    reader.close()
