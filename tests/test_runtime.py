@@ -1,8 +1,7 @@
-"""The native libraries' process settings: jemalloc's decay, Polars' default pool everywhere."""
+"""The native libraries' process settings: Polars on one thread for ``finops allocate`` only."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -25,11 +24,14 @@ def test_command_of_finds_the_subcommand(args: list[str], command: str | None) -
     assert command_of(args) == command
 
 
-def test_every_command_gets_the_allocator_setting_and_the_environment_wins() -> None:
-    for command in (["--db", "w.duckdb", "allocate"], ["serve"], ["run"], []):
-        env: dict[str, str] = {}
-        configure(command, env)
-        assert env == {"_RJEM_MALLOC_CONF": JEMALLOC}
+def test_only_allocate_is_single_threaded_and_the_environment_wins() -> None:
+    env: dict[str, str] = {}
+    configure(["--db", "w.duckdb", "allocate"], env)
+    assert env == {"_RJEM_MALLOC_CONF": JEMALLOC, "POLARS_MAX_THREADS": "1"}
+    for other in (["serve"], ["ingest", "aws-cur", "allocate.parquet"], ["run"]):
+        env = {}
+        configure(other, env)
+        assert "POLARS_MAX_THREADS" not in env
     env = {"POLARS_MAX_THREADS": "4", "_RJEM_MALLOC_CONF": "x"}
     configure(["allocate"], env)
     assert env == {"POLARS_MAX_THREADS": "4", "_RJEM_MALLOC_CONF": "x"}
@@ -52,8 +54,7 @@ def pool_size(argv: list[str]) -> int:
 
 
 @pytest.mark.integration  # fresh interpreters: Polars sizes its pool once, at import
-def test_polars_keeps_its_default_pool_in_finops_allocate() -> None:
-    default = pool_size(["/usr/bin/python3"])
-    assert default == (os.cpu_count() or 1)
-    assert pool_size(["/venv/bin/finops", "--db", "w.duckdb", "allocate"]) == default
-    assert pool_size(["-m", "allocate", "--start", "2026-10-01"]) == default
+def test_polars_pool_is_one_thread_in_finops_allocate_only() -> None:
+    assert pool_size(["/venv/bin/finops", "--db", "w.duckdb", "allocate"]) == 1
+    assert pool_size(["-m", "allocate", "--start", "2026-10-01"]) == 1
+    assert pool_size(["/venv/bin/finops", "serve"]) == pool_size(["/usr/bin/python3"])

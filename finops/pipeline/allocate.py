@@ -18,8 +18,8 @@ not add up, in the billing currency or once converted, ``ReconciliationError`` l
 that disagree and nothing is written. Nothing is written either when a partition fails for
 good on any runner. DuckDB's memory limit is lowered meanwhile (``allocate_memory_limit``):
 the engine's frames live outside it. While the days stream through the pipeline DuckDB runs
-on one thread (``run_settings``); the load and the
-read-back after it run with the warehouse's own settings (its threads: nothing else runs then).
+on as many threads as Polars' pool (``run_settings``: one in ``finops allocate``); the load
+and the read-back after it run on the warehouse's own threads (nothing else runs then).
 """
 
 from __future__ import annotations
@@ -133,11 +133,10 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
 
 
 def run_settings() -> dict[str, str]:
-    """DuckDB's settings while the days stream through the pipeline. One thread: its reads
-    run on the pipeline's reading thread beside Polars' pool (the engine, on the other
-    threads), so the cores are kept busy without DuckDB's own pool spinning against Polars'
-    (at L, DuckDB on two threads cost ~20% more CPU for no less wall)."""
-    return {"threads": "1"}
+    """DuckDB's settings while the days stream through the pipeline: as many threads as
+    Polars' pool (one in ``finops allocate``, ``finops.runtime``: the run's own three threads
+    keep the cores busy, and two libraries' pools spinning against each other cost CPU)."""
+    return {"threads": str(pl.thread_pool_size())}
 
 
 # The days of a run: the range lets DuckDB skip row groups by their min/max, the list picks
