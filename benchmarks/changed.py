@@ -10,8 +10,9 @@ harness's run; copied to ``benchmarks/out/<size>-changed/``), each in its own pr
 
 Per process: wall and CPU seconds and peak RSS (``os.wait4``); in process: the run's
 ``ingest_runs.duration_s`` (no interpreter start nor imports) and the publish's own seconds,
-with the part that is the snapshot's file copy. ``--code DIR`` runs the steps with the code of
-another checkout (``git archive COMMIT | tar -x -C DIR``), for before/after in the same hour.
+with its rollups' part, and the snapshot's file copy timed alone. ``--code DIR`` runs the
+steps with the code of another checkout (``git archive COMMIT | tar -x -C DIR``), for
+before/after in the same hour.
 """
 
 from __future__ import annotations
@@ -46,10 +47,13 @@ with Warehouse(__import__("pathlib").Path(sys.argv[1])) as wh:
 PUBLISH = """
 import json, shutil, sys, time
 from pathlib import Path
+from finops.rollups import build_rollups
 from finops.warehouse import Warehouse
 path = Path(sys.argv[1])
 with Warehouse(path) as wh:
     began = time.perf_counter()
+    build_rollups(wh.con)  # the publish's first part, timed alone (it finds nothing left)
+    rollups = time.perf_counter() - began
     wh.publish()
     published = time.perf_counter() - began
     wh.con.execute("CHECKPOINT")
@@ -60,7 +64,8 @@ with Warehouse(path) as wh:
         shutil.copyfile(path, path.with_name("copy-timed.tmp"))
         copied = round(time.perf_counter() - began, 2)
         path.with_name("copy-timed.tmp").unlink()
-print(json.dumps({"publish_s": round(published, 2), "copy_s": copied}))
+print(json.dumps({"publish_s": round(published, 2), "rollups_s": round(rollups, 2),
+                  "copy_s": copied}))
 """
 
 

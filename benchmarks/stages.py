@@ -15,16 +15,17 @@ from typing import Any
 from benchmarks.floors import one_row
 
 
-def _finops(db: str, config: str, *args: str) -> None:
+def _finops(db: str, config: str, *args: str, publish: bool = True) -> None:
     """Run ``finops args`` in this (the stage's fresh) process, set up as the ``finops``
-    command sets itself up (``finops.runtime``: before Polars is imported)."""
+    command sets itself up (``finops.runtime``: before Polars is imported); ``--no-publish``
+    unless ``publish``."""
     from finops.runtime import configure
 
     configure(args)
     from finops.cli import main
 
     try:
-        main(["--db", db, "--config", config, *args])
+        main(["--db", db, "--config", config, *([] if publish else ["--no-publish"]), *args])
     except SystemExit as exc:
         if exc.code:
             raise RuntimeError(f"finops {' '.join(args)} exited {exc.code}") from None
@@ -93,7 +94,9 @@ AFTER = "after"
 
 
 def stage_allocate(db: str, config: str, start: str, end: str) -> dict[str, Any]:
-    _finops(db, config, "allocate", "--start", start, "--end", end)
+    """``finops --no-publish allocate`` of the window: the allocation alone, as ``finops run``
+    allocates; the publish stage that follows publishes (and builds the window's rollups)."""
+    _finops(db, config, "allocate", "--start", start, "--end", end, publish=False)
     return {AFTER: lambda: allocate_checks(db)}
 
 

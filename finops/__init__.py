@@ -9,7 +9,9 @@ import it; nothing here imports ``tests``.
 
 import sys
 
-from finops.runtime import configure, is_finops
+from finops.runtime import configure, is_finops, starting
 
 # Before Polars loads (it reads these once, when imported): ``finops.runtime``.
 configure(sys.argv[1:] if is_finops(sys.argv[0]) else [])
+if is_finops(sys.argv[0]):
+    starting()

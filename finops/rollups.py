@@ -36,8 +36,17 @@ from models.errors import WarehouseError
 MONEY = ("billed_cost", "effective_cost", "list_cost")
 CARRIED = ("currency",)  # grouped by when the allocation has the column
 # The tables rollups are computed from, and the day each of their rows counts for.
-SOURCE_DAYS = {"allocation": "day", "k8s_node_hour": "CAST(hour AS DATE)",
-               "k8s_pod_hour": "CAST(hour AS DATE)", "k8s_quota_hour": "CAST(hour AS DATE)"}
+# A bill line counts for every day its charge period covers, as ``cost_line_daily`` cuts it
+# (spans grouped first: a bill is millions of hourly lines). Its days are the compacted
+# bill's (``finops.bill_compact``), which the load that marks them consumes.
+_HOUR_DAY = "SELECT CAST(hour AS DATE) AS day FROM {rows}"
+BILL_DAYS = ("SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) "
+             "AS day FROM (SELECT DISTINCT date_trunc('day', charge_period_start) AS first_day, "
+             "date_trunc('day', greatest(charge_period_end - INTERVAL 1 MICROSECOND, "
+             "charge_period_start)) AS last_day FROM {rows} "
+             "WHERE charge_period_start IS NOT NULL)")
+SOURCE_DAYS = {"allocation": "SELECT day FROM {rows}", "k8s_node_hour": _HOUR_DAY,
+               "k8s_pod_hour": _HOUR_DAY, "k8s_quota_hour": _HOUR_DAY, "cost_line": BILL_DAYS}
 PENDING, BUILT = "pending_rollup_day", "built_rollup"  # sql/migrations/0009_rollup_days.sql
 # The days a publish rebuilds ($first..$last, the range lets DuckDB skip row groups by their
 # min/max; $days the days themselves), on a ``day`` column and on an ``hour`` column.
@@ -60,7 +69,8 @@ class Rollup:
     description: str
     where: str = ""  # a filter on allocation rows (the unowned rollup keeps team IS NULL)
     custom: str | None = None  # a SELECT of its own instead of sums over allocation
-    view: str | None = None  # a view of the warehouse kept as a table (its rows as they are)
+    view: str | None = None  # a view of the warehouse kept as a table (its rows as they are;
+    # computed by ``custom`` when given)
     sources: tuple[str, ...] = ("allocation",)  # the tables it is computed from
     has_days: bool = True  # False: rebuilt whole whenever a source changed
 
@@ -71,10 +81,11 @@ class Rollup:
         return not self.where and self.custom is None and self.view is None
 
     def held(self, days: str, hours: str) -> str:
-        """The days its source holds among ``days`` (a filter on ``day``; ``hours`` the same
-        on ``hour``): those days are rebuilt, the others keep their rows."""
+        """The days its (first) source holds among ``days`` (a filter on ``day``; ``hours`` the
+        same on ``hour``): those days are rebuilt, the others keep their rows."""
         if self.custom is not None:
-            return f"SELECT DISTINCT CAST(hour AS DATE) AS day FROM k8s_node_hour WHERE {hours}"
+            return (f"SELECT DISTINCT CAST(hour AS DATE) AS day FROM {self.sources[0]} "
+                    f"WHERE {hours}")
         return f"SELECT DISTINCT day FROM allocation WHERE {days}"
 
 
@@ -133,6 +144,12 @@ FULL OUTER JOIN idle AS i USING (cluster, node, day)
 GROUP BY ALL
 """
 
+# The namespaces of the pod-hours per day (``quota_coverage_of`` reads them for its rollup).
+POD_NAMESPACE_SQL = """
+SELECT CAST(hour AS DATE) AS day, cluster, namespace, sum(running_seconds) / 3600 AS pod_hours
+FROM k8s_pod_hour WHERE {hours} GROUP BY ALL
+"""
+
 # Declared smallest grain first: the chooser takes the first that has every column a query
 # needs.
 ROLLUPS: tuple[Rollup, ...] = (
@@ -166,8 +183,14 @@ ROLLUPS: tuple[Rollup, ...] = (
            custom=NODE_POOL_SQL, sources=("k8s_node_hour", "k8s_pod_hour", "allocation")),
     Rollup("rollup_label_coverage", (), ("day",), "the `label_coverage` view, kept",
            view="label_coverage"),
+    Rollup("rollup_pod_namespace_daily", ("cluster", "namespace"), ("day", "cluster", "namespace"),
+           "the namespaces that ran pods, per day and cluster, with their `pod_hours`",
+           custom=POD_NAMESPACE_SQL, sources=("k8s_pod_hour",)),
+    # After the namespaces: computed from them (the same rows as the view, which reads every
+    # pod-hour of the history for them).
     Rollup("rollup_quota_coverage", (), ("cluster", "namespace"),
            "the `quota_coverage` view, kept (no days: rebuilt whole)", view="quota_coverage",
+           custom="SELECT * FROM quota_coverage_of('rollup_pod_namespace_daily')",
            sources=("k8s_quota_hour", "k8s_pod_hour", "allocation"), has_days=False),
 )
 BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
@@ -177,10 +200,10 @@ def select_sql(rollup: Rollup, carried: tuple[str, ...], *, some: bool = False) 
     """The SELECT that computes ``rollup`` from its source: every day, or with ``some`` the
     days of ``DAYS`` (bound to $first, $last and $days)."""
     where = SOME if some and rollup.has_days else EVERY
-    if rollup.view is not None:
-        return f"SELECT * FROM {rollup.view} WHERE {where['days']}"
     if rollup.custom is not None:
         return rollup.custom.format(**where)
+    if rollup.view is not None:
+        return f"SELECT * FROM {rollup.view} WHERE {where['days']}"
     keys = ", ".join(f'"{key}"' for key in (*rollup.keys, *carried))
     sums = ", ".join(f'sum("{column}") AS "{column}"' for column in MONEY)
     filters = " AND ".join(f"({w})" for w in (rollup.where, where["days"]) if w)
@@ -188,14 +211,16 @@ def select_sql(rollup: Rollup, carried: tuple[str, ...], *, some: bool = False) 
 
 
 def mark_pending(con: duckdb.DuckDBPyConnection, table: str, where: str,
-                 params: dict[str, Any]) -> None:
+                 params: dict[str, Any], *, rows: str | None = None) -> None:
     """Record the days of ``table``'s rows in ``where`` as pending for the rollups that read
     the table (``Warehouse`` calls it before a load's DELETE and after its INSERT, in the
-    load's transaction: the days it removed and the days it wrote)."""
+    load's transaction: the days it removed and the days it wrote). ``rows``: a relation to
+    take them from instead of the table (the rows a load adds outside any partition)."""
     day = SOURCE_DAYS.get(table)
     if day is not None:
-        con.execute(f"INSERT INTO {PENDING} SELECT DISTINCT {day}, '{table}' FROM {table} "
-                    f"WHERE {where}", params)
+        source = f"(SELECT * FROM {rows or table} WHERE {where}) AS _rows"
+        con.execute(f"INSERT INTO {PENDING} SELECT DISTINCT day, '{table}' "
+                    f"FROM ({day.format(rows=source)})", params)
 
 
 def build_rollups(con: duckdb.DuckDBPyConnection, *, full: bool = False) -> dict[str, int]:

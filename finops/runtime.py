@@ -14,12 +14,24 @@ once, when it is imported.
   (the API, ingest, ``finops run``) keeps Polars' default pool.
 
 A value already in the environment wins over each of these.
+
+The ``finops`` process also skips two costs of the interpreter's own (``starting``,
+``started``, ``exit_now``): garbage collections while its modules are imported (~70,000
+objects, all kept: a collection frees none of them), and the teardown at exit, which
+collects and frees the whole heap object by object (0.2-0.3 s after a one-day allocation)
+although the process is about to end.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import gc
 import os
+import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 JEMALLOC = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
 SINGLE_THREADED = frozenset({"allocate"})  # the commands whose Polars pool is one thread
@@ -52,3 +64,30 @@ def configure(args: Sequence[str], environ: dict[str, str] | os._Environ[str] = 
     environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC)
     if command_of(args) in SINGLE_THREADED:
         environ.setdefault("POLARS_MAX_THREADS", "1")
+
+
+def starting() -> None:
+    """No garbage collection while the ``finops`` process imports its modules (``started``
+    turns it back on)."""
+    gc.disable()
+
+
+def started() -> None:
+    """The command's modules are imported: keep their objects out of every later collection
+    (``gc.freeze``) and collect again."""
+    gc.freeze()
+    gc.enable()
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the ``finops`` process with ``code`` once its output is flushed and its ``atexit``
+    handlers ran (logging, temporary folders, worker pools), without the interpreter's
+    teardown. When a non-daemon thread is still running, the interpreter's own exit waits
+    for it as usual."""
+    if any(not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader gone (`| head`), closed
+            stream.flush()
+    atexit._run_exitfuncs()
+    os._exit(code)

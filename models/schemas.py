@@ -141,6 +141,23 @@ COST_LINE = Table(
     days=Days("span", "charge_period_start", "charge_period_end"),
 )
 
+# The compacted daily bill (``finops.bill_compact``): ``cost_line_daily`` grouped per day by
+# the columns the allocation reads, money summed; only lines the bill split per pod keep their
+# hour (truncated to it), every other line's ``charge_period_start`` is null. Derived: every
+# load that changes ``cost_line`` rebuilds the days it changed, in its own transaction.
+COST_LINE_COMPACT = Table(
+    "cost_line_compact",
+    pl.Schema({"day": DAY,
+               **{name: COST_LINE.schema[name] for name in (
+                   "billing_account_id", "sub_account_id", "provider", "service_name",
+                   "service_category", "resource_id", "charge_category", "charge_description",
+                   "commitment_discount_status", "sku_id", "consumed_unit", "pricing_unit",
+                   "x_line_item_type", "x_cluster", "x_namespace", "x_pod",
+                   "x_split_parent_resource_id", "tags", "charge_period_start", "billed_cost",
+                   "effective_cost", "list_cost")}}),
+    grain=(),  # one row per distinct (day, attributes); rebuilt per day
+)
+
 K8S_NODE_HOUR = Table(
     "k8s_node_hour",
     pl.Schema(
@@ -466,6 +483,7 @@ UNOWNED_REASONS = (
 
 WAREHOUSE_TABLES = (
     COST_LINE,
+    COST_LINE_COMPACT,
     K8S_NODE_HOUR,
     K8S_POD_HOUR,
     K8S_NAMESPACE,

@@ -1,13 +1,17 @@
-"""The native libraries' process settings: Polars on one thread for ``finops allocate`` only."""
+"""The native libraries' process settings: Polars on one thread for ``finops allocate`` only;
+the ``finops`` process's start (no collections while importing) and exit (no teardown)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import pytest
 
-from finops.runtime import JEMALLOC, command_of, configure, is_finops
+from finops.runtime import JEMALLOC, command_of, configure, exit_now, is_finops
+from finops.warehouse import Warehouse
 
 
 @pytest.mark.parametrize(("args", "command"), [
@@ -58,3 +62,47 @@ def test_polars_pool_is_one_thread_in_finops_allocate_only() -> None:
     assert pool_size(["/venv/bin/finops", "--db", "w.duckdb", "allocate"]) == 1
     assert pool_size(["-m", "allocate", "--start", "2026-10-01"]) == 1
     assert pool_size(["/venv/bin/finops", "serve"]) == pool_size(["/usr/bin/python3"])
+
+
+# The ``finops`` process (sys.argv[0] "finops" when finops is imported) running ``sql``
+# against ``argv[1]``'s missing or present warehouse, with an atexit handler of its own.
+PROCESS = ("import atexit, gc, sys\n"
+           "sys.argv = ['finops', '--db', sys.argv[1], 'sql', 'select 42 as answer',\n"
+           "            '--format', 'csv']\n"
+           "import finops.cli\n"
+           "assert not gc.isenabled()  # off while the command's modules are imported\n"
+           "atexit.register(lambda: print(f'atexit ran, gc on: {gc.isenabled()}, frozen: '\n"
+           "                              f'{gc.get_freeze_count() > 0}', file=sys.stderr))\n"
+           "finops.cli.main()\n"
+           "print('not reached', file=sys.stderr)\n")
+
+
+@pytest.mark.integration  # fresh interpreters: the process's own start and exit
+def test_the_finops_process_exits_with_its_code_after_flushing_and_atexit(
+        tmp_path: Path) -> None:
+    failed = subprocess.run([sys.executable, "-c", PROCESS, str(tmp_path / "none.duckdb")],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert failed.returncode == 1, failed.stderr
+    assert failed.stderr.startswith("Error: no published warehouse")
+    assert "atexit ran, gc on: True, frozen: True" in failed.stderr
+    assert "not reached" not in failed.stderr
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.publish()
+    done = subprocess.run([sys.executable, "-c", PROCESS, str(tmp_path / "w.duckdb")],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "answer\n42\n"  # stdout flushed before the exit
+    assert "atexit ran, gc on: True, frozen: True" in done.stderr
+
+
+def test_exit_now_waits_for_a_running_non_daemon_thread() -> None:
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, daemon=False)
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as raised:  # the interpreter's exit: joins the thread
+            exit_now(3)
+        assert raised.value.code == 3
+    finally:
+        release.set()
+        worker.join()

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 import typer
 
 from finops.cli.common import app, console, state
-from finops.runtime import command_of
+from finops.runtime import command_of, exit_now, started
 from models.errors import FinOpsError
 
 # The modules that register each command or group, in the order ``finops --help`` lists them.
@@ -51,11 +51,29 @@ def commands(args: Sequence[str] | None = None) -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI: ``Error: …`` and exit 1 on failure, traceback only with ``--debug``."""
-    args = sys.argv[1:] if argv is None else argv
+    """Run the CLI on ``argv`` (raises ``SystemExit`` with a non-zero exit code); without it,
+    this process's own command line, and end the process (``finops.runtime``)."""
+    if argv is not None:
+        invoke(argv)
+        return
+    try:
+        invoke(sys.argv[1:], imported=started)
+    except SystemExit as exc:
+        if not isinstance(exc.code, int | None):
+            raise  # a message: the interpreter prints it
+        exit_now(exc.code or 0)
+    exit_now(0)
+
+
+def invoke(args: list[str], imported: Callable[[], None] | None = None) -> None:
+    """Run the CLI: ``Error: …`` and exit 1 on failure, traceback only with ``--debug``.
+    ``imported`` is called once the command's modules are imported, before it runs."""
     state.command = " ".join(["finops", *args])  # who holds the writer lock, for a waiter
     try:
-        commands(args)(args=args, standalone_mode=False)
+        chosen = commands(args)
+        if imported is not None:
+            imported()
+        chosen(args=args, standalone_mode=False)
     except click.exceptions.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except click.exceptions.Abort:

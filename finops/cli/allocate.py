@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,13 +22,13 @@ from finops.cli.common import (
 )
 from finops.pipeline.allocate import RunSummary, allocate_days
 from finops.pipeline.incremental import owed, spans
-from finops.pipeline.remote import PartitionEvent
-from finops.pipeline.runner import PartitionKey, Runner
-from finops.pipeline.runners import runner_named
-from finops.pipeline.staging import Staging
+from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError
+
+if TYPE_CHECKING:  # the runners with workers elsewhere: imported when one is chosen
+    from finops.pipeline.remote import PartitionEvent
 
 LINES = (("billed (effective)", "billed"), ("estimated (no bill)", "estimated"),
          ("allocated to teams", "teams"), ("idle", "idle"))
@@ -111,11 +112,17 @@ def _run(wh: Warehouse, config: FinOpsConfig, days: list[date],
 
 def _runner(name: str | None, address: str | None, workers: int | None) -> Runner:
     settings = state.settings
+    chosen, address = name or settings.runner, address or settings.ray_address
+    if chosen == "local" and address is None:
+        # Partitions on this process's threads: neither staging (pyarrow's file systems)
+        # nor process pools to import (a daily run's start-up).
+        return LocalRunner()
+    from finops.pipeline.runners import runner_named
+    from finops.pipeline.staging import Staging
+
     staging = Staging(settings.staging_uri, settings.aws.endpoint_url, settings.aws.region)
-    chosen = name or settings.runner
     return runner_named(chosen, staging=staging, workers=workers or settings.workers,
-                        address=address or settings.ray_address,
-                        attempts=settings.partition_attempts, on_event=_said)
+                        address=address, attempts=settings.partition_attempts, on_event=_said)
 
 
 def _said(event: PartitionEvent) -> None:

@@ -65,8 +65,9 @@ def plan(reader: FrameReader, config: FinOpsConfig, days: list[date]) -> FxPlan:
     generic = Rates(*stated, export_day_rates(by_account))
     found = account_days(reader, start, end).filter(pl.col("day").is_in(days))
     billed_in = sorted(set(found["billing_currency"].to_list()))
-    currency, why = chosen_currency(reader, config, generic, window, billed_in, days)
-    check_allocated(reader, currency, days)
+    held = held_elsewhere(reader, days)  # read once: the choice and the check both need it
+    currency, why = chosen_currency(reader, config, generic, window, billed_in, held)
+    check_allocated(held, currency)
     bill = _bill_rates(found, Rates(*stated), by_account, currency)
     _fail_on_missing(bill, currency)
     estimates = _estimate_rates(reader, config, generic, currency, window)
@@ -86,15 +87,16 @@ GROUP BY ALL
 
 def chosen_currency(reader: FrameReader, config: FinOpsConfig, rates: Rates,
                     window: tuple[date, date], billed_in: list[str],
-                    days: list[date]) -> tuple[str, str]:
+                    held: list[str | None]) -> tuple[str, str]:
     """The reporting currency and why: finops.yaml ``reporting_currency``, else the one the
     other allocated days are in (a run of a few changed days keeps it), else the currency
     of the largest share of the window's bill (its amounts converted at the stated rates to
     compare them), else, when no rates compare them, the currency of the most lines.
-    ``billed_in``: the window's billing currencies (one needs no comparing)."""
+    ``billed_in``: the window's billing currencies (one needs no comparing); ``held``: the
+    currencies of the other days allocated (``held_elsewhere``)."""
     if config.reporting_currency:
         return config.reporting_currency, "reporting_currency in finops.yaml"
-    kept = [c for c in _held_elsewhere(reader, days) if c is not None]
+    kept = [c for c in held if c is not None]
     if len(kept) == 1:
         return kept[0], "the currency of the other days already allocated"
     if len(billed_in) == 1:
@@ -144,7 +146,7 @@ def _shares(days: pl.DataFrame, rates: Rates, anchor: str) -> dict[str, float] |
     return {c: float(v) / whole for c, v in totals.iter_rows()}
 
 
-def _held_elsewhere(reader: FrameReader, days: list[date]) -> list[str | None]:
+def held_elsewhere(reader: FrameReader, days: list[date]) -> list[str | None]:
     """The currencies of the allocated days other than ``days``."""
     held: list[str | None] = reader.frame(
         "SELECT DISTINCT currency FROM allocation WHERE NOT list_contains($days, day) "
@@ -152,14 +154,15 @@ def _held_elsewhere(reader: FrameReader, days: list[date]) -> list[str | None]:
     return held
 
 
-def check_allocated(reader: FrameReader, currency: str, days: list[date]) -> None:
-    """Days allocated other than ``days`` must be in ``currency`` too: one warehouse, one
-    reporting currency (else every sum across days would mix them)."""
-    others = [c for c in _held_elsewhere(reader, days) if c != currency]
+def check_allocated(held: list[str | None], currency: str) -> None:
+    """The days allocated other than a run's (their currencies: ``held``) must be in
+    ``currency`` too: one warehouse, one reporting currency (else every sum across days
+    would mix them)."""
+    others = [c for c in held if c != currency]
     if others:
-        held = ", ".join(sorted(c or "no currency" for c in others))
+        named = ", ".join(sorted(c or "no currency" for c in others))
         raise CurrencyError(
-            f"days already allocated are in {held}, and this run would report in {currency}: "
+            f"days already allocated are in {named}, and this run would report in {currency}: "
             f"set `reporting_currency: {others[0] or currency}` in finops.yaml, or allocate "
             "every allocated day again in one run with the new reporting currency")
 

@@ -2,8 +2,8 @@
 
 The run-wide inputs (namespace label history, the price catalog, the Backstage owners) are
 read once; each day adds its hourly usage (only the columns the engine reads), its pod-hours
-keyed by DuckDB (``POD_FACTS_SQL``, ``POD_ATTRS_SQL``) and its bill, which DuckDB compacts
-while reading (``COMPACT_BILL_SQL``).
+keyed by DuckDB (``POD_FACTS_SQL``, ``POD_ATTRS_SQL``) and its bill, compacted when it was
+loaded (``finops.bill_compact``: the table ``cost_line_compact``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any
 
 import polars as pl
 
-from finops.allocation.inputs import BILL_KEYS, HOURLY, MONEY, AllocationInputs, conform_bill
+from finops.allocation.inputs import HOURLY, AllocationInputs, conform_bill
 from finops.allocation.pod_hours import FACTS, IDENTITY, MAPS, PodHours
+from finops.bill_compact import DAY_SQL as COMPACT_DAY_SQL
 from ingestion.ownership.backstage import read_catalog
 from models.config import FinOpsConfig
 from models.loads import FrameReader
@@ -33,22 +34,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _compact_bill_sql() -> str:
-    """The day's bill as ``inputs.compact_bill`` makes it, computed by DuckDB while it reads:
-    one line per distinct engine-relevant attributes, money summed, only lines the bill split
-    per pod keeping their hour. An hourly bill is ~6x fewer lines to hand over and route
-    (``bill_is_compact`` tells the engine not to group them again)."""
-    keys = [k for k in BILL_KEYS if k != "charge_period_start"]
-    hour = ("CASE WHEN x_namespace IS NOT NULL OR x_pod IS NOT NULL "
-            "THEN date_trunc('hour', charge_period_start) END AS charge_period_start")
-    money = ", ".join(f"sum({m}) AS {m}" for m in MONEY)
-    # The view cuts multi-day lines into days; the period test lets DuckDB skip the rest of
-    # cost_line before it does (same rows as ``day = $day`` alone).
-    return (f"SELECT {', '.join(keys)}, {hour}, {money} FROM cost_line_daily WHERE day = $day "
-            "AND charge_period_start < $end AND charge_period_end > $start GROUP BY ALL")
-
-
-COMPACT_BILL_SQL = _compact_bill_sql()
 
 # The day's pod-hours keyed by DuckDB (``pod_hours.PodHours``): the key hashes the strings and
 # label maps where they are stored; the numbers cross to Polars once per pod-hour
@@ -110,7 +95,9 @@ def read_day(reader: FrameReader, day: date, shared: AllocationInputs, *,
     usage = {name: _read(reader, table, "hour >= $start AND hour < $end", params,
                          ", ".join(columns[name])) for name, table in HOURLY.items()
              if name in columns}
-    bill = reader.frame(COMPACT_BILL_SQL, {**params, "day": day})
+    # The day's bill as ``inputs.compact_bill`` makes it, ~6x fewer lines than the bill to
+    # hand over and route (``bill_is_compact``: the engine does not group them again).
+    bill = reader.frame(COMPACT_DAY_SQL, {"day": day})
     return replace(shared, bill=conform_bill(bill), bill_is_compact=True,
                    pod_hours=read_pod_hours(reader, params), **usage)
 

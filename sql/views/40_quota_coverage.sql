@@ -8,7 +8,12 @@
 --   in `currency` (USD: those prices' currency, whatever the reporting currency).
 --   team is the namespace's owner in the allocation (the team with most cost there).
 --   Set beside a team's budget, a quota that allows more spend than the budget is a finding.
-CREATE OR REPLACE VIEW quota_coverage AS
+-- quota_coverage_of(pods): the same over the namespaces seen in the table named `pods` (any
+--   table with cluster and namespace): the view reads the raw pod-hours; the serving rollup
+--   rollup_quota_coverage reads rollup_pod_namespace_daily (finops/rollups.py), the pod-hours'
+--   (day, cluster, namespace) kept up to date by day, so a publish need not read every
+--   pod-hour of the history again.
+CREATE OR REPLACE MACRO quota_coverage_of(pods) AS TABLE
 WITH quota AS (
     SELECT cluster, namespace,
            avg(used / nullif(hard, 0)) FILTER (WHERE resource IN ('requests.cpu', 'cpu'))
@@ -22,7 +27,7 @@ WITH quota AS (
     GROUP BY ALL
 ),
 seen AS (
-    SELECT DISTINCT cluster, namespace FROM k8s_pod_hour
+    SELECT DISTINCT cluster, namespace FROM query_table(pods)
     UNION
     SELECT DISTINCT cluster, namespace FROM k8s_quota_hour
 ),
@@ -47,3 +52,5 @@ SELECT s.cluster,
 FROM seen AS s
 LEFT JOIN quota AS q USING (cluster, namespace)
 LEFT JOIN owner AS o USING (cluster, namespace);
+
+CREATE OR REPLACE VIEW quota_coverage AS SELECT * FROM quota_coverage_of('k8s_pod_hour');

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,9 @@ from rich.console import Console
 from benchmarks.report import growth_table, stages_table
 from benchmarks.run import Plan, summarise
 from benchmarks.stage import STAGES, measure
-from benchmarks.stages import AFTER
+from benchmarks.stages import AFTER, stage_allocate, stage_publish
+from finops.demo import DEMO_CONFIG
+from tests.support.runners import demo_copy
 
 
 def stage(wall: float, rss: float, rows: int = 0) -> dict[str, object]:
@@ -68,3 +71,17 @@ def test_a_stages_checks_run_after_its_measured_part(monkeypatch: pytest.MonkeyP
     assert result["rows"] == 7 and AFTER not in result
     assert result["cpu_s"] < 0.25 <= result["check_cpu_s"]  # the check's CPU is its own
     assert result["check_wall_s"] >= result["check_cpu_s"] * 0.9
+
+
+def test_the_allocate_stage_leaves_publishing_to_the_publish_stage(
+        demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # configure() sets these for the process it runs in: keep them this test's own
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "")
+    monkeypatch.setenv("POLARS_MAX_THREADS", os.environ.get("POLARS_MAX_THREADS", "2"))
+    db = demo_copy(demo_db, tmp_path)
+    snapshot = db.with_name("finops.published.duckdb")
+    config = str(DEMO_CONFIG)
+    found = stage_allocate(str(db), config, "2026-10-01", "2026-10-03")
+    assert not snapshot.exists()  # allocated, not published
+    assert found[AFTER]()["allocation_rows"] > 0
+    assert stage_publish(str(db), config)["bytes"] == snapshot.stat().st_size > 0

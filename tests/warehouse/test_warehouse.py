@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import duckdb
 import polars as pl
 import pytest
 
+import finops.warehouse as warehouse_module
 from finops.warehouse import Warehouse, open_snapshot
 from models.errors import ConfigError, WarehouseError
 from models.loads import IngestRun, Load, Replace
@@ -133,3 +135,22 @@ def test_reader_sees_committed_rows_not_an_open_transaction(tmp_path: Path) -> N
                 wh.con.execute("DELETE FROM cost_line")
                 assert reader.frame(count)["n"][0] == 1  # the writer's delete is not visible
             assert reader.frame(count)["n"][0] == 0
+
+
+def test_views_are_recreated_only_when_their_sql_changes(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).close()
+    created = "SELECT digest, created_at FROM view_set"
+    with Warehouse(path) as wh:
+        first = wh.frame(created)
+    with Warehouse(path) as wh:  # the same SQL: not one catalog write
+        assert wh.frame(created).equals(first)
+    views = tmp_path / "sql" / "views"
+    shutil.copytree(warehouse_module.SQL_DIR / "views", views)
+    (views / "90_extra.sql").write_text("CREATE OR REPLACE VIEW extra_view AS SELECT 7 AS n")
+    monkeypatch.setattr(warehouse_module, "SQL_DIR", tmp_path / "sql")
+    with Warehouse(path) as wh:
+        assert wh.frame("SELECT n FROM extra_view")["n"].to_list() == [7]
+        [(digest, count)] = wh.frame("SELECT max(digest), count(*) FROM view_set").rows()
+        assert count == 1 and digest != first["digest"][0]
