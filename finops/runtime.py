@@ -7,11 +7,10 @@ once, when it is imported.
   pod-hours, so those pages came straight back as page faults: a third of its CPU time was
   kernel time. Keeping freed pages for 10 s cut a day's engine CPU by ~25% for ~250 MB more
   peak RSS (benchmarks/README.md).
-- ``finops allocate`` runs Polars on one thread (``POLARS_MAX_THREADS=1``; DuckDB follows
-  during the run, ``finops.pipeline.allocate``): the run is already a pipeline of three
-  threads (read, allocate, close and spool), which keep the cores busy, and each library's
-  own pool spinning against the other's cost ~10% of the run's CPU at L. Every other command
-  (the API, ingest, ``finops run``) keeps Polars' default pool.
+- Polars keeps its default pool (one thread per core) in every command. ``finops allocate``
+  ran it on one thread until session 5; once the bill's compaction left the run's reads,
+  Polars' engine was the run's one limit, and two Polars threads beside DuckDB on one
+  (``finops.pipeline.allocate.run_settings``) took 8-15% off its wall at L for ~5% more CPU.
 
 A value already in the environment wins over each of these.
 
@@ -34,7 +33,6 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 JEMALLOC = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
-SINGLE_THREADED = frozenset({"allocate"})  # the commands whose Polars pool is one thread
 VALUE_OPTIONS = frozenset({"--db", "--config"})  # the CLI's global options taking a value
 # (here, not in finops.cli: this module runs before anything heavy is imported)
 
@@ -42,7 +40,7 @@ VALUE_OPTIONS = frozenset({"--db", "--config"})  # the CLI's global options taki
 def command_of(args: Sequence[str]) -> str | None:
     """The subcommand of a ``finops`` command line (``args`` without the program), or None:
     the first word that is neither a global option nor its value. ``finops.cli`` imports
-    the command's modules by it; ``configure`` sets the libraries up by it."""
+    the command's modules by it."""
     rest = iter(args)
     for arg in rest:
         if arg in VALUE_OPTIONS:
@@ -60,10 +58,9 @@ def is_finops(program: str) -> bool:
 
 def configure(args: Sequence[str], environ: dict[str, str] | os._Environ[str] = os.environ,
               ) -> None:
-    """Set the native libraries' environment for a process running ``finops`` ``args``."""
+    """Set the native libraries' environment for a process running ``finops`` ``args`` (the
+    same for every command at present)."""
     environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC)
-    if command_of(args) in SINGLE_THREADED:
-        environ.setdefault("POLARS_MAX_THREADS", "1")
 
 
 def starting() -> None:

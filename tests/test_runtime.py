@@ -1,8 +1,9 @@
-"""The native libraries' process settings: Polars on one thread for ``finops allocate`` only;
+"""The native libraries' process settings: jemalloc's decay, Polars' default pool in every command;
 the ``finops`` process's start (no collections while importing) and exit (no teardown)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -28,14 +29,11 @@ def test_command_of_finds_the_subcommand(args: list[str], command: str | None) -
     assert command_of(args) == command
 
 
-def test_only_allocate_is_single_threaded_and_the_environment_wins() -> None:
-    env: dict[str, str] = {}
-    configure(["--db", "w.duckdb", "allocate"], env)
-    assert env == {"_RJEM_MALLOC_CONF": JEMALLOC, "POLARS_MAX_THREADS": "1"}
-    for other in (["serve"], ["ingest", "aws-cur", "allocate.parquet"], ["run"]):
-        env = {}
-        configure(other, env)
-        assert "POLARS_MAX_THREADS" not in env
+def test_every_command_gets_the_allocator_setting_and_the_environment_wins() -> None:
+    for command in (["--db", "w.duckdb", "allocate"], ["serve"], ["run"], []):
+        env: dict[str, str] = {}
+        configure(command, env)
+        assert env == {"_RJEM_MALLOC_CONF": JEMALLOC}
     env = {"POLARS_MAX_THREADS": "4", "_RJEM_MALLOC_CONF": "x"}
     configure(["allocate"], env)
     assert env == {"POLARS_MAX_THREADS": "4", "_RJEM_MALLOC_CONF": "x"}
@@ -58,10 +56,11 @@ def pool_size(argv: list[str]) -> int:
 
 
 @pytest.mark.integration  # fresh interpreters: Polars sizes its pool once, at import
-def test_polars_pool_is_one_thread_in_finops_allocate_only() -> None:
-    assert pool_size(["/venv/bin/finops", "--db", "w.duckdb", "allocate"]) == 1
-    assert pool_size(["-m", "allocate", "--start", "2026-10-01"]) == 1
-    assert pool_size(["/venv/bin/finops", "serve"]) == pool_size(["/usr/bin/python3"])
+def test_polars_keeps_its_default_pool_in_finops_allocate() -> None:
+    default = pool_size(["/usr/bin/python3"])
+    assert default == (os.cpu_count() or 1)
+    assert pool_size(["/venv/bin/finops", "--db", "w.duckdb", "allocate"]) == default
+    assert pool_size(["-m", "allocate", "--start", "2026-10-01"]) == default
 
 
 # The ``finops`` process (sys.argv[0] "finops" when finops is imported) running ``sql``

@@ -17,8 +17,9 @@ marks. Before that transaction commits the ``reconciliation`` and
 not add up, in the billing currency or once converted, ``ReconciliationError`` lists the rows
 that disagree and nothing is written. Nothing is written either when a partition fails for
 good on any runner. DuckDB's memory limit is lowered meanwhile (``allocate_memory_limit``):
-the engine's frames live outside it; and DuckDB runs on as many threads as Polars' pool
-(``run_settings``: one in ``finops allocate``).
+the engine's frames live outside it. While the days stream through the pipeline DuckDB runs
+on one thread (``run_settings``); the load and the read-back after it run on the warehouse's
+own threads (nothing else runs then).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from finops.pipeline.partitions import (
 )
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store
-from finops.pipeline.threads import ahead, duckdb_settings
+from finops.pipeline.threads import ahead
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError, ReconciliationError
@@ -101,8 +102,7 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                     datetime.combine(days[-1], time()) + timedelta(days=1), files=[],
                     checksum=fingerprint)
     window = {"first": days[0], "last": days[-1], "days": days}
-    with (wh.memory_limit(duckdb_memory), duckdb_settings(wh.con, run_settings()),
-          wh.reader() as reader):
+    with wh.memory_limit(duckdb_memory), wh.reader() as reader:
         with wh.recording(run):
             check_kept(days, kept_from(reader))
             shared = run_inputs(reader, config)
@@ -127,15 +127,17 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                             Replace(ALLOCATION_FX, fx.applied(summary.run_id), DAYS_WHERE,
                                     window),
                             *done(days, summary.run_id, fingerprint)]
-                store(wh, Load(run, replaces), check=lambda: verify(wh, window))
+                store(wh, Load(run, replaces), check=lambda: verify(wh, window),
+                      spooling=run_settings())
     return summary
 
 
 def run_settings() -> dict[str, str]:
-    """DuckDB's settings during a run: as many threads as Polars' pool (one in ``finops
-    allocate``, ``finops.runtime``: the run's own three threads keep the cores busy, and two
-    libraries' pools spinning against each other cost CPU)."""
-    return {"threads": str(pl.thread_pool_size())}
+    """DuckDB's settings while the days stream through the pipeline: one thread. Its reads
+    run on the pipeline's reading thread while Polars' pool (one thread per core) runs the
+    engine, so the cores stay busy without DuckDB's own pool spinning against Polars' (at
+    L: both at 2 threads ~20% more CPU; both at 1, Polars' one thread was the run's limit)."""
+    return {"threads": "1"}
 
 
 # The days of a run: the range lets DuckDB skip row groups by their min/max, the list picks

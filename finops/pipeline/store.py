@@ -15,13 +15,14 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 import polars as pl
 
+from finops.pipeline.threads import duckdb_settings
 from finops.warehouse import Warehouse
 from finops.warehouse_lock import spool_prefix
 from models.loads import IngestRun, Load, Replace, sql_literal, table_select
@@ -40,11 +41,14 @@ def ingest(wh: Warehouse, source: str, files: Iterable[Path | str],
         return [store(wh, load) for load in loads]
 
 
-def store(wh: Warehouse, load: Load, *, check: Callable[[], None] | None = None) -> IngestRun:
+def store(wh: Warehouse, load: Load, *, check: Callable[[], None] | None = None,
+          spooling: Mapping[str, str] | None = None) -> IngestRun:
     """Spool ``load``'s streams, then ``Warehouse.load`` it (``check`` runs inside its
-    transaction, seeing the new rows)."""
+    transaction, seeing the new rows). ``spooling``: DuckDB settings while the streams are
+    consumed (a stream that is itself a pipeline of threads reading the warehouse sets its
+    threads there); the load runs with the warehouse's own."""
     with Spool(wh.path) as spool:
-        with wh.recording(load.run):
+        with wh.recording(load.run), duckdb_settings(wh.con, spooling or {}):
             replaces = [spool.replace(item) for item in load.replaces]
         return wh.load(dataclasses.replace(load, replaces=replaces), check=check)
 

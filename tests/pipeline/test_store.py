@@ -67,6 +67,25 @@ def test_a_check_that_fails_inside_the_transaction_commits_nothing(warehouse: Wa
     assert seen == [{"111": 7.0}] and totals(warehouse) == {"111": 1.0}
 
 
+def test_spooling_settings_hold_while_the_stream_is_read_and_the_load_has_its_own(
+        warehouse: Warehouse) -> None:
+    def threads() -> str:
+        return str(warehouse.frame("SELECT current_setting('threads') AS t")["t"][0])
+
+    before, seen = threads(), []
+
+    def batches() -> Iterator[pl.DataFrame]:
+        seen.append(("stream", threads()))
+        yield bill("111", [2.0])
+
+    stream = Replace(COST_LINE, batches(), keys=PERIOD_KEYS)
+    store(warehouse, Load(bill_run(), [stream]), spooling={"threads": "1"},
+          check=lambda: seen.append(("load", threads())))
+    assert before != "1"  # the fixture's warehouse runs on its default threads (2 cores here)
+    assert seen == [("stream", "1"), ("load", before)] and threads() == before
+    assert totals(warehouse) == {"111": 2.0}
+
+
 def test_a_collector_failure_is_a_failed_run_and_loads_nothing(warehouse: Warehouse) -> None:
     folders: list[Path] = []
 
