@@ -8,7 +8,7 @@ once, when it is imported.
   kernel time. Keeping freed pages for 10 s cut a day's engine CPU by ~25% for ~250 MB more
   peak RSS (benchmarks/README.md).
 - Polars keeps its default pool (one thread per core) in every command. ``finops allocate``
-  ran it on one thread until session 5; once the bill's compaction left the run's reads,
+  ran it on one thread until 2026-12-02; once the bill's compaction left the run's reads,
   Polars' engine was the run's one limit, and two Polars threads beside DuckDB on one
   (``finops.pipeline.allocate.run_settings``) took 8-15% off its wall at L for ~5% more CPU.
 
