@@ -2,12 +2,13 @@
 ``ingest``: a collector run, its failures recorded, each load it returns stored.
 
 A stream of frames (a month of allocation, a multi-million-row bill read in batches) is
-spooled first: each batch to a Parquet file beside the warehouse (memory: one batch), then
+spooled first: each batch to a Parquet file beside the warehouse (memory: two batches), then
 the warehouse inserts the spooled files with one ``INSERT … SELECT``, which DuckDB streams
 to disk (one transaction appending millions of rows batch by batch would keep them all in
 memory, ~1 KB a row with tags; a scratch table would write every row twice). The target is
 untouched until that transaction; a failure anywhere (a bad row in the last batch) leaves the
-previous data, records a ``failed`` run and removes the spool.
+previous data, records a ``failed`` run and removes the spool. A stream of one frame (a
+one-day allocation, a small bill) is not spooled: the load inserts that frame.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
 from types import TracebackType
 
@@ -72,9 +74,15 @@ class Spool:
         """``item`` with a stream's batches written out; its rows become a scan of them."""
         if isinstance(item.rows, pl.DataFrame | str):
             return item
+        batches = iter(item.rows)
+        head = list(islice(batches, 2))
+        if len(head) < 2:
+            # A stream of one frame (one day's allocation, a small bill) holds no more memory
+            # than that frame: handed to the load as it is, without a Parquet write and read.
+            return dataclasses.replace(item, rows=head[0] if head else item.table.empty())
         folder = Path(tempfile.mkdtemp(dir=self.root))
         item.table.empty().write_parquet(folder / "000000.parquet")  # the glob always matches
-        for number, batch in enumerate(item.rows, start=1):
+        for number, batch in enumerate(chain(head, batches), start=1):
             rows = conform(batch, item.table)
             rows.write_parquet(folder / f"{number:06d}.parquet", compression="lz4")
         scan = f"read_parquet({sql_literal(str(folder / '*.parquet'))})"
