@@ -2,12 +2,14 @@
 ``ingest``: a collector run, its failures recorded, each load it returns stored.
 
 A stream of frames (a month of allocation, a multi-million-row bill read in batches) is
-spooled first: each batch to a Parquet file beside the warehouse (memory: one batch), then
-the warehouse inserts the spooled files with one ``INSERT … SELECT``, which DuckDB streams
-to disk (one transaction appending millions of rows batch by batch would keep them all in
-memory, ~1 KB a row with tags; a scratch table would write every row twice). The target is
-untouched until that transaction; a failure anywhere (a bad row in the last batch) leaves the
-previous data, records a ``failed`` run and removes the spool.
+spooled first: each batch to a Parquet file beside the warehouse (memory: one batch; two in
+``store``, which looks whether a stream has a second), then the warehouse inserts the spooled
+files with one ``INSERT … SELECT``, which DuckDB streams to disk (one transaction appending
+millions of rows batch by batch would keep them all in memory, ~1 KB a row with tags; a
+scratch table would write every row twice). The target is untouched until that transaction;
+a failure anywhere (a bad row in the last batch) leaves the previous data, records a
+``failed`` run and removes the spool. In ``store`` a stream of one frame (a one-day
+allocation, a small bill) is not spooled: the load inserts that frame.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
 from types import TracebackType
 
@@ -49,7 +52,7 @@ def store(wh: Warehouse, load: Load, *, check: Callable[[], None] | None = None,
     threads there); the load runs with the warehouse's own."""
     with Spool(wh.path) as spool:
         with wh.recording(load.run), duckdb_settings(wh.con, spooling or {}):
-            replaces = [spool.replace(item) for item in load.replaces]
+            replaces = [spool.replace(item, one_frame_as_is=True) for item in load.replaces]
         return wh.load(dataclasses.replace(load, replaces=replaces), check=check)
 
 
@@ -68,13 +71,21 @@ class Spool:
                  tb: TracebackType | None) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def replace(self, item: Replace) -> Replace:
-        """``item`` with a stream's batches written out; its rows become a scan of them."""
+    def replace(self, item: Replace, *, one_frame_as_is: bool = False) -> Replace:
+        """``item`` with a stream's batches written out; its rows become a scan of them.
+        ``one_frame_as_is``: a stream of at most one frame (one day's allocation, a small
+        bill) holds no more memory than that frame, so it is handed over as a frame (the
+        load inserts it) without a Parquet write and read; callers that need the rows as SQL
+        (a staged delivery, planned before its load) leave it off."""
         if isinstance(item.rows, pl.DataFrame | str):
             return item
+        batches = iter(item.rows)
+        head = list(islice(batches, 2 if one_frame_as_is else 0))  # one frame, or more?
+        if one_frame_as_is and len(head) < 2:
+            return dataclasses.replace(item, rows=head[0] if head else item.table.empty())
         folder = Path(tempfile.mkdtemp(dir=self.root))
         item.table.empty().write_parquet(folder / "000000.parquet")  # the glob always matches
-        for number, batch in enumerate(item.rows, start=1):
+        for number, batch in enumerate(chain(head, batches), start=1):
             rows = conform(batch, item.table)
             rows.write_parquet(folder / f"{number:06d}.parquet", compression="lz4")
         scan = f"read_parquet({sql_literal(str(folder / '*.parquet'))})"

@@ -108,3 +108,22 @@ def test_ingest_stores_every_load_in_order(warehouse: Warehouse) -> None:
     runs = ingest(warehouse, "aws-cur", [], lambda _work: loads)
     assert [r.status for r in runs] == ["ok", "ok"] and [r.rows for r in runs] == [1, 1]
     assert totals(warehouse) == {"111": 1.0, "222": 2.0}
+
+
+@pytest.mark.parametrize(("batches", "spooled"), [([], 0), ([[4.0, 5.0]], 0),
+                                                   ([[4.0], [5.0]], 3)])
+def test_a_stream_of_one_frame_is_loaded_as_it_is_and_longer_ones_are_spooled(
+        tmp_path: Path, batches: list[list[float]], spooled: int) -> None:
+    seen: list[int] = []
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [1.0]), "true", {})]))
+        stream = iter([bill("111", costs) for costs in batches])
+
+        def check() -> None:  # inside the load's transaction: the spool is still there
+            seen.append(len(list(tmp_path.glob(".finops-spool-*/*/*.parquet"))))
+
+        done = store(wh, Load(bill_run(), [Replace(COST_LINE, stream, "true", {})]),
+                     check=check)
+        assert done.rows == sum(len(costs) for costs in batches)
+        assert totals(wh) == ({"111": sum(sum(c) for c in batches)} if batches else {})
+    assert seen == [spooled]  # the empty header file and one per batch, only when spooled
