@@ -2,7 +2,7 @@
 
 It opens the warehouse (taking the writer lock), prints ``holding`` and keeps it until a line
 arrives on stdin. MODE ``spool`` first starts a streamed load and stops in the middle of it,
-with one batch spooled beside the db (what a writer killed mid-load leaves behind).
+with two batches spooled beside the db (what a writer killed mid-load leaves behind).
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ COMMAND = "finops ingest focus bills.csv (test holder)"
 
 
 def _batches() -> Iterator[pl.DataFrame]:
-    yield pl.DataFrame({"billing_account_id": ["1"], "effective_cost": [1.0],
-                        "billing_period_start": [datetime(2026, 10, 1)], "x_source": ["t"]})
+    # two batches: a stream of one frame is loaded as it is, not spooled (pipeline.store)
+    for account in ("1", "2"):
+        yield pl.DataFrame({"billing_account_id": [account], "effective_cost": [1.0],
+                            "billing_period_start": [datetime(2026, 10, 1)], "x_source": ["t"]})
     print("spooling", flush=True)
     sys.stdin.readline()  # killed here by the test
     raise SystemExit(3)
