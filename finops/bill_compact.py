@@ -20,6 +20,7 @@ from datetime import date
 import duckdb
 
 from finops.rollups import MONEY, PENDING
+from models.loads import DAYS_WHERE
 from models.schemas import COST_LINE, COST_LINE_COMPACT
 
 TABLE = COST_LINE_COMPACT.name
@@ -38,9 +39,7 @@ def compact_sql(days: str) -> str:
             f"WHERE {days} GROUP BY ALL")
 
 
-# The days $days (a list) within $first..$last; the range lets DuckDB skip row groups.
-DAYS = "day BETWEEN $first AND $last AND list_contains($days, day)"
-REBUILD_SQL = (f"INSERT INTO {TABLE} BY NAME {compact_sql(DAYS)} ORDER BY day")
+REBUILD_SQL = (f"INSERT INTO {TABLE} BY NAME {compact_sql(DAYS_WHERE)} ORDER BY day")
 # A day's compacted bill, in the engine's column order (``finops.pipeline.inputs``).
 DAY_SQL = f"SELECT {', '.join(COST_LINE_COMPACT.columns)} FROM {TABLE} WHERE day = $day"
 
@@ -51,7 +50,7 @@ def rebuild(con: duckdb.DuckDBPyConnection, days: list[date]) -> int:
     if not days:
         return 0
     params = {"first": min(days), "last": max(days), "days": days}
-    con.execute(f"DELETE FROM {TABLE} WHERE {DAYS}", params)
+    con.execute(f"DELETE FROM {TABLE} WHERE {DAYS_WHERE}", params)
     row = con.execute(REBUILD_SQL, params).fetchone()
     return int(row[0]) if row else 0
 

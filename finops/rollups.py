@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 from models.errors import WarehouseError
+from models.loads import DAYS_WHERE
 
 MONEY = ("billed_cost", "effective_cost", "list_cost")
 CARRIED = ("currency",)  # grouped by when the allocation has the column
@@ -48,13 +49,11 @@ BILL_DAYS = ("SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1
 SOURCE_DAYS = {"allocation": "SELECT day FROM {rows}", "k8s_node_hour": _HOUR_DAY,
                "k8s_pod_hour": _HOUR_DAY, "k8s_quota_hour": _HOUR_DAY, "cost_line": BILL_DAYS}
 PENDING, BUILT = "pending_rollup_day", "built_rollup"  # sql/migrations/0009_rollup_days.sql
-# The days a publish rebuilds ($first..$last, the range lets DuckDB skip row groups by their
-# min/max; $days the days themselves), on a ``day`` column and on an ``hour`` column.
-DAYS = "day BETWEEN $first AND $last AND list_contains($days, day)"
+# The days a publish rebuilds, on a ``day`` column (``DAYS_WHERE``) and on an ``hour`` column.
 HOURS = ("hour >= $first AND hour < $last + INTERVAL 1 DAY "
          "AND list_contains($days, CAST(hour AS DATE))")
 EVERY = {"days": "true", "hours": "true"}
-SOME = {"days": DAYS, "hours": HOURS}
+SOME = {"days": DAYS_WHERE, "hours": HOURS}
 POOL_LABELS = ("eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool",
                "kubernetes.azure.com/agentpool", "karpenter.sh/nodepool")
 
@@ -198,7 +197,7 @@ BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
 
 def select_sql(rollup: Rollup, carried: tuple[str, ...], *, some: bool = False) -> str:
     """The SELECT that computes ``rollup`` from its source: every day, or with ``some`` the
-    days of ``DAYS`` (bound to $first, $last and $days)."""
+    days of ``DAYS_WHERE`` (bound to $first, $last and $days)."""
     where = SOME if some and rollup.has_days else EVERY
     if rollup.custom is not None:
         return rollup.custom.format(**where)
@@ -277,7 +276,7 @@ def _rebuild_days(con: duckdb.DuckDBPyConnection, rollup: Rollup, carried: tuple
         return
     window = {"first": min(held), "last": max(held), "days": held}
     order = ", ".join(f'"{column}"' for column in rollup.order)
-    con.execute(f"DELETE FROM {rollup.name} WHERE {DAYS}", window)
+    con.execute(f"DELETE FROM {rollup.name} WHERE {DAYS_WHERE}", window)
     con.execute(f"INSERT INTO {rollup.name} BY NAME SELECT * FROM "
                 f"({select_sql(rollup, carried, some=True)}) ORDER BY {order}", window)
 

@@ -51,7 +51,7 @@ from finops.pipeline.threads import ahead
 from finops.warehouse import Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError, ReconciliationError
-from models.loads import IngestRun, Load, Replace, new_run_id
+from models.loads import DAYS_WHERE, IngestRun, Load, Replace, new_run_id
 from models.schemas import ALLOCATION, ALLOCATION_FX
 
 
@@ -138,11 +138,6 @@ def run_settings() -> dict[str, str]:
     engine, so the cores stay busy without DuckDB's own pool spinning against Polars' (at
     L: both at 2 threads ~20% more CPU; both at 1, Polars' one thread was the run's limit)."""
     return {"threads": "1"}
-
-
-# The days of a run: the range lets DuckDB skip row groups by their min/max, the list picks
-# the days themselves (a run's days need not be consecutive).
-DAYS_WHERE = "day BETWEEN $first AND $last AND list_contains($days, day)"
 
 
 def _keyed(keys: Sequence[PartitionKey], results: Iterator[pl.DataFrame],
