@@ -58,8 +58,9 @@ def is_finops(program: str) -> bool:
 
 def configure(args: Sequence[str], environ: dict[str, str] | os._Environ[str] = os.environ,
               ) -> None:
-    """Set the native libraries' environment for a process running ``finops`` ``args`` (the
-    same for every command at present)."""
+    """Set the native libraries' environment for a process running ``finops`` ``args``. Every
+    command is set up alike at present; ``args`` stays because the harness and
+    ``benchmarks.parity`` call this with the command line on every version they compare."""
     environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC)
 
 
