@@ -190,3 +190,37 @@ def test_another_runner_allocates_the_same_window(tmp_path: Path, per_cluster: b
     assert clusters == ({OUTSIDE, "c1"} if per_cluster else {WHOLE_DAY})
     assert (serial.rows, serial.partitions) == (local.rows, local.partitions)
     assert serial.totals == pytest.approx(local.totals)
+
+
+class ThreadsSeen(SerialRunner):
+    """Records DuckDB's ``threads`` as each key is read, i.e. while the days stream."""
+
+    def __init__(self) -> None:
+        super().__init__(per_cluster=False)
+        self.seen: set[str] = set()
+
+    def run(self, keys: Sequence[PartitionKey], read: Callable[[PartitionKey], Any],
+            partition: Callable[[PartitionKey, Any], Any]) -> Generator[Any, None, None]:
+        reader = read.reader  # type: ignore[attr-defined]  # the pipeline's DayReader
+
+        def each() -> Generator[Any, None, None]:
+            for key in keys:
+                self.seen.add(str(reader.frame("SELECT current_setting('threads') AS t")["t"][0]))
+                yield partition(key, read(key))
+        return each()
+
+
+def test_duckdb_reads_on_one_thread_while_days_stream_and_on_all_for_one_day(
+        tmp_path: Path) -> None:
+    """Two days: DuckDB on one thread beside Polars' engine; one day has nothing to run
+    beside its read, which gets the warehouse's threads."""
+    db = tmp_path / "wh.duckdb"
+    _seed(db)
+    config = parse_config({})
+    with Warehouse(db) as wh:
+        own = str(wh.frame("SELECT current_setting('threads') AS t")["t"][0])
+        two, one = ThreadsSeen(), ThreadsSeen()
+        run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2), runner=two)
+        run_allocation(wh, config, date(2024, 5, 2), date(2024, 5, 2), runner=one)
+    assert own != "1"  # the fixture's warehouse has more than one thread (2 cores here)
+    assert (two.seen, one.seen) == ({"1"}, {own})
