@@ -42,6 +42,9 @@ def main() -> None:
     changed.add_argument("--window", nargs=2, metavar=("FIRST", "LAST"),
                          help="the month allocated (default the size's window); its last day "
                               "is the one changed")
+    changed.add_argument("--workdir", type=Path, help="the size's harness directory, with "
+                         "data/finops.yaml (default benchmarks/out/<size>); the copy is run "
+                         "beside it, in <workdir>-changed (e.g. on another filesystem)")
     load = sub.add_parser("serve", help="a real finops serve under concurrent clients")
     load.add_argument("--size", choices=list(SIZES), default="S")
     load.add_argument("--clients", type=int, default=20)
@@ -96,7 +99,7 @@ def changed_main(args: argparse.Namespace) -> None:
 
     out = args.out or ROOT / "benchmarks" / "out" / f"changed-{args.size}.json"
     result = run_changed(args.size, args.code, args.source,
-                         tuple(args.window) if args.window else None)
+                         tuple(args.window) if args.window else None, args.workdir)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     console.print(json.dumps(result, indent=2))

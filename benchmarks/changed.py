@@ -1,7 +1,9 @@
 """One changed day against the full month: ``python -m benchmarks changed --size L``.
 
 On a copy of the size's month-1 warehouse (``benchmarks/out/<size>/finops.duckdb``, the
-harness's run; copied to ``benchmarks/out/<size>-changed/``), each in its own process:
+harness's run; copied to ``benchmarks/out/<size>-changed/``; ``--workdir DIR`` for another
+directory than ``benchmarks/out/<size>``, the copy then in ``DIR-changed``), each in its own
+process:
 
 1. ``finops allocate --start FIRST --end LAST`` (the month), then a publish;
 2. one day made changed the way a load does: the last day's pod-hours reloaded through
@@ -56,6 +58,7 @@ with Warehouse(path) as wh:
     rollups = time.perf_counter() - began
     wh.publish()
     published = time.perf_counter() - began
+    made = getattr(wh, "snapshot_made", None)  # how the snapshot was made (clone or copy)
     wh.con.execute("CHECKPOINT")
     copied = None
     # the copy alone, timed when the disk holds a third copy (a year's warehouse is ~12 GB)
@@ -65,7 +68,7 @@ with Warehouse(path) as wh:
         copied = round(time.perf_counter() - began, 2)
         path.with_name("copy-timed.tmp").unlink()
 print(json.dumps({"publish_s": round(published, 2), "rollups_s": round(rollups, 2),
-                  "copy_s": copied}))
+                  "copy_s": copied, "snapshot": made}))
 """
 
 
@@ -101,10 +104,10 @@ def measured(argv: list[str], code: Path) -> dict[str, Any]:
 
 class Changed:
     def __init__(self, size: str, code: Path, source: Path | None = None,
-                 window: tuple[str, str] | None = None) -> None:
-        self.base = ROOT / "benchmarks" / "out" / size
+                 window: tuple[str, str] | None = None, workdir: Path | None = None) -> None:
+        self.base = workdir or ROOT / "benchmarks" / "out" / size
         self.source = source or self.base / "finops.duckdb"
-        self.work = ROOT / "benchmarks" / "out" / f"{size}-changed"
+        self.work = self.base.with_name(f"{self.base.name}-changed")
         self.db, self.code = self.work / "finops.duckdb", code
         self.config = self.base / "data" / "finops.yaml"
         self.first, self.last = window or WINDOWS[size]
@@ -149,10 +152,12 @@ class Changed:
 
 
 def run_changed(size: str, code: Path | None = None, source: Path | None = None,
-                window: tuple[str, str] | None = None) -> dict[str, Any]:
+                window: tuple[str, str] | None = None,
+                workdir: Path | None = None) -> dict[str, Any]:
     """The month (``window``, default the size's), one changed day (its last), each allocated
-    in its own process, on a copy of ``source`` (default the size's harness warehouse)."""
-    bench = Changed(size, (code or ROOT).resolve(), source, window)
+    in its own process, on a copy of ``source`` (default the size's harness warehouse, in
+    ``workdir``: default ``benchmarks/out/<size>``)."""
+    bench = Changed(size, (code or ROOT).resolve(), source, window, workdir)
     result: dict[str, Any] = {"size": size, "code": str(bench.code), "commit": _commit(bench.code),
                               "source": str(bench.source), "window": [bench.first, bench.last],
                               "load_average_start": _load()}

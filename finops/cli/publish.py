@@ -38,7 +38,8 @@ def publish_command(
     with open_warehouse(publish=False) as warehouse:
         if state.publishing:
             warehouse.publish(full=full)
-    note_plain(f"published {state.settings.snapshot_path}")
+    made = f" (snapshot: {warehouse.snapshot_made})" if warehouse.snapshot_made else ""
+    note_plain(f"published {state.settings.snapshot_path}{made}")
     if target is not None:
         _to_lake(target, first, last)
 

@@ -260,4 +260,5 @@ def publish_stage() -> tuple[int | None, str]:
         return None, "not published (--no-publish)"
     with open_warehouse(publish=False) as wh:
         path = wh.publish()
-    return None, f"{path} ({path.stat().st_size / 1e6:,.1f} MB)"
+    return None, (f"{path} ({path.stat().st_size / 1e6:,.1f} MB; "
+                  f"snapshot: {wh.snapshot_made})")

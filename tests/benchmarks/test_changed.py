@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
-from benchmarks.changed import ROOT, measured, ratios
+from benchmarks.changed import ROOT, Changed, measured, ratios
 
 
 def test_ratios_are_month_over_day_with_and_without_the_publish() -> None:
@@ -27,3 +28,15 @@ def test_a_process_is_measured_by_its_own_cpu_and_memory() -> None:
     assert found["wall_s"] >= found["cpu_s"] * 0.5
     with pytest.raises(SystemExit, match="failed"):
         measured([sys.executable, "-c", "raise SystemExit(3)"], ROOT)
+
+
+def test_the_copy_is_run_beside_the_workdir_its_config_from_it() -> None:
+    default = Changed("L", ROOT)
+    out = ROOT / "benchmarks" / "out"
+    assert (default.source, default.db, default.config) == (
+        out / "L" / "finops.duckdb", out / "L-changed" / "finops.duckdb",
+        out / "L" / "data" / "finops.yaml")
+    elsewhere = Changed("L", ROOT, workdir=Path("/mnt/xfs/month"))
+    assert (elsewhere.source, elsewhere.db, elsewhere.config) == (
+        Path("/mnt/xfs/month/finops.duckdb"), Path("/mnt/xfs/month-changed/finops.duckdb"),
+        Path("/mnt/xfs/month/data/finops.yaml"))

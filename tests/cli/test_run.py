@@ -3,6 +3,7 @@ never two cycles at once."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from finops.warehouse_lock import CycleLock
 from models.config import Sources
 from tests.support import run_finops
 from tests.support.history import record
+from tests.support.snapshots import SNAPSHOT_MADE
 
 
 def config_with(tmp_path: Path, sources: dict[str, object]) -> Path:
@@ -51,6 +53,8 @@ def test_a_cycle_reports_each_stage_and_a_failing_source_does_not_stop_it(
     assert lines["allocate"][0] == "ok" and int(lines["allocate"][1]) > 0
     assert "1 day(s) (2024-10-01), reconciled" in first.stdout
     assert lines["publish"][0] == "ok" and db.with_name("finops.published.duckdb").exists()
+    assert re.search(rf"finops\.published\.duckdb \([\d,.]+ MB; snapshot: ({SNAPSHOT_MADE})\)",
+                     first.stdout), first.stdout
     assert "Error: finops run: 1 of 6 stages failed: ingest azure" in first.stderr
     # The next cycle: a new day arrives and only it is allocated; then nothing is new.
     record(day2, date(2024, 10, 2))

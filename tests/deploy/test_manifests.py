@@ -82,7 +82,8 @@ def test_the_base_and_the_overlay_render_and_every_manifest_is_valid(
     kinds = sorted(d["kind"] for d in docs)
     assert kinds == sorted(["Namespace", "ServiceAccount", "ServiceAccount", "ClusterRole",
                             "ClusterRoleBinding", "ConfigMap", "Secret", "Service",
-                            "PersistentVolumeClaim", "Deployment", "CronJob", "CronJob"])
+                            "PersistentVolumeClaim", "StorageClass", "Deployment", "CronJob",
+                            "CronJob"])
     for doc in [*base, *docs]:
         kubernetes_validate.validate(doc, KUBERNETES, strict=True)  # raises on any error
     assert all(d["metadata"].get("namespace") in ("finops", None) for d in docs)
@@ -162,6 +163,14 @@ def test_the_config_and_the_warehouse_are_mounted_where_the_env_says(
         assert warehouse["persistentVolumeClaim"]["claimName"] == claim, name
         # Only the writers mount it writable; the API reads the published snapshot.
         assert mounts[str(db.parent)].get("readOnly", False) is (name == "finops-api"), name
+
+
+@pytest.mark.integration
+def test_the_warehouse_volume_is_xfs_so_a_publish_clones(docs: list[dict[str, Any]]) -> None:
+    claim = one(docs, "PersistentVolumeClaim", "finops-warehouse")
+    storage = one(docs, "StorageClass", claim["spec"]["storageClassName"])
+    assert storage["parameters"]["csi.storage.k8s.io/fstype"] == "xfs"
+    assert "namespace" not in storage["metadata"]  # cluster-scoped
 
 
 @pytest.mark.integration

@@ -4,6 +4,7 @@ after a retention run."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from models.config import FinOpsConfig, parse_config
 from models.schemas import K8S_HOURLY
 from tests.support import run_cli
 from tests.support.history import deliver, usage
+from tests.support.snapshots import SNAPSHOT_MADE
 
 ALLOCATION_ROLLUPS = [r for r in ROLLUPS if r.custom is None and r.view is None]
 
@@ -139,7 +141,8 @@ def test_finops_publish_full_builds_every_rollup_whole(published: Warehouse,
     with Warehouse(path) as wh:
         assert team_day(wh, 1) == 0.0  # nothing was loaded: nothing rebuilt
     code, _, err = run_cli(["--db", str(path), "publish", "--full"], capsys)
-    assert code == 0 and "published" in err
+    assert code == 0 and re.search(rf"^published \S+ \(snapshot: ({SNAPSHOT_MADE})\)$", err,
+                                   re.MULTILINE), err
     with Warehouse(path) as wh:
         assert team_day(wh, 1) > 0
     assert_rollups_hold_the_allocation(path.with_name(f"{path.stem}.published.duckdb"))

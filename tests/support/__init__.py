@@ -7,7 +7,7 @@ promtool backfill (``prometheus``), ``finops serve`` as a process (``serve``), t
 (``demo``), hand-written data sets (``api_warehouse`` for the API and dashboards,
 ``budget_data``, ``k8s_scenario``, allocation row builders in ``rows``, loads in ``loads``,
 bill deliveries in the providers' export layouts in ``bills``), peak memory of a process
-(``rss``), the SQL bombs (``bombs``).
+(``rss``), the SQL bombs (``bombs``), how a publish made its snapshot (``snapshots``).
 
 Import as ``from tests.support[.module] import …`` (benchmarks too); conftest.py files hold
 fixtures only and build them from here. May import the application; the application never
