@@ -12,13 +12,9 @@ good data stays in place, and a ``failed`` run row records the error.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import logging
 import os
 import re
-import shutil
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +27,7 @@ import polars as pl
 from finops.bill_compact import rebuild_pending
 from finops.changes import Change
 from finops.rollups import build_rollups, mark_pending
+from finops.snapshot_file import clone_or_copy
 from finops.warehouse_lock import (
     DEFAULT_TIMEOUT_S,
     Notify,
@@ -40,8 +37,6 @@ from finops.warehouse_lock import (
 from models.errors import ConfigError, FinOpsError, WarehouseError
 from models.loads import IngestRun, Load, Replace, quiet, table_select
 from models.schemas import conform
-
-log = logging.getLogger("finops.warehouse")
 
 # The DDL and views ship inside the wheel as finops/sql (pyproject's force-include); in a
 # checkout they are the repository's sql/ (one copy, reviewed there).
@@ -379,39 +374,6 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
             self.con = self._connect()
         return self.snapshot
-
-
-# ioctl(dst, FICLONE, src): dst shares src's extents (Linux 4.5+; fcntl.FICLONE from Python 3.12)
-FICLONE = getattr(fcntl, "FICLONE", 0x40049409)
-
-
-def clone_or_copy(src: Path, dst: Path) -> str:
-    """Make ``dst`` a copy of ``src``; say how ("cloned (reflink)" or "copied 1,612.3 MB in
-    2.1 s"). A clone shares the file's extents (XFS with reflink, btrfs, bcachefs): it takes
-    no time and no space whatever the file's size, and the writer's later writes copy only the
-    blocks they change. Elsewhere (ext4, tmpfs, overlayfs...) the bytes are copied."""
-    began = time.monotonic()
-    if _cloned(src, dst):
-        made = "cloned (reflink)"
-    else:
-        shutil.copyfile(src, dst)
-        made = (f"copied {dst.stat().st_size / 1e6:,.1f} MB in "
-                f"{time.monotonic() - began:.1f} s")
-    log.info("snapshot %s: %s", dst, made)
-    return made
-
-
-def _cloned(src: Path, dst: Path) -> bool:
-    """Clone ``src`` into ``dst`` (created or truncated); False when the filesystem cannot:
-    any error of the ioctl itself (EOPNOTSUPP, EXDEV, EINVAL, ENOTTY... differ by kernel and
-    filesystem) means "copy instead"; an error opening either file is raised."""
-    with open(src, "rb") as source, open(dst, "wb") as target:
-        try:
-            fcntl.ioctl(target.fileno(), FICLONE, source.fileno())
-        except OSError as exc:
-            log.debug("no clone of %s (%s): copying", src, exc.strerror or exc)
-            return False
-    return True
 
 
 def _size(limit: str) -> str:

@@ -1,4 +1,4 @@
-"""How a publish made its snapshot (``finops.warehouse.clone_or_copy``), as tests check it."""
+"""How a publish made its snapshot (``finops.snapshot_file.clone_or_copy``), as tests check it."""
 
 from __future__ import annotations
 

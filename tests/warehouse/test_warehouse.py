@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import filecmp
-import logging
 import re
 import shutil
 from datetime import datetime
@@ -14,12 +13,12 @@ import polars as pl
 import pytest
 
 import finops.warehouse as warehouse_module
-from finops.warehouse import Warehouse, clone_or_copy, open_snapshot
+from finops.warehouse import Warehouse, open_snapshot
 from models.errors import ConfigError, WarehouseError
 from models.loads import IngestRun, Load, Replace
 from models.schemas import COST_LINE, K8S_QUOTA_HOUR
 from tests.support.loads import PERIOD_KEYS, bill, bill_run, totals
-from tests.support.snapshots import SNAPSHOT_MADE, tmpfs_dir
+from tests.support.snapshots import SNAPSHOT_MADE
 
 
 def by_period(wh: Warehouse, rows: pl.DataFrame) -> IngestRun:
@@ -97,39 +96,6 @@ def test_readers_see_the_published_snapshot_only(warehouse: Warehouse) -> None:
     assert reader.execute("SELECT count(*) FROM cost_line").fetchone() == (1,)  # old handle
     reader.close()  # DuckDB shares one instance per path in a process: reopen after close
     assert open_snapshot(snapshot).execute("SELECT count(*) FROM cost_line").fetchone() == (2,)
-
-
-def test_a_filesystem_that_cannot_clone_gets_a_copy(caplog: pytest.LogCaptureFixture) -> None:
-    with tmpfs_dir() as tmpfs:  # tmpfs has no reflink: the ioctl fails, the bytes are copied
-        src, dst = tmpfs / "w.duckdb", tmpfs / "snapshot.duckdb"
-        src.write_bytes(bytes(range(256)) * 12_000)
-        dst.write_bytes(b"x" * 4_000_000)  # a longer leftover is replaced whole
-        with caplog.at_level(logging.INFO, logger="finops.warehouse"):
-            made = clone_or_copy(src, dst)
-        assert re.fullmatch(r"copied 3\.1 MB in \d+\.\d s", made), made
-        assert dst.read_bytes() == src.read_bytes()
-        assert f"snapshot {dst}: {made}" in caplog.messages
-
-
-def test_a_clone_across_filesystems_falls_back_to_a_copy(tmp_path: Path) -> None:
-    with tmpfs_dir() as tmpfs:  # EXDEV, whatever tmp_path's filesystem
-        src = tmpfs / "w.duckdb"
-        src.write_bytes(b"rows" * 1000)
-        assert clone_or_copy(src, tmp_path / "s.duckdb").startswith("copied 0.0 MB in ")
-    assert (tmp_path / "s.duckdb").read_bytes() == b"rows" * 1000
-
-
-def test_an_error_opening_either_file_is_not_taken_for_a_missing_clone(tmp_path: Path) -> None:
-    src = tmp_path / "w.duckdb"
-    with pytest.raises(FileNotFoundError):
-        clone_or_copy(src, tmp_path / "s.duckdb")
-    assert not (tmp_path / "s.duckdb").exists()
-    src.write_bytes(b"rows")
-    with pytest.raises(FileNotFoundError):
-        clone_or_copy(src, tmp_path / "gone" / "s.duckdb")
-    (tmp_path / "dir").mkdir()
-    with pytest.raises(IsADirectoryError):
-        clone_or_copy(src, tmp_path / "dir")
 
 
 def test_missing_snapshot_says_what_to_do(tmp_path: Path) -> None:
