@@ -12,6 +12,7 @@ good data stays in place, and a ``failed`` run row records the error.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -368,10 +369,17 @@ class Warehouse:
         tmp = self.snapshot.with_name(f".{self.snapshot.name}.{os.getpid()}.tmp")
         self.con.close()
         try:
+            # FINOPS_PUBLISHED_DIR may name a folder not made yet (a fresh volume's subfolder)
+            self.snapshot.parent.mkdir(parents=True, exist_ok=True)
             self.snapshot_made = clone_or_copy(self.path, tmp)
             os.replace(tmp, self.snapshot)
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise WarehouseError(f"cannot write the snapshot {self.snapshot}: "
+                                 f"{exc.strerror or exc}{where}; the previous one stays") from None
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # none made; a leftover goes at the next open
+                tmp.unlink(missing_ok=True)
             self.con = self._connect()
         return self.snapshot
 

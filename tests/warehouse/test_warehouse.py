@@ -98,6 +98,21 @@ def test_readers_see_the_published_snapshot_only(warehouse: Warehouse) -> None:
     assert open_snapshot(snapshot).execute("SELECT count(*) FROM cost_line").fetchone() == (2,)
 
 
+def test_a_snapshot_folder_is_made_and_an_unwritable_one_is_named(tmp_path: Path) -> None:
+    nested = tmp_path / "published" / "month"  # FINOPS_PUBLISHED_DIR not made yet
+    with Warehouse(tmp_path / "w.duckdb", snapshot=nested / "w.published.duckdb") as wh:
+        by_period(wh, bill("111", [1.0]))
+        assert wh.publish() == nested / "w.published.duckdb"
+    assert open_snapshot(nested / "w.published.duckdb").execute(
+        "SELECT count(*) FROM cost_line").fetchone() == (1,)
+    (tmp_path / "a-file").write_text("not a folder")
+    blocked = tmp_path / "a-file" / "w.published.duckdb"
+    with Warehouse(tmp_path / "w.duckdb", snapshot=blocked) as wh:
+        with pytest.raises(WarehouseError, match=f"cannot write the snapshot {blocked}: "):
+            wh.publish()
+        assert wh.con.execute("SELECT count(*) FROM cost_line").fetchone() == (1,)  # usable
+
+
 def test_missing_snapshot_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="finops demo"):
         open_snapshot(tmp_path / "none.duckdb")
