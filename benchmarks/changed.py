@@ -158,10 +158,10 @@ class Changed:
 
 def settle() -> float:
     """Wait until the step before is on disk (``os.sync``); its seconds. A copy or publish
-    leaves ~1.6 GB in the page cache that the kernel writes back over the next seconds, which
-    the next measured process would otherwise pay for (at L, a one-day run measured 2.0-2.5 s
-    just after a publish, 2.0-2.2 s otherwise). It is the step before's cost: reported with
-    it as ``sync_s``, outside every measured process."""
+    writes ~1.6 GB at L; on a disk slower than this machine's (where it measured 0.0 s: the
+    kernel had written it back by then) the next measured process would pay for the
+    writeback. It is the step before's cost: reported with it as ``sync_s``, outside every
+    measured process."""
     began = time.perf_counter()
     os.sync()
     return round(time.perf_counter() - began, 2)
