@@ -15,9 +15,8 @@ Per process: wall and CPU seconds and peak RSS (``os.wait4``); in process: the r
 with its rollups' part, and the snapshot's file copy timed alone. After the copy and after
 every step that writes, the harness waits for the page cache's writes to reach the disk
 (``settle``, timed apart as ``sync_s``), so that no measured process pays for the step before.
-``--code DIR`` runs the
-steps with the code of another checkout (``git archive COMMIT | tar -x -C DIR``), for
-before/after in the same hour.
+``--code DIR`` runs the steps with the code of another checkout (``git archive COMMIT | tar -x
+-C DIR``), for before/after in the same hour.
 """
 
 from __future__ import annotations

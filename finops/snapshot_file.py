@@ -15,7 +15,7 @@ import shutil
 import time
 from pathlib import Path
 
-log = logging.getLogger("finops.warehouse")
+log = logging.getLogger(__name__)
 
 # ioctl(dst, FICLONE, src): dst shares src's extents (Linux 4.5+; fcntl.FICLONE from Python 3.12)
 FICLONE = getattr(fcntl, "FICLONE", 0x40049409)

@@ -19,7 +19,7 @@ def test_a_filesystem_that_cannot_clone_gets_a_copy(caplog: pytest.LogCaptureFix
         src, dst = tmpfs / "w.duckdb", tmpfs / "snapshot.duckdb"
         src.write_bytes(bytes(range(256)) * 12_000)
         dst.write_bytes(b"x" * 4_000_000)  # a longer leftover is replaced whole
-        with caplog.at_level(logging.INFO, logger="finops.warehouse"):
+        with caplog.at_level(logging.INFO, logger="finops.snapshot_file"):
             made = clone_or_copy(src, dst)
         assert re.fullmatch(r"copied 3\.1 MB in \d+\.\d s", made), made
         assert dst.read_bytes() == src.read_bytes()

@@ -222,5 +222,5 @@ def test_duckdb_reads_on_one_thread_while_days_stream_and_on_all_for_one_day(
         two, one = ThreadsSeen(), ThreadsSeen()
         run_allocation(wh, config, date(2024, 5, 1), date(2024, 5, 2), runner=two)
         run_allocation(wh, config, date(2024, 5, 2), date(2024, 5, 2), runner=one)
-    assert own != "1"  # the fixture's warehouse has more than one thread (2 cores here)
+    assert own != "1"  # this warehouse has more than one thread (2 cores here)
     assert (two.seen, one.seen) == ({"1"}, {own})
