@@ -19,7 +19,7 @@ from datetime import date
 
 import duckdb
 
-from finops.rollups import MONEY, PENDING
+from finops.rollups import MONEY, PENDING, pending_days
 from models.loads import DAYS_WHERE
 from models.schemas import COST_LINE, COST_LINE_COMPACT
 
@@ -57,9 +57,6 @@ def rebuild(con: duckdb.DuckDBPyConnection, days: list[date]) -> int:
 
 def rebuild_pending(con: duckdb.DuckDBPyConnection) -> int:
     """Rebuild the days marked pending for ``cost_line`` and clear their marks; rows written."""
-    marked = {"table": COST_LINE.name}
-    days = [d for (d,) in con.execute(f"SELECT DISTINCT day FROM {PENDING} WHERE table_name = "
-                                      "$table AND day IS NOT NULL", marked).fetchall()]
-    rows = rebuild(con, days)
-    con.execute(f"DELETE FROM {PENDING} WHERE table_name = $table", marked)
+    rows = rebuild(con, pending_days(con, [COST_LINE.name]))
+    con.execute(f"DELETE FROM {PENDING} WHERE table_name = $table", {"table": COST_LINE.name})
     return rows

@@ -25,6 +25,7 @@ every allocation rollup, so sums never mix what must not be mixed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -250,7 +251,7 @@ def _build(con: duckdb.DuckDBPyConnection, rollup: Rollup, carried: tuple[str, .
            whole: bool) -> int:
     fresh = select_sql(rollup, carried)
     same = _columns(con, rollup.name) == _columns_of_query(con, fresh)
-    days = _pending(con, rollup)
+    days = pending_days(con, rollup.sources)
     if whole or not same or (not rollup.has_days and days):
         _build_whole(con, rollup, fresh, kept=same)
     elif days:
@@ -259,10 +260,11 @@ def _build(con: duckdb.DuckDBPyConnection, rollup: Rollup, carried: tuple[str, .
     return int(row[0]) if row else 0
 
 
-def _pending(con: duckdb.DuckDBPyConnection, rollup: Rollup) -> list[date]:
+def pending_days(con: duckdb.DuckDBPyConnection, tables: Sequence[str]) -> list[date]:
+    """The days marked pending (``mark_pending``) for any of ``tables``, in order."""
     rows = con.execute(f"SELECT DISTINCT day FROM {PENDING} WHERE list_contains($sources, "
                        "table_name) AND day IS NOT NULL ORDER BY day",
-                       {"sources": list(rollup.sources)}).fetchall()
+                       {"sources": list(tables)}).fetchall()
     return [day for (day,) in rows]
 
 

@@ -24,12 +24,11 @@ from models.schemas import MAP, Table
 
 Rows = pl.DataFrame | Iterable[pl.DataFrame] | str
 
-
-
 # Some days of a ``day`` column, bound to $first, $last and $days: the range lets DuckDB skip
 # row groups by their min/max, the list picks the days themselves (they need not be
 # consecutive). A run's days, a publish's pending days, a bill load's changed days.
 DAYS_WHERE = "day BETWEEN $first AND $last AND list_contains($days, day)"
+
 
 def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """``con`` without DuckDB's own progress bar, which it draws on stdout for any query over
@@ -38,6 +37,7 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     its configuration is locked."""
     con.execute("SET enable_progress_bar = false")
     return con
+
 
 @dataclass
 class Replace:

@@ -17,6 +17,7 @@ from finops.allocation.pod_hours import PodHours
 from models.schemas import (
     BACKSTAGE_OWNERS,
     COST_LINE,
+    COST_LINE_COMPACT,
     DAY,
     K8S_HOURLY,
     K8S_LB_HOUR,
@@ -33,12 +34,8 @@ from models.schemas import (
 BILL_SCHEMA = pl.Schema({**dict(COST_LINE.schema.items()), "day": DAY})
 MONEY = ("billed_cost", "effective_cost", "list_cost")
 # The bill columns the engine reads besides money; everything else is dropped (and the
-# pipeline never reads it from the warehouse).
-BILL_KEYS = ("day", "billing_account_id", "sub_account_id", "provider", "service_name",
-             "service_category", "resource_id", "charge_category", "charge_description",
-             "commitment_discount_status", "sku_id", "consumed_unit", "pricing_unit",
-             "x_line_item_type", "x_cluster", "x_namespace", "x_pod",
-             "x_split_parent_resource_id", "tags", "charge_period_start")
+# pipeline never reads it from the warehouse). Declared once, as the compacted bill's columns.
+BILL_KEYS = tuple(c for c in COST_LINE_COMPACT.columns if c not in MONEY)
 
 
 # The warehouse table behind each input frame; the hourly ones are read a day at a time.

@@ -34,7 +34,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 # The day's pod-hours keyed by DuckDB (``pod_hours.PodHours``): the key hashes the strings and
 # label maps where they are stored; the numbers cross to Polars once per pod-hour
 # (``POD_FACTS_SQL``, with each row's ``rowid``), the strings and maps once per key: the row
