@@ -174,6 +174,9 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, default=None, help="where the copies go")
     args = parser.parse_args()
     args.db, args.config = args.db.resolve(), args.config.resolve()  # each side runs in its tree
+    if args.scratch is not None:  # absolute too: each side runs in its own tree
+        args.scratch = args.scratch.resolve()
+        args.scratch.mkdir(parents=True, exist_ok=True)
     baseline = baseline_tree(args.baseline)
     failed = False
     for name in args.variant:

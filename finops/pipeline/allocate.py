@@ -25,7 +25,7 @@ after it run on the warehouse's own threads (nothing else runs then).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -48,7 +48,7 @@ from finops.pipeline.partitions import (
 from finops.pipeline.runner import LocalRunner, PartitionKey, Runner
 from finops.pipeline.store import store
 from finops.pipeline.threads import ahead
-from finops.warehouse import Warehouse
+from finops.warehouse import CursorReader, Warehouse
 from models.config import FinOpsConfig
 from models.errors import InputError, ReconciliationError
 from models.loads import DAYS_WHERE, IngestRun, Load, Replace, new_run_id
@@ -102,7 +102,7 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
                     datetime.combine(days[-1], time()) + timedelta(days=1), files=[],
                     checksum=fingerprint)
     window = {"first": days[0], "last": days[-1], "days": days}
-    with wh.memory_limit(duckdb_memory), wh.reader() as reader:
+    with wh.memory_limit(duckdb_memory), wh.reader() as reader, side_reader(wh, days) as side:
         with wh.recording(run):
             check_kept(days, kept_from(reader))
             shared = run_inputs(reader, config)
@@ -113,7 +113,7 @@ def allocate_days(wh: Warehouse, config: FinOpsConfig, days: list[date], *,
         keys = keys_of(days, clusters)
         if on_keys:
             on_keys(keys)
-        read = DayReader(reader, shared, config, clusters)
+        read = DayReader(reader, shared, config, clusters, side)
         close = partial(close_day, config, summary.run_id, fx)
         # ``closing`` stops the runner (its threads, its workers) on success or failure
         # before the reader is closed.
@@ -140,6 +140,14 @@ def run_settings(days: int) -> dict[str, str]:
     the run's limit). A run of one day has no day before: its read runs alone, on the
     warehouse's threads (at L, ~0.1 s of a daily run's ~2 s)."""
     return {"threads": "1"} if days > 1 else {}
+
+
+def side_reader(wh: Warehouse, days: list[date]) -> AbstractContextManager[CursorReader | None]:
+    """A second reader for a run of one day, on which ``read_day`` reads the pod-hours beside
+    the rest of the day (at L a day's read 0.32 -> 0.25 s median, same CPU); none for longer
+    runs, whose reads already run beside the engine on the day before (at one DuckDB thread
+    it saved ~0.01 s a day for ~0.07 CPU-s more)."""
+    return wh.reader() if len(days) == 1 else nullcontext()
 
 
 def _keyed(keys: Sequence[PartitionKey], results: Iterator[pl.DataFrame],

@@ -88,6 +88,7 @@ class DayReader:
     shared: AllocationInputs
     config: FinOpsConfig
     expected: dict[date, list[str]] | None = None  # the clusters the keys were made from
+    side: FrameReader | None = None  # a second reader: the pod-hours read beside the rest
     _day: date | None = None
     _whole: PreparedDay | None = None
     bills: dict[date, tuple[pl.DataFrame, list[str]]] = dataclasses.field(default_factory=dict)
@@ -96,7 +97,8 @@ class DayReader:
         if self._whole is None or self._day != key.day:
             # Node labels only when prices by node label read them (most of the node read).
             node_labels = bool(self.config.allocation.prices.by_node_label)
-            inputs = read_day(self.reader, key.day, self.shared, node_labels=node_labels)
+            inputs = read_day(self.reader, key.day, self.shared, node_labels=node_labels,
+                              side=self.side)
             self._whole = prepare_day(inputs, self.config)
             self._day = key.day
             self._check(key.day, self._whole.clusters)

@@ -193,15 +193,18 @@ def test_another_runner_allocates_the_same_window(tmp_path: Path, per_cluster: b
 
 
 class ThreadsSeen(SerialRunner):
-    """Records DuckDB's ``threads`` as each key is read, i.e. while the days stream."""
+    """Records DuckDB's ``threads`` as each key is read, i.e. while the days stream, and
+    whether the day's reader has a second reader for the pod-hours."""
 
     def __init__(self) -> None:
         super().__init__(per_cluster=False)
         self.seen: set[str] = set()
+        self.side: bool | None = None
 
     def run(self, keys: Sequence[PartitionKey], read: Callable[[PartitionKey], Any],
             partition: Callable[[PartitionKey, Any], Any]) -> Generator[Any, None, None]:
         reader = read.reader  # type: ignore[attr-defined]  # the pipeline's DayReader
+        self.side = read.side is not None  # type: ignore[attr-defined]
 
         def each() -> Generator[Any, None, None]:
             for key in keys:
@@ -213,7 +216,7 @@ class ThreadsSeen(SerialRunner):
 def test_duckdb_reads_on_one_thread_while_days_stream_and_on_all_for_one_day(
         tmp_path: Path) -> None:
     """Two days: DuckDB on one thread beside Polars' engine; one day has nothing to run
-    beside its read, which gets the warehouse's threads."""
+    beside its read, which gets the warehouse's threads and a second reader."""
     db = tmp_path / "wh.duckdb"
     _seed(db)
     config = parse_config({})
@@ -224,3 +227,4 @@ def test_duckdb_reads_on_one_thread_while_days_stream_and_on_all_for_one_day(
         run_allocation(wh, config, date(2024, 5, 2), date(2024, 5, 2), runner=one)
     assert own != "1"  # this warehouse has more than one thread (2 cores here)
     assert (two.seen, one.seen) == ({"1"}, {own})
+    assert (two.side, one.side) == (False, True)

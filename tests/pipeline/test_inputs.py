@@ -72,6 +72,22 @@ def test_pod_hours_keyed_by_duckdb_mean_what_polars_keying_means(tmp_path: Path)
     assert web == ["web", "web", "shop", "shop", "shop", "shop"]
 
 
+def test_a_day_read_with_its_pod_hours_beside_the_rest_is_the_same_read(
+        tmp_path: Path) -> None:
+    db = tmp_path / "wh.duckdb"
+    _seed(db)
+    with Warehouse(db) as wh, wh.reader() as reader, wh.reader() as side:
+        shared = AllocationInputs(namespaces=conform(wh.frame("SELECT * FROM k8s_namespace"),
+                                                     K8S_NAMESPACE))
+        alone, beside = (read_day(reader, DAY, shared, side=s) for s in (None, side))
+    assert alone.pod_hours is not None and beside.pod_hours is not None
+    assert alone.pod_hours.facts.height == 24 + 5 + 4 + 6
+    assert beside.pod_hours.facts.equals(alone.pod_hours.facts)
+    assert beside.pod_hours.attrs.equals(alone.pod_hours.attrs)
+    for name in ("nodes", "pods", "volumes", "bill", "namespaces"):
+        assert getattr(beside, name).equals(getattr(alone, name)), name
+
+
 def test_attrs_fetched_by_rowid_equal_the_grouped_read(tmp_path: Path) -> None:
     db = tmp_path / "wh.duckdb"
     _seed(db)
