@@ -16,7 +16,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,8 +74,15 @@ class CursorReader:
 
     con: duckdb.DuckDBPyConnection
 
-    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
-        return self.con.sql(sql, params=params).pl()
+    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None, *,
+              tables: Mapping[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+        for name, rows in (tables or {}).items():
+            self.con.register(name, rows.to_arrow())
+        try:
+            return self.con.sql(sql, params=params).pl()
+        finally:
+            for name in tables or {}:
+                self.con.unregister(name)
 
 
 @dataclass(frozen=True)
@@ -326,8 +333,9 @@ class Warehouse:
             self.con.execute(f"SET memory_limit = '{_size(self._memory_limit)}'")
 
     # -- reads ------------------------------------------------------------------------
-    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None) -> pl.DataFrame:
-        return CursorReader(self.con).frame(sql, params)
+    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None, *,
+              tables: Mapping[str, pl.DataFrame] | None = None) -> pl.DataFrame:
+        return CursorReader(self.con).frame(sql, params, tables=tables)
 
     @contextmanager
     def reader(self) -> Iterator[CursorReader]:

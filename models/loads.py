@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -149,10 +149,12 @@ class Load:
 
 class FrameReader(Protocol):
     """Reads as Polars frames (the warehouse, or one of its readers): how a collector sees
-    what is already loaded, e.g. the label history it extends."""
+    what is already loaded, e.g. the label history it extends. ``tables``: frames the query
+    names as tables, visible to that query only (many values for an ``IN`` or a join, which
+    as a list parameter DuckDB would convert one Python object at a time)."""
 
-    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None,
-              ) -> pl.DataFrame: ...
+    def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None, *,
+              tables: Mapping[str, pl.DataFrame] | None = None) -> pl.DataFrame: ...
 
 
 def new_run_id(source: str) -> str:

@@ -38,15 +38,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # The day's pod-hours keyed by DuckDB (``pod_hours.PodHours``): the key hashes the strings and
 # label maps where they are stored; the numbers cross to Polars once per pod-hour
 # (``POD_FACTS_SQL``, with each row's ``rowid``), the strings and maps once per key: the row
-# of each key's first appearance, fetched by its ``rowid`` (``POD_ATTRS_SQL``). The writer
-# lock keeps the table unchanged between the two reads; ``POD_ATTRS_GROUPED_SQL`` (one
-# grouped scan, ~2x the CPU) is what a changed table would fall back to.
+# of each key's first appearance, fetched by its ``rowid`` (``POD_ATTRS_SQL``; the rowids go
+# to DuckDB as a frame: as a list parameter, ~44k values a day at L, their conversion took ~30
+# ms of an ~80 ms query). The writer lock keeps the table unchanged between the two reads;
+# ``POD_ATTRS_GROUPED_SQL`` (one grouped scan, ~2x the CPU) is what a changed table would fall
+# back to.
 _POD_DAY = "hour >= $start AND hour < $end"
 _POD_KEY = f"hash({', '.join(IDENTITY + MAPS)}) AS _pk"
 POD_FACTS_SQL = (f"SELECT rowid AS _row, {_POD_KEY}, hour, {', '.join(FACTS)} "
                  f"FROM k8s_pod_hour WHERE {_POD_DAY}")
 POD_ATTRS_SQL = (f"SELECT rowid AS _row, hour, {', '.join(IDENTITY + MAPS)} FROM k8s_pod_hour "
-                 "SEMI JOIN (SELECT unnest($rows) AS _row) AS first "
+                 "SEMI JOIN _pod_first_rows AS first "
                  f"ON k8s_pod_hour.rowid = first._row WHERE {_POD_DAY}")
 POD_ATTRS_GROUPED_SQL = (f"SELECT _pk, unnest(arg_min(struct_pack(hour, "
                          f"{', '.join(IDENTITY + MAPS)}), hour)) "
@@ -119,7 +121,7 @@ def read_pod_hours(reader: FrameReader, params: dict[str, Any]) -> PodHours:
     """The window's pod-hours keyed by DuckDB (``start`` <= hour < ``end``)."""
     facts = reader.frame(POD_FACTS_SQL, params)
     first = facts.filter(pl.col("_pk").is_first_distinct()).select("_row", "_pk", "hour")
-    attrs = reader.frame(POD_ATTRS_SQL, {**params, "rows": first.get_column("_row").to_list()})
+    attrs = reader.frame(POD_ATTRS_SQL, params, tables={"_pod_first_rows": first.select("_row")})
     # Each fetched row's key, found by its rowid: only the small columns are joined (a join
     # would gather the label maps, which costs more than the read).
     keys = attrs.select("_row", "hour").join(first, on=["_row", "hour"], how="left",

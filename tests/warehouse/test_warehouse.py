@@ -157,6 +157,19 @@ def test_reader_sees_committed_rows_not_an_open_transaction(tmp_path: Path) -> N
             assert reader.frame(count)["n"][0] == 0
 
 
+def test_a_frame_handed_to_a_read_is_a_table_of_that_read_only(tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [1.25, 2.5, 4.0]), "true", {})]))
+        wanted = pl.DataFrame({"cost": [2.5, 4.0, 8.0]})
+        sql = "SELECT effective_cost FROM cost_line SEMI JOIN wanted ON effective_cost = cost"
+        with wh.reader() as reader:
+            found = reader.frame(sql, tables={"wanted": wanted})
+            assert sorted(found["effective_cost"]) == [2.5, 4.0]
+            with pytest.raises(duckdb.CatalogException, match="wanted"):
+                reader.frame(sql)  # unregistered once its read is done
+        assert wh.frame(sql, tables={"wanted": wanted}).height == 2
+
+
 def test_views_are_recreated_only_when_their_sql_changes(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "w.duckdb"
