@@ -18,8 +18,9 @@ not add up, in the billing currency or once converted, ``ReconciliationError`` l
 that disagree and nothing is written. Nothing is written either when a partition fails for
 good on any runner. DuckDB's memory limit is lowered meanwhile (``allocate_memory_limit``):
 the engine's frames live outside it. While the days stream through the pipeline DuckDB runs
-on one thread (``run_settings``; a run of one day reads on all); the load and the read-back
-after it run on the warehouse's own threads (nothing else runs then).
+on one thread (``run_settings``; a run of one day reads on all, its pod-hours on a second
+reader beside the rest of the day: ``side_reader``); the load and the read-back after it run
+on the warehouse's own threads (nothing else runs then).
 """
 
 from __future__ import annotations
