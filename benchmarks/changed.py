@@ -107,8 +107,9 @@ def measured(argv: list[str], code: Path) -> dict[str, Any]:
 class Changed:
     def __init__(self, size: str, code: Path, source: Path | None = None,
                  window: tuple[str, str] | None = None, workdir: Path | None = None) -> None:
-        self.base = workdir or ROOT / "benchmarks" / "out" / size
-        self.source = source or self.base / "finops.duckdb"
+        # Absolute: the measured commands run in the code's tree (``--code``), not here.
+        self.base = (workdir or ROOT / "benchmarks" / "out" / size).resolve()
+        self.source = (source or self.base / "finops.duckdb").resolve()
         self.work = self.base.with_name(f"{self.base.name}-changed")
         self.db, self.code = self.work / "finops.duckdb", code
         self.config = self.base / "data" / "finops.yaml"

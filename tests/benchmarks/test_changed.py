@@ -40,3 +40,11 @@ def test_the_copy_is_run_beside_the_workdir_its_config_from_it() -> None:
     assert (elsewhere.source, elsewhere.db, elsewhere.config) == (
         Path("/mnt/xfs/month/finops.duckdb"), Path("/mnt/xfs/month-changed/finops.duckdb"),
         Path("/mnt/xfs/month/data/finops.yaml"))
+
+
+def test_a_relative_workdir_is_made_absolute_since_the_commands_run_in_the_codes_tree(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = Changed("L", ROOT, workdir=Path("out/month"))
+    assert (relative.source, relative.config) == (
+        tmp_path / "out/month/finops.duckdb", tmp_path / "out/month/data/finops.yaml")
