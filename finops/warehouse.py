@@ -76,13 +76,21 @@ class CursorReader:
 
     def frame(self, sql: str, params: dict[str, Any] | list[Any] | None = None, *,
               tables: Mapping[str, pl.DataFrame] | None = None) -> pl.DataFrame:
-        for name, rows in (tables or {}).items():
-            self.con.register(name, rows.to_arrow())
-        try:
+        with registered(self.con, tables or {}):
             return self.con.sql(sql, params=params).pl()
-        finally:
-            for name in tables or {}:
-                self.con.unregister(name)
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, tables: Mapping[str, pl.DataFrame],
+               ) -> Iterator[None]:
+    """``tables`` (name -> frame) as tables of ``con`` for the block, then gone."""
+    for name, rows in tables.items():
+        con.register(name, rows.to_arrow())
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
 @dataclass(frozen=True)
@@ -224,11 +232,8 @@ class Warehouse:
             return self._swap(item, item.rows, marks)
         if not isinstance(item.rows, pl.DataFrame):
             raise TypeError("a stream of frames is spooled before the load (finops.pipeline)")
-        self.con.register("_incoming", conform(item.rows, item.table).to_arrow())
-        try:
+        with registered(self.con, {"_incoming": conform(item.rows, item.table)}):
             return self._swap(item, table_select(item.table, "_incoming"), marks)
-        finally:
-            self.con.unregister("_incoming")
 
     def _swap(self, item: Replace, select: str, marks: str | None) -> int:
         table = item.table.name

@@ -43,16 +43,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # ms of an ~80 ms query). The writer lock keeps the table unchanged between the two reads;
 # ``POD_ATTRS_GROUPED_SQL`` (one grouped scan, ~2x the CPU) is what a changed table would fall
 # back to.
-_POD_DAY = "hour >= $start AND hour < $end"
+_HOURS = "hour >= $start AND hour < $end"  # a window of the hourly tables
 _POD_KEY = f"hash({', '.join(IDENTITY + MAPS)}) AS _pk"
 POD_FACTS_SQL = (f"SELECT rowid AS _row, {_POD_KEY}, hour, {', '.join(FACTS)} "
-                 f"FROM k8s_pod_hour WHERE {_POD_DAY}")
+                 f"FROM k8s_pod_hour WHERE {_HOURS}")
 POD_ATTRS_SQL = (f"SELECT rowid AS _row, hour, {', '.join(IDENTITY + MAPS)} FROM k8s_pod_hour "
                  "SEMI JOIN _pod_first_rows AS first "
-                 f"ON k8s_pod_hour.rowid = first._row WHERE {_POD_DAY}")
+                 f"ON k8s_pod_hour.rowid = first._row WHERE {_HOURS}")
 POD_ATTRS_GROUPED_SQL = (f"SELECT _pk, unnest(arg_min(struct_pack(hour, "
                          f"{', '.join(IDENTITY + MAPS)}), hour)) "
-                         f"FROM (SELECT {_POD_KEY}, * FROM k8s_pod_hour WHERE {_POD_DAY}) "
+                         f"FROM (SELECT {_POD_KEY}, * FROM k8s_pod_hour WHERE {_HOURS}) "
                          "GROUP BY _pk")
 _POD_SCHEMA = pl.Schema({"_pk": pl.UInt64(), **dict(K8S_POD_HOUR.schema.items())})
 
@@ -75,7 +75,7 @@ def day_clusters(reader: FrameReader, start: date, end: date) -> dict[date, list
     pod, volume or load balancer that day): the (cluster, day) partition keys of a run."""
     tables = [HOURLY[name].name for name in ("nodes", "pods", "volumes", "lbs")]
     union = " UNION ".join(f"SELECT DISTINCT cluster, CAST(hour AS DATE) AS day FROM {t} "
-                           "WHERE hour >= $start AND hour < $end AND cluster IS NOT NULL"
+                           f"WHERE {_HOURS} AND cluster IS NOT NULL"
                            for t in tables)
     window = {"start": datetime.combine(start, time()),
               "end": datetime.combine(end, time()) + timedelta(days=1)}
@@ -108,8 +108,7 @@ def _day_rest(reader: FrameReader, day: date, params: dict[str, Any], node_label
     """``read_day`` but the pod-hours: the other hourly tables and the day's bill."""
     columns = {**COLUMNS, "nodes": tuple(c for c in COLUMNS["nodes"]
                                          if node_labels or c != "labels")}
-    where = "hour >= $start AND hour < $end"
-    usage: dict[str, Any] = {name: _read(reader, table, where, params, ", ".join(columns[name]))
+    usage: dict[str, Any] = {name: _read(reader, table, _HOURS, params, ", ".join(columns[name]))
                              for name, table in HOURLY.items() if name in columns}
     # The day's bill as ``inputs.compact_bill`` makes it, ~6x fewer lines than the bill to
     # hand over and route (``bill_is_compact``: the engine does not group them again).
