@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
-from finops.pipeline.threads import ahead, duckdb_settings
+from finops.duck import duckdb_settings
+from finops.pipeline.threads import ahead
 
 
 def test_items_arrive_in_order_from_another_thread() -> None:
