@@ -44,5 +44,6 @@ def duckdb_settings(con: duckdb.DuckDBPyConnection, values: Mapping[str, str],
 
 
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
-    return str(row[0]) if row else ""
+    # fetchall: a result left unfinished would hold the connection (DuckDB 2).
+    rows = con.execute("SELECT current_setting(?)", [name]).fetchall()
+    return str(rows[0][0]) if rows else ""

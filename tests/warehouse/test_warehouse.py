@@ -178,7 +178,7 @@ def test_a_frame_smaller_than_a_row_group_is_inserted_on_one_thread(
     swap = Warehouse._swap
 
     def watched(self: Warehouse, *args: object) -> int:
-        seen.append(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        seen.append(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
         return swap(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Warehouse, "_swap", watched)
