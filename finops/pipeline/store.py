@@ -25,7 +25,7 @@ from types import TracebackType
 
 import polars as pl
 
-from finops.pipeline.threads import duckdb_settings
+from finops.duck import duckdb_settings
 from finops.warehouse import Warehouse
 from finops.warehouse_lock import spool_prefix
 from models.loads import IngestRun, Load, Replace, sql_literal, table_select

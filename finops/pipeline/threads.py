@@ -1,5 +1,4 @@
-"""``ahead``: run an iterator one item ahead on a background thread (``LocalRunner``'s stages);
-``duckdb_settings``: DuckDB settings for the length of a run (its threads, its allocator).
+"""``ahead``: run an iterator one item ahead on a background thread (``LocalRunner``'s stages).
 
 The local allocation run is a pipeline of three steps over days: DuckDB reads a day's
 inputs, the Polars engine allocates it, DuckDB spools its rows. Each step spends most of its
@@ -11,14 +10,9 @@ consumer is working on, so memory grows by one item per stage, not by the window
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator
 from queue import Empty, Queue
 from typing import Any, TypeVar
-
-import duckdb
-
-from models.loads import sql_literal
 
 T = TypeVar("T")
 _DONE = object()
@@ -78,22 +72,3 @@ def _get(queue: Queue[tuple[Any, BaseException | None]], thread: threading.Threa
         except Empty:
             if not thread.is_alive() and queue.empty():
                 return _DONE, RuntimeError("the producer thread ended without a result")
-
-
-@contextmanager
-def duckdb_settings(con: duckdb.DuckDBPyConnection, values: Mapping[str, str],
-                    ) -> Iterator[None]:
-    """DuckDB's ``values`` (setting name -> value) for the block, then each as it was."""
-    before = {name: _setting(con, name) for name in values}
-    try:
-        for name, value in values.items():
-            con.execute(f"SET {name} = {sql_literal(value)}")
-        yield
-    finally:
-        for name, value in before.items():
-            con.execute(f"SET {name} = {sql_literal(value)}")
-
-
-def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
-    return str(row[0]) if row else ""

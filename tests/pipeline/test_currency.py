@@ -10,6 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from finops.pipeline.currency import held_elsewhere
+from finops.warehouse import CursorReader, Warehouse
 from tests.support import currency_org as org
 from tests.support import run_cli
 
@@ -173,3 +175,18 @@ def test_a_run_of_a_few_days_keeps_the_currency_and_rates_of_the_others(
     assert [(d, n) for d, n, _ in after] == [(d, n) for d, n, _ in before]  # no day twice
     assert after[0][2] == before[0][2] and after[2][2] == before[2][2]
     assert after[1][2] != before[1][2]  # only the day allocated again has the new run's rates
+
+
+def test_the_currencies_held_elsewhere_are_found_past_the_first_row_group(tmp_path: Path) -> None:
+    """The currencies of the other days are read from one row and the rows that differ from it
+    (row groups of one currency are skipped by their min/max): every currency, and a missing
+    one, is still found wherever it lies, and the run's own days are left out."""
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.con.execute("INSERT INTO allocation (day, currency) SELECT DATE '2026-10-01', 'USD' "
+                       "FROM range(300000)")
+        wh.con.execute("INSERT INTO allocation (day, currency) VALUES (DATE '2026-10-02', 'EUR'), "
+                       "(DATE '2026-10-02', NULL), (DATE '2026-10-03', 'JPY')")
+        reader = CursorReader(wh.con)
+        assert held_elsewhere(reader, [date(2026, 10, 3)]) == ["EUR", "USD", None]
+        assert held_elsewhere(reader, [date(2026, 10, 1), date(2026, 10, 2)]) == ["JPY"]
+        assert held_elsewhere(reader, [date(2026, 10, d) for d in (1, 2, 3)]) == []

@@ -6,10 +6,9 @@ import threading
 import time
 from collections.abc import Iterator
 
-import duckdb
 import pytest
 
-from finops.pipeline.threads import ahead, duckdb_settings
+from finops.pipeline.threads import ahead
 
 
 def test_items_arrive_in_order_from_another_thread() -> None:
@@ -65,21 +64,3 @@ def test_closing_early_stops_the_producer_and_runs_its_cleanup() -> None:
     items.close()
     assert cleaned.is_set()
     assert not any(t.name == "finops-ahead" for t in threading.enumerate())
-
-
-def setting(con: duckdb.DuckDBPyConnection, name: str) -> object:
-    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
-    return row[0] if row else None
-
-
-def test_duckdb_settings_hold_for_the_block_and_come_back_after_a_failure() -> None:
-    con = duckdb.connect()
-    con.execute("SET threads = 3")
-    before = setting(con, "allocator_flush_threshold")
-    with pytest.raises(RuntimeError), duckdb_settings(
-            con, {"threads": "1", "allocator_flush_threshold": "1GB"}):
-        assert setting(con, "threads") == 1
-        assert setting(con, "allocator_flush_threshold") != before
-        raise RuntimeError("the run failed")
-    assert setting(con, "threads") == 3
-    assert setting(con, "allocator_flush_threshold") == before

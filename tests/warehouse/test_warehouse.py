@@ -170,6 +170,29 @@ def test_a_frame_handed_to_a_read_is_a_table_of_that_read_only(tmp_path: Path) -
         assert wh.frame(sql, tables={"wanted": wanted}).height == 2
 
 
+def test_a_frame_smaller_than_a_row_group_is_inserted_on_one_thread(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB writes a row group per thread and merges them: a frame that fills less than
+    one is inserted on one thread; the warehouse's threads come back after the load."""
+    seen: list[int] = []
+    swap = Warehouse._swap
+
+    def watched(self: Warehouse, *args: object) -> int:
+        seen.append(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        return swap(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Warehouse, "_swap", watched)
+    monkeypatch.setattr(warehouse_module, "ROW_GROUP_ROWS", 3)
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        wh.con.execute("SET threads = 2")
+        wh.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [1.0, 2.0]), "true", {})]))
+        wh.load(Load(bill_run(), [Replace(COST_LINE, bill("111", [1.0, 2.0, 3.0]), "true", {})]))
+        wh.load(Load(bill_run(), [Replace(COST_LINE, "SELECT * FROM cost_line", "false", {})]))
+        assert seen == [1, 2, 2]  # two rows; three (a "row group" here); SQL rows
+        assert wh.frame("SELECT current_setting('threads') AS t")["t"][0] == 2
+        assert wh.frame("SELECT count(*) AS n FROM cost_line")["n"][0] == 6
+
+
 def test_views_are_recreated_only_when_their_sql_changes(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "w.duckdb"
