@@ -10,8 +10,8 @@ from finops.duck import duckdb_settings, registered
 
 
 def setting(con: duckdb.DuckDBPyConnection, name: str) -> object:
-    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
-    return row[0] if row else None
+    rows = con.execute("SELECT current_setting(?)", [name]).fetchall()
+    return rows[0][0] if rows else None
 
 
 def test_duckdb_settings_hold_for_the_block_and_come_back_after_a_failure() -> None:
