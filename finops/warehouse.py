@@ -49,6 +49,9 @@ SQL_DIR = _PACKAGED_SQL if _PACKAGED_SQL.is_dir() else _PACKAGED_SQL.parent.pare
 # allocation at L, 65,812 rows: 0.04-0.07 s on one thread against 0.07-0.12 on two).
 ROW_GROUP_ROWS = 122_880
 ONE_THREAD = {"threads": "1"}
+# A load's rows need no order, which lets DuckDB stream a big insert in parallel without
+# buffering to keep the source order.
+BULK = {"preserve_insertion_order": "false"}
 
 
 def _migrations() -> list[tuple[int, Path]]:
@@ -208,8 +211,8 @@ class Warehouse:
         """
         run = load.run
         marks = run.run_id if load.marks_days else None
-        with (self.recording(run), self.memory_limit(load.memory_limit), self.bulk(),
-              self.transaction()):
+        with (self.recording(run), self.memory_limit(load.memory_limit),
+              duckdb_settings(self.con, BULK), self.transaction()):
             run.rows = sum(self._replace(item, marks) for item in load.replaces)
             rebuild_pending(self.con)
             if check is not None:
@@ -262,16 +265,6 @@ class Warehouse:
             yield f"({keys}) IN (SELECT {keys} FROM _partition_keys)", {}
         finally:
             self.con.execute("DROP TABLE IF EXISTS _partition_keys")
-
-    @contextmanager
-    def bulk(self) -> Iterator[None]:
-        """Settings for one big insert: rows need no order, which lets DuckDB stream the
-        insert in parallel without buffering to keep the source order."""
-        self.con.execute("SET preserve_insertion_order = false")
-        try:
-            yield
-        finally:
-            self.con.execute("RESET preserve_insertion_order")
 
     @contextmanager
     def recording(self, run: IngestRun) -> Iterator[None]:
