@@ -30,9 +30,8 @@ from tests.support.manifests import (
     kustomize,
     one,
     pods,
+    setting_names,
 )
-
-pytestmark = pytest.mark.integration  # runs helm (and kubectl)
 
 KUBERNETES = kubernetes_validate.latest_version()
 # Labels Helm's objects carry and kustomize's do not (the release, the tool, the versions).
@@ -69,6 +68,7 @@ def _by_object(docs: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
     return found
 
 
+@pytest.mark.integration  # runs helm and kubectl
 def test_the_chart_with_the_example_values_is_the_example_overlay(
         tmp_path: Path) -> None:
     from_kustomize = _by_object(kustomize(tmp_path, "overlays/example"))
@@ -78,6 +78,7 @@ def test_the_chart_with_the_example_values_is_the_example_overlay(
         assert from_helm[key] == expected, key
 
 
+@pytest.mark.integration  # runs helm and kubectl
 def test_the_comparison_can_fail(tmp_path: Path) -> None:
     """A value the overlay does not set shows: another run schedule differs."""
     from_kustomize = _by_object(kustomize(tmp_path, "overlays/example"))
@@ -88,6 +89,7 @@ def test_the_comparison_can_fail(tmp_path: Path) -> None:
     assert other[key]["spec"]["schedule"] == "0 * * * *" != from_kustomize[key]["spec"]["schedule"]
 
 
+@pytest.mark.integration  # runs helm
 def test_the_chart_lints_strictly_and_renders_valid_manifests_with_its_defaults() -> None:
     done = subprocess.run([helm_binary(), "lint", "--strict", str(CHART), *REQUIRED,
                            "--set", "secrets.sessionSecret=s"], capture_output=True, text=True,
@@ -101,6 +103,7 @@ def test_the_chart_lints_strictly_and_renders_valid_manifests_with_its_defaults(
     assert "storageClassName" not in one(docs, "PersistentVolumeClaim", "finops")["spec"]
 
 
+@pytest.mark.integration  # runs helm
 @pytest.mark.parametrize(("unset", "named"), [
     ("api.publicUrl", "api.publicUrl"),
     ("collect.clusterName", "collect.clusterName"),
@@ -114,11 +117,13 @@ def test_a_missing_required_value_stops_the_render_and_is_named(unset: str, name
     assert named in helm_fails(*args)
 
 
+@pytest.mark.integration  # runs helm
 def test_no_session_key_is_ever_made_up() -> None:
     """No default credentials: an empty key fails, and no value renders one."""
     assert "secrets.sessionSecret" in helm_fails(*REQUIRED, "--set", "secrets.sessionSecret=")
 
 
+@pytest.mark.integration  # runs helm
 def test_an_existing_secret_is_referenced_and_no_secret_is_made() -> None:
     docs = helm(*REQUIRED, "--set", "secrets.existingSecret=team-managed")
     assert "Secret" not in {d["kind"] for d in docs}
@@ -131,11 +136,13 @@ def test_an_existing_secret_is_referenced_and_no_secret_is_made() -> None:
                                                   "optional": True}
 
 
+@pytest.mark.integration  # runs helm
 def test_without_a_slack_token_the_secret_has_only_the_session_key() -> None:
     docs = helm(*REQUIRED, "--set", "secrets.sessionSecret=s")
     assert set(one(docs, "Secret", "finops-secrets")["data"]) == {"session-secret"}
 
 
+@pytest.mark.integration  # runs helm
 def test_the_collector_switched_off_leaves_no_cluster_wide_rights() -> None:
     docs = helm("--set", "api.publicUrl=https://finops.example.com", "--set",
                 "collect.enabled=false", "--set", "secrets.sessionSecret=s")
@@ -145,6 +152,7 @@ def test_the_collector_switched_off_leaves_no_cluster_wide_rights() -> None:
     assert [d["metadata"]["name"] for d in docs if d["kind"] == "ServiceAccount"] == ["finops"]
 
 
+@pytest.mark.integration  # runs helm
 def test_two_releases_share_a_namespace_without_touching_each_other() -> None:
     first = helm(*REQUIRED, "--set", "secrets.sessionSecret=s", release="costs-a")
     second = helm(*REQUIRED, "--set", "secrets.sessionSecret=s", release="costs-b")
@@ -165,6 +173,7 @@ def test_two_releases_share_a_namespace_without_touching_each_other() -> None:
             assert wanted <= api["labels"].items() and not wanted <= theirs["labels"].items()
 
 
+@pytest.mark.integration  # runs helm
 def test_a_new_finops_yaml_restarts_the_api() -> None:
     def checksum(config: str) -> str:
         docs = helm(*REQUIRED, "--set", "secrets.sessionSecret=s", "--set", f"config={config}")
@@ -174,6 +183,21 @@ def test_a_new_finops_yaml_restarts_the_api() -> None:
     assert checksum("teams: []") != checksum("teams: [{name: payments}]")
 
 
+@pytest.mark.integration  # runs helm
+def test_more_settings_and_other_variables_reach_the_container() -> None:
+    docs = helm(*REQUIRED, "--set", "secrets.sessionSecret=s",
+                "--set", "run.extraEnv[0].name=FINOPS_RETENTION__USAGE_MONTHS",
+                "--set-string", "run.extraEnv[0].value=3",
+                "--set", "run.extraEnv[1].name=AWS_REGION",
+                "--set", "run.extraEnv[1].value=eu-west-1")
+    variables = env(pods(docs)["finops-run"]["containers"][0])
+    assert variables["FINOPS_RETENTION__USAGE_MONTHS"]["value"] == "3"
+    assert variables["AWS_REGION"]["value"] == "eu-west-1"
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES, strict=True)
+
+
+@pytest.mark.integration  # runs helm
 def test_the_configmap_holds_the_file_exactly(tmp_path: Path) -> None:
     text = "# a comment kept\nteams:\n  - name: payments\n\n\n"
     path = tmp_path / "finops.yaml"
@@ -182,10 +206,12 @@ def test_the_configmap_holds_the_file_exactly(tmp_path: Path) -> None:
     assert one(docs, "ConfigMap", "finops-config")["data"]["finops.yaml"] == text
 
 
+@pytest.mark.integration  # runs helm
 @pytest.mark.parametrize(("value", "field"), [
     ("api.prot=8000", "prot"),  # a misspelt key is refused, not ignored
     ("collect.every=5 minutes", "every"),
-    ("run.extraEnv[0].name=SLACK_TOKEN", "name"),
+    ("run.extraEnv[0].name=FINOPS_SLAK__TOKEN", "name"),  # pydantic would ignore it
+    ("api.extraEnv[0].name=1 TOKEN", "name"),
     ("warehouse.size=lots", "size"),
 ])
 def test_the_values_schema_refuses_what_would_not_work(value: str, field: str) -> None:
@@ -193,8 +219,10 @@ def test_the_values_schema_refuses_what_would_not_work(value: str, field: str) -
     assert "values don't meet the specifications of the schema" in error and field in error
 
 
-def test_the_schema_accepts_the_durations_the_collector_parses() -> None:
+def test_the_schema_knows_the_settings_and_the_durations_the_code_reads() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text())
     assert schema["properties"]["collect"]["properties"]["every"]["pattern"] == DURATION.pattern
+    names = schema["definitions"]["env"]["items"]["properties"]["name"]["then"]["enum"]
+    assert set(names) == setting_names(), "values.schema.json: update its FINOPS_ names"
     defaults = yaml.safe_load((CHART / "values.yaml").read_text())
     assert DURATION.match(defaults["collect"]["every"])

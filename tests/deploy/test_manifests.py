@@ -16,10 +16,19 @@ import pytest
 import yaml
 
 from finops.api.routes import health
-from finops.settings import Settings, get_settings
+from finops.settings import get_settings
 from models.config import parse_config
 from tests.support import exit_code
-from tests.support.manifests import DEPLOY, ROOT, env, helm_example, kustomize, one, pods
+from tests.support.manifests import (
+    DEPLOY,
+    ROOT,
+    env,
+    helm_example,
+    kustomize,
+    one,
+    pods,
+    setting_names,
+)
 
 KUBERNETES = kubernetes_validate.latest_version()
 
@@ -31,17 +40,6 @@ def docs(request: pytest.FixtureRequest,
     if request.param == "helm":
         return helm_example()
     return kustomize(tmp_path_factory.mktemp("deploy"), "overlays/example")
-
-
-def setting_names(model: type[Any] = Settings, prefix: str = "FINOPS_") -> set[str]:
-    names: set[str] = set()
-    for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-            names |= setting_names(annotation, f"{prefix}{name.upper()}__")
-        else:
-            names.add(f"{prefix}{name.upper()}")
-    return names
 
 
 @pytest.mark.integration  # runs kubectl or helm

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from finops.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 CHART = DEPLOY / "helm" / "finops"
@@ -84,3 +86,14 @@ def pods(docs: list[Doc]) -> dict[str, Doc]:
 
 def env(container: Doc) -> dict[str, Doc]:
     return {e["name"]: e for e in container.get("env", [])}
+
+
+def setting_names(model: type[Any] = Settings, prefix: str = "FINOPS_") -> set[str]:
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            names |= setting_names(annotation, f"{prefix}{name.upper()}__")
+        else:
+            names.add(f"{prefix}{name.upper()}")
+    return names
