@@ -22,6 +22,7 @@ STARTERS = frozenset({
     "RayHead", "ProcessRunner", "RayRunner",  # worker processes of the runners
     "bad_prometheus", "link_page", "sync_playwright",  # servers, stand-ins, Chromium
     "create_app", "Sandbox", "WorkerPool", "cli: sql",  # SQL worker processes
+    "kustomize", "helm", "helm_example", "helm_fails",  # tests.support.manifests: kubectl, helm
 })
 
 

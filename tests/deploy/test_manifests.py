@@ -1,13 +1,13 @@
-"""deploy/: the kustomization renders (``kubectl kustomize``), every manifest is valid against
-the Kubernetes API schemas (``kubernetes-validate``), and the wiring holds: the env the
-manifests set is the env the code reads, probes point at real routes, the config is mounted
-where FINOPS_CONFIG says, the image's entrypoint and every container's command exist."""
+"""deploy/: the kustomization renders (``kubectl kustomize``) and so does the Helm chart
+(``helm template``), every manifest of both is valid against the Kubernetes API schemas
+(``kubernetes-validate``), and the wiring holds in both: the env the manifests set is the env
+the code reads, probes point at real routes, the config is mounted where FINOPS_CONFIG says,
+the image's entrypoint and every container's command exist. (tests/deploy/test_helm.py holds
+the chart equal to the example overlay, and checks what only the chart has: its values.)"""
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,71 +16,38 @@ import pytest
 import yaml
 
 from finops.api.routes import health
-from finops.settings import Settings, get_settings
+from finops.settings import get_settings
 from models.config import parse_config
 from tests.support import exit_code
+from tests.support.manifests import (
+    DEPLOY,
+    ROOT,
+    env,
+    helm_example,
+    kustomize,
+    one,
+    pods,
+    setting_names,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-DEPLOY = ROOT / "deploy"
 KUBERNETES = kubernetes_validate.latest_version()
 
 
-def render(tmp_path_factory: pytest.TempPathFactory, target: str) -> list[dict[str, Any]]:
-    """``kubectl kustomize`` of a copy of deploy/ (with a secrets.env, never committed)."""
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl (with its built-in kustomize) is needed to render deploy/"
-    copy = tmp_path_factory.mktemp("deploy") / "deploy"
-    shutil.copytree(DEPLOY, copy)
-    (copy / "overlays" / "example" / "secrets.env").write_text(
-        "session-secret=test-session-key\nslack-token=xoxb-test\n")
-    done = subprocess.run([kubectl, "kustomize", str(copy / target)], capture_output=True,
-                          text=True, check=False, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return [d for d in yaml.safe_load_all(done.stdout) if d]
+@pytest.fixture(scope="module", params=["kustomize", "helm"])
+def docs(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The example deployment: the kustomize overlay, or the chart with the same values."""
+    if request.param == "helm":
+        return helm_example()
+    return kustomize(tmp_path_factory.mktemp("deploy"), "overlays/example")
 
 
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    return render(tmp_path_factory, "overlays/example")
-
-
-def one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    [doc] = [d for d in docs if d["kind"] == kind and d["metadata"]["name"].startswith(name)]
-    return doc
-
-
-def pods(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Every pod spec, by its workload's name."""
-    found = {}
-    for doc in docs:
-        if doc["kind"] == "Deployment":
-            found[doc["metadata"]["name"]] = doc["spec"]["template"]["spec"]
-        elif doc["kind"] == "CronJob":
-            found[doc["metadata"]["name"]] = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-    return found
-
-
-def env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {e["name"]: e for e in container.get("env", [])}
-
-
-def setting_names(model: type[Any] = Settings, prefix: str = "FINOPS_") -> set[str]:
-    names: set[str] = set()
-    for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-            names |= setting_names(annotation, f"{prefix}{name.upper()}__")
-        else:
-            names.add(f"{prefix}{name.upper()}")
-    return names
-
-
-@pytest.mark.integration  # runs kubectl
-def test_the_base_and_the_overlay_render_and_every_manifest_is_valid(
+@pytest.mark.integration  # runs kubectl or helm
+def test_the_deployment_renders_and_every_manifest_is_valid(
         tmp_path_factory: pytest.TempPathFactory, docs: list[dict[str, Any]]) -> None:
-    base = render(tmp_path_factory, "base")
-    kinds = sorted(d["kind"] for d in docs)
-    assert kinds == sorted(["Namespace", "ServiceAccount", "ServiceAccount", "ClusterRole",
+    base = kustomize(tmp_path_factory.mktemp("base"), "base")
+    kinds = sorted(d["kind"] for d in docs if d["kind"] != "Namespace")  # helm --create-namespace
+    assert kinds == sorted(["ServiceAccount", "ServiceAccount", "ClusterRole",
                             "ClusterRoleBinding", "ConfigMap", "Secret", "Service",
                             "PersistentVolumeClaim", "StorageClass", "Deployment", "CronJob",
                             "CronJob"])
