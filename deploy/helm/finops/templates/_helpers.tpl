@@ -1,4 +1,4 @@
-{{/* The chart's name, and the prefix of every namespaced object's name. */}}
+{{/* The chart's name: the app label, and part of the objects' names (finops.fullname). */}}
 {{- define "finops.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 40 | trimSuffix "-" }}
 {{- end }}
