@@ -42,10 +42,14 @@ def helm_binary() -> str:
     return str(found)
 
 
+def _template(args: tuple[str, ...], release: str = "finops",
+              namespace: str = "finops") -> list[str]:
+    return [helm_binary(), "template", release, str(CHART), "--namespace", namespace, *args]
+
+
 def helm(*args: str, release: str = "finops", namespace: str = "finops") -> list[Doc]:
     """``helm template`` of the chart with ``args`` (values, ``--set``)."""
-    return _documents([helm_binary(), "template", release, str(CHART), "--namespace", namespace,
-                       *args])
+    return _documents(_template(args, release, namespace))
 
 
 def helm_example() -> list[Doc]:
@@ -56,8 +60,8 @@ def helm_example() -> list[Doc]:
 
 def helm_fails(*args: str) -> str:
     """``helm template`` that must fail: its error output."""
-    done = subprocess.run([helm_binary(), "template", "finops", str(CHART), *args],
-                          capture_output=True, text=True, check=False, timeout=60)
+    done = subprocess.run(_template(args), capture_output=True, text=True, check=False,
+                          timeout=60)
     assert done.returncode != 0, done.stdout[:2000]
     return done.stderr
 

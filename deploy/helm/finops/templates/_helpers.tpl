@@ -76,12 +76,12 @@ securityContext:
 - {name: FINOPS_CONFIG, value: /etc/finops/finops.yaml}
 {{- end }}
 
-{{/* The warehouse (read-only for the API: (list $ true)), the config, a writable /tmp. */}}
+{{/* The warehouse (read-only for the API: called with true), the config, a writable /tmp. */}}
 {{- define "finops.volumeMounts" -}}
 volumeMounts:
   - name: warehouse
     mountPath: /var/lib/finops
-    {{- if index . 1 }}
+    {{- if . }}
     readOnly: true
     {{- end }}
   - {name: config, mountPath: /etc/finops, readOnly: true}
