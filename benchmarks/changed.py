@@ -6,9 +6,13 @@ directory than ``benchmarks/out/<size>``, the copy then in ``DIR-changed``), eac
 process:
 
 1. ``finops allocate --start FIRST --end LAST`` (the month), then a publish;
-2. one day made changed the way a load does: the last day's pod-hours reloaded through
+2. any day the warehouse still owes outside the window (a freshly loaded L bill has lines on
+   2026-10-31, one day past the usage) allocated by ``finops allocate``, unmeasured
+   (``caught_up``), before that publish: the measured day run must find one day owed, not two;
+3. one day made changed the way a load does: the last day's pod-hours reloaded through
    ``Warehouse.load`` with their CPU usage 1 % higher (an unchanged reload marks nothing);
-3. ``finops allocate`` (the changed days), then a publish.
+4. ``finops allocate`` (the changed days), then a publish. The harness stops if that run
+   allocated anything but that one day.
 
 Per process: wall and CPU seconds and peak RSS (``os.wait4``); in process: the run's
 ``ingest_runs.duration_s`` (no interpreter start nor imports) and the publish's own seconds,
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -145,16 +150,41 @@ class Changed:
         found = measured([sys.executable, "-c", CHANGE_DAY, str(self.db), self.last], self.code)
         return {"wall_s": found["wall_s"], "cpu_s": found["cpu_s"], "sync_s": settle()}
 
+    def owed(self) -> list[str]:
+        """The days the warehouse still owes an allocation (``changed_day``)."""
+        rows = self._query("SELECT DISTINCT CAST(day AS VARCHAR) FROM changed_day ORDER BY 1")
+        return [day for (day,) in rows]
+
+    def catch_up(self) -> dict[str, Any]:
+        """Allocate what the warehouse owes besides the window (unmeasured), so that the day
+        run finds only its own day; what was owed and what the run said."""
+        owed = self.owed()
+        return {"owed": owed, **(self.allocate() if owed else {})}
+
     def _last_run_seconds(self) -> float:
+        [(seconds,)] = self._query("SELECT duration_s FROM ingest_runs WHERE source = "
+                                   "'allocate' ORDER BY started_at DESC LIMIT 1")
+        return round(float(seconds), 3)
+
+    def _query(self, sql: str) -> list[tuple[Any, ...]]:
         import duckdb
 
         con = duckdb.connect(str(self.db), read_only=True)
         try:
-            [(seconds,)] = con.execute("SELECT duration_s FROM ingest_runs WHERE source = "
-                                       "'allocate' ORDER BY started_at DESC LIMIT 1").fetchall()
+            return con.execute(sql).fetchall()
         finally:
             con.close()
-        return round(float(seconds), 3)
+
+
+RUN_DAYS = re.compile(r"^run \S+: (\d+) days \(([^)]*)\)")
+
+
+def one_day_only(said: list[str], day: str) -> None:
+    """Stop unless the run that said ``said`` allocated ``day`` alone: a ratio of two days
+    against the month is not the one measured."""
+    runs = [m for m in map(RUN_DAYS.match, said) if m]
+    if [(m.group(1), m.group(2)) for m in runs] != [("1", day)]:
+        raise SystemExit(f"the day run allocated more or other than {day}: " + " | ".join(said))
 
 
 def settle() -> float:
@@ -181,9 +211,11 @@ def run_changed(size: str, code: Path | None = None, source: Path | None = None,
     bench.prepare()
     warm(bench.code)
     result["month"] = bench.allocate("--start", bench.first, "--end", bench.last)
+    result["caught_up"] = bench.catch_up()
     result["month_publish"] = bench.publish()
     result["change_day"] = bench.change_day()
     result["day"] = bench.allocate()
+    one_day_only(result["day"]["said"], bench.last)
     result["day_publish"] = bench.publish()
     result["ratios"] = ratios(result)
     result["load_average_end"] = _load()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.changed import ROOT, Changed, measured, ratios
+from benchmarks.changed import ROOT, Changed, measured, one_day_only, ratios
+from finops.warehouse import Warehouse
 
 
 def test_ratios_are_month_over_day_with_and_without_the_publish() -> None:
@@ -48,3 +49,29 @@ def test_a_relative_workdir_is_made_absolute_since_the_commands_run_in_the_codes
     relative = Changed("L", ROOT, workdir=Path("out/month"))
     assert (relative.source, relative.config) == (
         tmp_path / "out/month/finops.duckdb", tmp_path / "out/month/data/finops.yaml")
+
+
+RUN = "run allocate-20261202T133921-af1d05a5: {n} days ({days}), 4 partitions, 65822 rows"
+
+
+def test_the_day_run_must_have_allocated_its_one_day_alone() -> None:
+    one_day_only(["1 days changed: 2026-10-30 (k8s_pod_hour).",
+                  RUN.format(n=1, days="2026-10-30")], "2026-10-30")
+    for said in ([RUN.format(n=2, days="2026-10-30..2026-10-31")],  # a day owed besides
+                 [RUN.format(n=1, days="2026-10-29")], ["Nothing changed"]):
+        with pytest.raises(SystemExit, match="more or other than 2026-10-30"):
+            one_day_only(said, "2026-10-30")
+
+
+@pytest.mark.integration
+def test_the_days_a_warehouse_still_owes_are_read_from_changed_day(tmp_path: Path) -> None:
+    bench = Changed("L", ROOT, workdir=tmp_path / "L")
+    bench.db.parent.mkdir(parents=True)
+    with Warehouse(bench.db):  # a new warehouse owes nothing
+        pass
+    assert bench.owed() == []
+    with Warehouse(bench.db) as wh:
+        wh.con.execute("INSERT INTO changed_day VALUES (DATE '2026-10-31', 'cost_line', 'r1', "
+                       "now()), (DATE '2026-10-31', 'k8s_pod_hour', 'r2', now())")
+        wh.con.execute("CHECKPOINT")
+    assert bench.owed() == ["2026-10-31"]
