@@ -63,7 +63,6 @@ def test_the_day_run_must_have_allocated_its_one_day_alone() -> None:
             one_day_only(said, "2026-10-30")
 
 
-@pytest.mark.integration
 def test_the_days_a_warehouse_still_owes_are_read_from_changed_day(tmp_path: Path) -> None:
     bench = Changed("L", ROOT, workdir=tmp_path / "L")
     bench.db.parent.mkdir(parents=True)
