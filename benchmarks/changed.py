@@ -32,8 +32,11 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from benchmarks.run import ROOT, WINDOWS
 
@@ -151,9 +154,15 @@ class Changed:
         return {"wall_s": found["wall_s"], "cpu_s": found["cpu_s"], "sync_s": settle()}
 
     def owed(self) -> list[str]:
-        """The days the warehouse still owes an allocation (``changed_day``)."""
-        rows = self._query("SELECT DISTINCT CAST(day AS VARCHAR) FROM changed_day ORDER BY 1")
-        return [day for (day,) in rows]
+        """The days ``finops allocate`` would allocate now (``incremental.owed``: changed
+        since their last allocation, or allocated under another configuration)."""
+        from finops.pipeline.incremental import owed
+        from finops.warehouse import CursorReader
+        from models.config import load_config
+
+        config = load_config(self.config)
+        with self._connection() as con:
+            return [str(day) for day in owed(CursorReader(con), config).days]
 
     def catch_up(self) -> dict[str, Any]:
         """Allocate what the warehouse owes besides the window (unmeasured), so that the day
@@ -162,18 +171,14 @@ class Changed:
         return {"owed": owed, **(self.allocate() if owed else {})}
 
     def _last_run_seconds(self) -> float:
-        [(seconds,)] = self._query("SELECT duration_s FROM ingest_runs WHERE source = "
-                                   "'allocate' ORDER BY started_at DESC LIMIT 1")
+        with self._connection() as con:
+            [(seconds,)] = con.execute("SELECT duration_s FROM ingest_runs WHERE source = "
+                                       "'allocate' ORDER BY started_at DESC LIMIT 1").fetchall()
         return round(float(seconds), 3)
 
-    def _query(self, sql: str) -> list[tuple[Any, ...]]:
-        import duckdb
-
-        con = duckdb.connect(str(self.db), read_only=True)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
+    def _connection(self) -> closing[duckdb.DuckDBPyConnection]:
+        """The copy, read-only: the harness writes nothing the measured commands would not."""
+        return closing(duckdb.connect(str(self.db), read_only=True))
 
 
 RUN_DAYS = re.compile(r"^run \S+: (\d+) days \(([^)]*)\)")

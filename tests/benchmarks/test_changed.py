@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from benchmarks.changed import ROOT, Changed, measured, one_day_only, ratios
+from finops.demo import DEMO_CONFIG
 from finops.warehouse import Warehouse
 
 
@@ -66,6 +68,8 @@ def test_the_day_run_must_have_allocated_its_one_day_alone() -> None:
 def test_the_days_a_warehouse_still_owes_are_read_from_changed_day(tmp_path: Path) -> None:
     bench = Changed("L", ROOT, workdir=tmp_path / "L")
     bench.db.parent.mkdir(parents=True)
+    bench.config.parent.mkdir(parents=True)
+    shutil.copyfile(DEMO_CONFIG, bench.config)
     with Warehouse(bench.db):  # a new warehouse owes nothing
         pass
     assert bench.owed() == []

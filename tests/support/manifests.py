@@ -52,10 +52,11 @@ def helm(*args: str, release: str = "finops", namespace: str = "finops") -> list
     return _documents(_template(args, release, namespace))
 
 
-def helm_example() -> list[Doc]:
-    """The chart with the example overlay's values, finops.yaml and secrets."""
+def helm_example(*args: str) -> list[Doc]:
+    """The chart with the example overlay's values, finops.yaml and secrets (and ``args``
+    after them, which win)."""
     return helm("-f", str(CHART / "ci" / "example-values.yaml"),
-                "--set-file", f"config={OVERLAY / 'finops.yaml'}", *EXAMPLE_SECRETS)
+                "--set-file", f"config={OVERLAY / 'finops.yaml'}", *EXAMPLE_SECRETS, *args)
 
 
 def helm_fails(*args: str) -> str:
